@@ -1,0 +1,22 @@
+//! lowbit-kernels: the CPU side of lowbit, with no GPU dependency.
+//!
+//! * [`reference`]: scalar kernels accumulating in f64, the ground truth for every test;
+//! * [`matmul`]: the CPU backend, SIMD (AVX-512, AVX2+FMA+F16C, NEON, scalar) chosen at run time
+//!   and threaded over rows of W;
+//! * [`bandwidth`]: a streaming read, the bound memory-bound kernels are reported against;
+//! * [`simd`]: feature detection and the `LOWBIT_CPU_SIMD` cap.
+//!
+//! Matmul convention: x is `[M, K]` row-major, W is `[N, K]` row-major, `y = x · Wᵀ` is `[M, N]`.
+#![warn(missing_docs)]
+
+pub mod bandwidth;
+pub mod dtype;
+mod error;
+pub mod matmul;
+pub mod reference;
+pub mod simd;
+
+pub use dtype::{DType, MatRef};
+pub use error::KernelError;
+pub use matmul::CpuConfig;
+pub use simd::SimdLevel;

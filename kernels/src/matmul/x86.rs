@@ -1,0 +1,190 @@
+//! x86_64 kernels: GEMV row dots (AVX2+FMA+F16C and AVX-512) for f32, f16 and bf16 weights,
+//! and the AVX2 6×16 GEMM micro-kernel. Every function here is reached only after run-time
+//! detection (`simd::clamp`), which is what makes the `unsafe` calls sound.
+
+use std::arch::x86_64::*;
+
+use half::{bf16, f16};
+
+use crate::{MatRef, SimdLevel};
+
+/// Dots the `m` rows of x with W's row starting at `w0`; `level` is at least Avx2.
+pub(super) fn dot_rows(
+    level: SimdLevel,
+    x: &[f32],
+    w: MatRef,
+    w0: usize,
+    m: usize,
+    k: usize,
+    acc: &mut [f32; 4],
+) {
+    macro_rules! by_m {
+        ($f:ident, $w:expr) => {
+            match m {
+                // SAFETY: the caller checked the level against the machine (simd::clamp), the
+                // slices hold m*k and k elements (check_dims), and the kernels read only those.
+                1 => unsafe { $f::<1>(x, $w, k, acc) },
+                2 => unsafe { $f::<2>(x, $w, k, acc) },
+                3 => unsafe { $f::<3>(x, $w, k, acc) },
+                _ => unsafe { $f::<4>(x, $w, k, acc) },
+            }
+        };
+    }
+    let avx512 = level >= SimdLevel::Avx512;
+    match w {
+        MatRef::F32(d) if avx512 => by_m!(dot_f32_avx512, &d[w0..w0 + k]),
+        MatRef::F16(d) if avx512 => by_m!(dot_f16_avx512, &d[w0..w0 + k]),
+        MatRef::BF16(d) if avx512 => by_m!(dot_bf16_avx512, &d[w0..w0 + k]),
+        MatRef::F32(d) => by_m!(dot_f32_avx2, &d[w0..w0 + k]),
+        MatRef::F16(d) => by_m!(dot_f16_avx2, &d[w0..w0 + k]),
+        MatRef::BF16(d) => by_m!(dot_bf16_avx2, &d[w0..w0 + k]),
+    }
+}
+
+/// Generates an AVX2 dot kernel: 16 elements a step in two accumulators per x row, the K tail in
+/// scalar code. `$load` widens 8 weights at a pointer to an `__m256`.
+macro_rules! dot_avx2 {
+    ($name:ident, $t:ty, $load:expr, $to_f32:expr) => {
+        #[target_feature(enable = "avx2,fma,f16c")]
+        unsafe fn $name<const M: usize>(x: &[f32], w: &[$t], k: usize, acc: &mut [f32; 4]) {
+            let load = $load;
+            let to_f32 = $to_f32;
+            // SAFETY: loads read [l, l+16) with l + 16 <= k, inside w (len k) and each x row.
+            unsafe {
+                let mut a0 = [_mm256_setzero_ps(); M];
+                let mut a1 = [_mm256_setzero_ps(); M];
+                let wp = w.as_ptr();
+                let xp = x.as_ptr();
+                let mut l = 0;
+                while l + 16 <= k {
+                    let w0 = load(wp.add(l));
+                    let w1 = load(wp.add(l + 8));
+                    for i in 0..M {
+                        let xr = xp.add(i * k + l);
+                        a0[i] = _mm256_fmadd_ps(_mm256_loadu_ps(xr), w0, a0[i]);
+                        a1[i] = _mm256_fmadd_ps(_mm256_loadu_ps(xr.add(8)), w1, a1[i]);
+                    }
+                    l += 16;
+                }
+                for i in 0..M {
+                    let mut s = hsum256(_mm256_add_ps(a0[i], a1[i]));
+                    for t in l..k {
+                        s += x[i * k + t] * to_f32(w[t]);
+                    }
+                    acc[i] = s;
+                }
+            }
+        }
+    };
+}
+
+/// The same with 512-bit vectors, 32 elements a step.
+macro_rules! dot_avx512 {
+    ($name:ident, $t:ty, $load:expr, $to_f32:expr) => {
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma,f16c")]
+        unsafe fn $name<const M: usize>(x: &[f32], w: &[$t], k: usize, acc: &mut [f32; 4]) {
+            let load = $load;
+            let to_f32 = $to_f32;
+            // SAFETY: loads read [l, l+32) with l + 32 <= k, inside w (len k) and each x row.
+            unsafe {
+                let mut a0 = [_mm512_setzero_ps(); M];
+                let mut a1 = [_mm512_setzero_ps(); M];
+                let wp = w.as_ptr();
+                let xp = x.as_ptr();
+                let mut l = 0;
+                while l + 32 <= k {
+                    let w0 = load(wp.add(l));
+                    let w1 = load(wp.add(l + 16));
+                    for i in 0..M {
+                        let xr = xp.add(i * k + l);
+                        a0[i] = _mm512_fmadd_ps(_mm512_loadu_ps(xr), w0, a0[i]);
+                        a1[i] = _mm512_fmadd_ps(_mm512_loadu_ps(xr.add(16)), w1, a1[i]);
+                    }
+                    l += 32;
+                }
+                for i in 0..M {
+                    let mut s = _mm512_reduce_add_ps(_mm512_add_ps(a0[i], a1[i]));
+                    for t in l..k {
+                        s += x[i * k + t] * to_f32(w[t]);
+                    }
+                    acc[i] = s;
+                }
+            }
+        }
+    };
+}
+
+dot_avx2!(
+    dot_f32_avx2,
+    f32,
+    |p: *const f32| _mm256_loadu_ps(p),
+    |v: f32| v
+);
+dot_avx2!(
+    dot_f16_avx2,
+    f16,
+    |p: *const f16| _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i)),
+    |v: f16| v.to_f32()
+);
+dot_avx2!(
+    dot_bf16_avx2,
+    bf16,
+    |p: *const bf16| _mm256_castsi256_ps(_mm256_slli_epi32::<16>(_mm256_cvtepu16_epi32(
+        _mm_loadu_si128(p as *const __m128i)
+    ))),
+    |v: bf16| v.to_f32()
+);
+dot_avx512!(
+    dot_f32_avx512,
+    f32,
+    |p: *const f32| _mm512_loadu_ps(p),
+    |v: f32| v
+);
+dot_avx512!(
+    dot_f16_avx512,
+    f16,
+    |p: *const f16| _mm512_cvtph_ps(_mm256_loadu_si256(p as *const __m256i)),
+    |v: f16| v.to_f32()
+);
+dot_avx512!(
+    dot_bf16_avx512,
+    bf16,
+    |p: *const bf16| _mm512_castsi512_ps(_mm512_slli_epi32::<16>(_mm512_cvtepu16_epi32(
+        _mm256_loadu_si256(p as *const __m256i)
+    ))),
+    |v: bf16| v.to_f32()
+);
+
+#[target_feature(enable = "avx")]
+unsafe fn hsum256(v: __m256) -> f32 {
+    let mut lanes = [0f32; 8];
+    // SAFETY: stores 8 floats into an 8-float array.
+    unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
+    lanes.iter().sum()
+}
+
+/// The 6×16 AVX2 micro-kernel: `tile[r·16 + c] = Σ_kk a[kk·6 + r] · b[kk·16 + c]`.
+/// 12 accumulators, two B vectors and one broadcast A value: 15 of the 16 ymm registers.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn kernel_6x16(kc: usize, a: &[f32], b: &[f32], tile: &mut [f32; 96]) {
+    debug_assert!(a.len() >= kc * 6 && b.len() >= kc * 16);
+    // SAFETY: a holds kc·6 and b kc·16 packed floats (asserted by the packer), tile 96.
+    unsafe {
+        let (ap, bp) = (a.as_ptr(), b.as_ptr());
+        let mut c = [[_mm256_setzero_ps(); 2]; 6];
+        for kk in 0..kc {
+            let b0 = _mm256_loadu_ps(bp.add(kk * 16));
+            let b1 = _mm256_loadu_ps(bp.add(kk * 16 + 8));
+            for (r, cr) in c.iter_mut().enumerate() {
+                let av = _mm256_broadcast_ss(&*ap.add(kk * 6 + r));
+                cr[0] = _mm256_fmadd_ps(av, b0, cr[0]);
+                cr[1] = _mm256_fmadd_ps(av, b1, cr[1]);
+            }
+        }
+        let tp = tile.as_mut_ptr();
+        for (r, cr) in c.iter().enumerate() {
+            _mm256_storeu_ps(tp.add(r * 16), cr[0]);
+            _mm256_storeu_ps(tp.add(r * 16 + 8), cr[1]);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+// int8 helpers: elements are packed four to a u32 word, little-endian (byte 0 = lowest bits).
+
+// Sign-extended element e of a packed int8 array.
+fn i8_of(word: u32, e: u32) -> i32 {
+    return extractBits(bitcast<i32>(word), (e & 3u) * 8u, 8u);
+}
+
+// Dot product of four int8 pairs, exact in i32.
+fn dot4(a: u32, b: u32) -> i32 {
+//#if DOT_NATIVE
+    return dot4I8Packed(a, b);
+//#else
+    // Portable path: the same sum with extractBits, for drivers where dot4I8Packed is slow or
+    // suspect (the probe suite compares the two).
+    let ai = bitcast<i32>(a);
+    let bi = bitcast<i32>(b);
+    return extractBits(ai, 0u, 8u) * extractBits(bi, 0u, 8u)
+         + extractBits(ai, 8u, 8u) * extractBits(bi, 8u, 8u)
+         + extractBits(ai, 16u, 8u) * extractBits(bi, 16u, 8u)
+         + extractBits(ai, 24u, 8u) * extractBits(bi, 24u, 8u);
+//#endif
+}

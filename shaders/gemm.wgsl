@@ -1,0 +1,88 @@
+// Tiled GEMM for M > 4: y[m, n] = sum_k x[m, k] * w[n, k].
+//
+// A WG_X x WG_Y workgroup computes a BM x BN tile of y (BM = WG_Y * TM, BN = WG_X * TN), each
+// invocation a TM x TN register block. K advances in steps of BK: both operand tiles are staged
+// through workgroup memory as f32 (converted from f16/bf16 on the way in, zero outside the
+// matrix, so any M, N, K works), stored k-major so the inner loop reads contiguous runs.
+// Neighbouring invocations stage neighbouring k of one row: coalesced global reads.
+//
+// Tile sizes are override constants (WG_X, WG_Y, BK); TM and TN are prelude constants because
+// WGSL sizes private arrays with constants only.
+
+struct Params {
+    m: u32,
+    n: u32,       // W rows in this dispatch
+    k: u32,
+    w_off: u32,
+    groups_x: u32,
+    n_base: u32,
+    ldy: u32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+override WG_X: u32 = 16u;
+override WG_Y: u32 = 16u;
+override BK: u32 = 16u;
+
+var<workgroup> xs: array<f32, BK * WG_Y * TM>;
+var<workgroup> ws: array<f32, BK * WG_X * TN>;
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(local_invocation_index) tid: u32,
+) {
+    let bm = WG_Y * TM;
+    let bn = WG_X * TN;
+    let nt = WG_X * WG_Y;
+    let m0 = wid.y * bm;
+    let n0 = wid.x * bn;
+    var acc: array<f32, TM * TN>;
+    for (var j = 0u; j < TM * TN; j++) { acc[j] = 0.0; }
+
+    for (var k0 = 0u; k0 < P.k; k0 += BK) {
+        for (var idx = tid; idx < bm * BK; idx += nt) {
+            let r = idx / BK;
+            let c = idx % BK;
+            let gm = m0 + r;
+            let gk = k0 + c;
+            var v = 0.0;
+            if (gm < P.m && gk < P.k) { v = x_at(gm * P.k + gk); }
+            xs[c * bm + r] = v;
+        }
+        for (var idx = tid; idx < bn * BK; idx += nt) {
+            let r = idx / BK;
+            let c = idx % BK;
+            let gn = n0 + r;
+            let gk = k0 + c;
+            var v = 0.0;
+            if (gn < P.n && gk < P.k) { v = w_at(P.w_off + gn * P.k + gk); }
+            ws[c * bn + r] = v;
+        }
+        workgroupBarrier();
+        for (var kk = 0u; kk < BK; kk++) {
+            var a: array<f32, TM>;
+            var b: array<f32, TN>;
+            // Strided ownership (lid.y + i * WG_Y) keeps neighbouring invocations on
+            // neighbouring workgroup-memory words.
+            for (var i = 0u; i < TM; i++) { a[i] = xs[kk * bm + lid.y + i * WG_Y]; }
+            for (var j = 0u; j < TN; j++) { b[j] = ws[kk * bn + lid.x + j * WG_X]; }
+            for (var i = 0u; i < TM; i++) {
+                for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(a[i], b[j], acc[i * TN + j]); }
+            }
+        }
+        workgroupBarrier();
+    }
+
+    for (var i = 0u; i < TM; i++) {
+        let gm = m0 + lid.y + i * WG_Y;
+        for (var j = 0u; j < TN; j++) {
+            let gn = n0 + lid.x + j * WG_X;
+            if (gm < P.m && gn < P.n) { y[gm * P.ldy + P.n_base + gn] = acc[i * TN + j]; }
+        }
+    }
+}

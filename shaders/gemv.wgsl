@@ -1,0 +1,98 @@
+// GEMV for the decode case: y[m, n] = sum_k x[m, k] * w[n, k] for M <= 4 activation rows.
+//
+// One workgroup owns ROWS consecutive rows of W; its WG invocations split K, so neighbouring
+// invocations read neighbouring vec4s of a row (coalesced), and each keeps ROWS * MR partial sums
+// in registers. The partial sums are then reduced across the workgroup: by subgroupAdd plus one
+// slot per subgroup where the adapter has subgroups (correct for any subgroup size, as the slot
+// is indexed by subgroup_id and the count is num_subgroups), else by a tree in workgroup memory.
+// The grid is folded into 2D so N may exceed 65535 * ROWS.
+//
+// Prelude constants: MR (activation rows, 1..4), ROWS (W rows per workgroup).
+// Defines: VEC4 (K % 4 == 0, rows start on 16-byte boundaries), SUBGROUP.
+
+struct Params {
+    m: u32,       // activation rows (== MR)
+    n: u32,       // W rows in this dispatch (a chunk when W is split over several bindings)
+    k: u32,
+    w_off: u32,   // element offset of this chunk's first row inside the W binding
+    groups_x: u32,
+    n_base: u32,  // first output column of this chunk
+    ldy: u32,     // row stride of y (the full N)
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+override WG: u32 = 256u;
+const NACC: u32 = MR * ROWS;
+var<workgroup> red: array<f32, NACC * WG>;
+
+@compute @workgroup_size(WG)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) tid: u32,
+//#if SUBGROUP
+    @builtin(subgroup_invocation_id) lane: u32,
+    @builtin(subgroup_id) sg: u32,
+    @builtin(num_subgroups) nsg: u32,
+//#endif
+) {
+    let row0 = (wid.x + wid.y * P.groups_x) * ROWS;
+    var acc: array<f32, NACC>;
+    for (var j = 0u; j < NACC; j++) { acc[j] = 0.0; }
+
+    // Rows past the end re-read the last row (always in bounds) and are not written.
+    var rows: array<u32, ROWS>;
+    for (var r = 0u; r < ROWS; r++) { rows[r] = min(row0 + r, P.n - 1u); }
+
+//#if VEC4
+    let k4 = P.k >> 2u;
+    let w4 = P.w_off >> 2u;
+    for (var i = tid; i < k4; i += WG) {
+        var xv: array<vec4<f32>, MR>;
+        for (var m = 0u; m < MR; m++) { xv[m] = x_vec4(m * k4 + i); }
+        for (var r = 0u; r < ROWS; r++) {
+            let wv = w_vec4(w4 + rows[r] * k4 + i);
+            for (var m = 0u; m < MR; m++) { acc[r * MR + m] += dot(xv[m], wv); }
+        }
+    }
+//#else
+    for (var e = tid; e < P.k; e += WG) {
+        var xv: array<f32, MR>;
+        for (var m = 0u; m < MR; m++) { xv[m] = x_at(m * P.k + e); }
+        for (var r = 0u; r < ROWS; r++) {
+            let wv = w_at(P.w_off + rows[r] * P.k + e);
+            for (var m = 0u; m < MR; m++) { acc[r * MR + m] = fma(xv[m], wv, acc[r * MR + m]); }
+        }
+    }
+//#endif
+
+//#if SUBGROUP
+    for (var j = 0u; j < NACC; j++) {
+        let s = subgroupAdd(acc[j]);
+        if (lane == 0u) { red[j * WG + sg] = s; }
+    }
+    workgroupBarrier();
+    if (tid < NACC) {
+        var t = 0.0;
+        for (var s = 0u; s < nsg; s++) { t += red[tid * WG + s]; }
+        red[tid * WG] = t;
+    }
+//#else
+    for (var j = 0u; j < NACC; j++) { red[j * WG + tid] = acc[j]; }
+    workgroupBarrier();
+    for (var s = WG >> 1u; s > 0u; s >>= 1u) {
+        if (tid < s) {
+            for (var j = 0u; j < NACC; j++) { red[j * WG + tid] += red[j * WG + tid + s]; }
+        }
+        workgroupBarrier();
+    }
+//#endif
+    if (tid < NACC) {
+        let r = tid / MR;
+        let m = tid % MR;
+        let row = row0 + r;
+        if (row < P.n) { y[m * P.ldy + P.n_base + row] = red[tid * WG]; }
+    }
+}

@@ -1,0 +1,110 @@
+// int8 GEMV for M <= 4: acc[m, n] = sum_k x[m, k] * w[n, k] in i32 (exact), then either the
+// i32 accumulator itself or the W8A8 output f32(acc) * (x_scale[m] * w_scale[n]).
+// Same workgroup organisation as gemv.wgsl: ROWS rows per workgroup, K split over WG
+// invocations, subgroup or workgroup-memory reduction (integer sums: exact in any order).
+//
+// Defines: ALIGNED (K % 4 == 0: whole words, dot4), SUBGROUP, DOT_NATIVE, OUT_F32.
+
+struct Params {
+    m: u32,
+    n: u32,
+    k: u32,
+    w_off: u32,
+    groups_x: u32,
+    n_base: u32,
+    ldy: u32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> xq: array<u32>;
+@group(0) @binding(2) var<storage, read> wq: array<u32>;
+//#if OUT_F32
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read> x_scale: array<f32>;
+@group(0) @binding(5) var<storage, read> w_scale: array<f32>;
+//#else
+@group(0) @binding(3) var<storage, read_write> y: array<i32>;
+//#endif
+
+override WG: u32 = 256u;
+const NACC: u32 = MR * ROWS;
+var<workgroup> red: array<i32, NACC * WG>;
+
+@compute @workgroup_size(WG)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) tid: u32,
+//#if SUBGROUP
+    @builtin(subgroup_invocation_id) lane: u32,
+    @builtin(subgroup_id) sg: u32,
+    @builtin(num_subgroups) nsg: u32,
+//#endif
+) {
+    let row0 = (wid.x + wid.y * P.groups_x) * ROWS;
+    var acc: array<i32, NACC>;
+    for (var j = 0u; j < NACC; j++) { acc[j] = 0; }
+    var rows: array<u32, ROWS>;
+    for (var r = 0u; r < ROWS; r++) { rows[r] = min(row0 + r, P.n - 1u); }
+
+//#if ALIGNED
+    let kw = P.k >> 2u;
+    let woff = P.w_off >> 2u;
+    for (var i = tid; i < kw; i += WG) {
+        var xv: array<u32, MR>;
+        for (var m = 0u; m < MR; m++) { xv[m] = xq[m * kw + i]; }
+        for (var r = 0u; r < ROWS; r++) {
+            let wv = wq[woff + rows[r] * kw + i];
+            for (var m = 0u; m < MR; m++) { acc[r * MR + m] += dot4(xv[m], wv); }
+        }
+    }
+//#else
+    for (var e = tid; e < P.k; e += WG) {
+        var xv: array<i32, MR>;
+        for (var m = 0u; m < MR; m++) {
+            let xe = m * P.k + e;
+            xv[m] = i8_of(xq[xe >> 2u], xe);
+        }
+        for (var r = 0u; r < ROWS; r++) {
+            let we = P.w_off + rows[r] * P.k + e;
+            let wv = i8_of(wq[we >> 2u], we);
+            for (var m = 0u; m < MR; m++) { acc[r * MR + m] += xv[m] * wv; }
+        }
+    }
+//#endif
+
+//#if SUBGROUP
+    for (var j = 0u; j < NACC; j++) {
+        let s = subgroupAdd(acc[j]);
+        if (lane == 0u) { red[j * WG + sg] = s; }
+    }
+    workgroupBarrier();
+    if (tid < NACC) {
+        var t = 0;
+        for (var s = 0u; s < nsg; s++) { t += red[tid * WG + s]; }
+        red[tid * WG] = t;
+    }
+//#else
+    for (var j = 0u; j < NACC; j++) { red[j * WG + tid] = acc[j]; }
+    workgroupBarrier();
+    for (var s = WG >> 1u; s > 0u; s >>= 1u) {
+        if (tid < s) {
+            for (var j = 0u; j < NACC; j++) { red[j * WG + tid] += red[j * WG + tid + s]; }
+        }
+        workgroupBarrier();
+    }
+//#endif
+    if (tid < NACC) {
+        let r = tid / MR;
+        let m = tid % MR;
+        let row = row0 + r;
+        if (row < P.n) {
+            let col = P.n_base + row;
+//#if OUT_F32
+            y[m * P.ldy + col] = f32(red[tid * WG]) * (x_scale[m] * w_scale[col]);
+//#else
+            y[m * P.ldy + col] = red[tid * WG];
+//#endif
+        }
+    }
+}

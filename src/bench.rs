@@ -1,0 +1,194 @@
+//! `lowbit bench`: one op timed on one context, with side-by-side ratios from the same run:
+//! against a baseline backend and against the read-bandwidth bound measured on the same adapter.
+
+use std::time::Duration;
+
+use lowbit_kernels::{CpuConfig, DType, SimdLevel};
+use serde::Serialize;
+
+use crate::bandwidth::read_bound;
+use crate::context::{Backend, Context};
+use crate::error::Result;
+use crate::measure::{measure_gpu, measure_wall, Timing};
+use crate::ops::matmul as mm;
+use crate::tensor::Tensor;
+
+/// A baseline timed in the same run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Baseline {
+    /// What the baseline is (`cpu-simd`, `cpu-scalar`, ...).
+    pub name: String,
+    /// Its median time.
+    pub time_ms: f64,
+    /// Baseline time ÷ our time: above 1 means lowbit's kernel is faster.
+    pub speedup: f64,
+}
+
+/// One bench result; every `lowbit bench` op uses this schema.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchResult {
+    /// Operation.
+    pub op: String,
+    /// Adapter name.
+    pub adapter: String,
+    /// `vulkan`, `gl`, ..., or `cpu`.
+    pub backend: String,
+    /// Driver (or SIMD level).
+    pub driver: String,
+    /// Kernel variant.
+    pub variant: String,
+    /// Activation dtype.
+    pub x_dtype: String,
+    /// Weight dtype.
+    pub w_dtype: String,
+    /// Rows of x.
+    pub m: usize,
+    /// Rows of W.
+    pub n: usize,
+    /// Shared dimension.
+    pub k: usize,
+    /// `gpu-timestamp` or `wall`.
+    pub timing: String,
+    /// Median time per run.
+    pub time_ms: f64,
+    /// 2·M·N·K / time.
+    pub gflops: f64,
+    /// Bytes of x, W and y moved / time.
+    pub gbps: f64,
+    /// Read bandwidth the same adapter reached with the streaming-read kernel over W's bytes.
+    pub bound_gbps: f64,
+    /// gbps ÷ bound_gbps.
+    pub fraction_of_bound: f64,
+    /// How the bound was timed.
+    pub bound_timing: String,
+    /// The streaming layout that set the bound.
+    pub bound_layout: String,
+    /// Baselines timed in the same run.
+    pub baselines: Vec<Baseline>,
+}
+
+fn seeded(len: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed;
+    (0..len)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+        })
+        .collect()
+}
+
+fn tensor_of(ctx: &Context, dtype: DType, data: &[f32], shape: &[usize]) -> Result<Tensor> {
+    match dtype {
+        DType::F16 => {
+            let h: Vec<half::f16> = data.iter().map(|&v| half::f16::from_f32(v)).collect();
+            Tensor::from_slice(ctx, &h, shape)
+        }
+        DType::BF16 => {
+            let h: Vec<half::bf16> = data.iter().map(|&v| half::bf16::from_f32(v)).collect();
+            Tensor::from_slice(ctx, &h, shape)
+        }
+        _ => Tensor::from_slice(ctx, data, shape),
+    }
+}
+
+/// Times `y = x · Wᵀ` on `ctx` once warmed up; returns (median seconds, timing, variant name).
+pub fn time_matmul(
+    ctx: &Context,
+    x: &Tensor,
+    w: &Tensor,
+    variant: Option<&str>,
+    budget: Duration,
+) -> Result<(f64, Timing, String)> {
+    let (m, k) = (x.shape()[0], x.shape()[1]);
+    let n = w.shape()[0];
+    let all = mm::variants(ctx, x.dtype(), w.dtype(), m, k);
+    let variant = match variant {
+        None => all[0],
+        Some(name) => *all.iter().find(|v| v.name() == name).ok_or_else(|| {
+            crate::Error::Unsupported(format!(
+                "variant '{name}' does not run here; choose one of: {}",
+                all.iter().map(|v| v.name()).collect::<Vec<_>>().join(", ")
+            ))
+        })?,
+    };
+    match &*ctx.inner {
+        Backend::Cpu(_) => {
+            let (s, t) = measure_wall(budget, || mm::matmul(ctx, x, w).map(|_| ()))?;
+            Ok((s, t, variant.name()))
+        }
+        Backend::Gpu(g) => {
+            let y = g.alloc((m * n * 4) as u64, "y")?;
+            let (xv, wv) = (x.view(), w.view());
+            let (s, t) = measure_gpu(g, budget, |timer| {
+                mm::gpu(g, &xv, &wv, &y, 0, Some(variant), timer)
+            })?;
+            Ok((s, t, variant.name()))
+        }
+    }
+}
+
+/// Benchmarks the dense matmul with the given dtypes and shape.
+pub fn bench_matmul(
+    ctx: &Context,
+    x_dtype: DType,
+    w_dtype: DType,
+    (m, n, k): (usize, usize, usize),
+    variant: Option<&str>,
+    budget: Duration,
+) -> Result<BenchResult> {
+    let xs = seeded(m * k, 1);
+    let ws = seeded(n * k, 2);
+    let x = tensor_of(ctx, x_dtype, &xs, &[m, k])?;
+    let w = tensor_of(ctx, w_dtype, &ws, &[n, k])?;
+    let (secs, timing, variant) = time_matmul(ctx, &x, &w, variant, budget)?;
+    let w_bytes = n * k * w_dtype.size_bytes();
+    let bytes = (m * k * x_dtype.size_bytes() + w_bytes + m * n * 4) as f64;
+    let bound = read_bound(ctx, w_bytes.max(1 << 20), budget)?;
+
+    // The baseline: the CPU SIMD backend for a GPU adapter; the scalar CPU kernels for the CPU.
+    let (base_name, base_ctx) = if ctx.is_gpu() {
+        ("cpu-simd", Context::cpu())
+    } else {
+        let threads = ctx.cpu_config().map_or(1, |c| c.threads);
+        (
+            "cpu-scalar",
+            Context::cpu_with(CpuConfig {
+                level: SimdLevel::Scalar,
+                threads,
+            }),
+        )
+    };
+    let bx = tensor_of(&base_ctx, x_dtype, &xs, &[m, k])?;
+    let bw = tensor_of(&base_ctx, w_dtype, &ws, &[n, k])?;
+    let (base_secs, _, _) = time_matmul(&base_ctx, &bx, &bw, None, budget)?;
+
+    let info = ctx.info();
+    let gbps = bytes / secs / 1e9;
+    Ok(BenchResult {
+        op: "matmul".into(),
+        adapter: info.name,
+        backend: info.backend,
+        driver: info.driver,
+        variant,
+        x_dtype: x_dtype.name().into(),
+        w_dtype: w_dtype.name().into(),
+        m,
+        n,
+        k,
+        timing: timing.name().into(),
+        time_ms: secs * 1e3,
+        gflops: 2.0 * (m * n * k) as f64 / secs / 1e9,
+        gbps,
+        bound_gbps: bound.gbps(),
+        fraction_of_bound: gbps / bound.gbps(),
+        bound_timing: bound.timing.name().into(),
+        bound_layout: bound.layout.clone(),
+        baselines: vec![Baseline {
+            name: base_name.into(),
+            time_ms: base_secs * 1e3,
+            speedup: base_secs / secs,
+        }],
+    })
+}

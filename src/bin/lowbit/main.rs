@@ -1,0 +1,53 @@
+//! The `lowbit` command: `info`, `validate`, `bench`. Parses arguments and calls the library.
+
+mod bench;
+mod info;
+mod validate;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "lowbit",
+    version,
+    about = "GPU inference kernels: adapters, validation, benchmarks"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every adapter (index, name, backend, type, driver, limits, features) and the CPU.
+    Info(info::Args),
+    /// Check every op and variant against the CPU reference; exits non-zero on any failure.
+    Validate(validate::Args),
+    /// Time one op, with ratios to a baseline and to the measured read-bandwidth bound.
+    Bench(bench::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Info(a) => info::run(a),
+        Command::Validate(a) => validate::run(a),
+        Command::Bench(a) => bench::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("lowbit: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes pretty JSON to `path`.
+fn write_json(
+    path: &std::path::Path,
+    value: &serde_json::Value,
+) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::write(path, serde_json::to_string_pretty(value)? + "\n")
+        .map_err(|e| format!("writing {}: {e}", path.display()).into())
+}

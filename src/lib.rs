@@ -1,0 +1,41 @@
+//! lowbit: GPU inference kernels in WGSL through wgpu, with CPU SIMD kernels that are both the
+//! correctness reference and a real fallback backend.
+//!
+//! Matmul convention everywhere: activations `x` are `[M, K]` row-major, weights `W` are
+//! `[N, K]` row-major (K contiguous, like `nn.Linear` and GGUF), `y = x · Wᵀ` is `[M, N]`.
+//!
+//! ```no_run
+//! use lowbit::{ops, Context, Tensor};
+//! # fn main() -> lowbit::Result<()> {
+//! let ctx = Context::new()?; // best GPU adapter, or LOWBIT_ADAPTER
+//! let x = Tensor::from_slice(&ctx, &[1.0f32, 2.0, 3.0], &[1, 3])?;
+//! let w = Tensor::from_slice(&ctx, &[half::f16::from_f32(0.5); 6], &[2, 3])?;
+//! let y = ops::matmul(&ctx, &x, &w)?;
+//! assert_eq!(y.to_vec::<f32>()?, vec![3.0, 3.0]);
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+pub mod adapter;
+pub mod bandwidth;
+pub mod bench;
+mod context;
+mod error;
+mod gpu;
+pub mod measure;
+pub mod ops;
+mod shader_text;
+pub mod shaders;
+mod tensor;
+pub mod validate;
+
+pub use adapter::{list_adapters, AdapterDescription, AdapterSelector};
+pub use context::{backend_name, device_type_name, BackendInfo, Context, ADAPTER_ENV};
+pub use error::{Error, Result};
+pub use gpu::Caps;
+pub use lowbit_kernels as kernels;
+pub use lowbit_kernels::{CpuConfig, DType, SimdLevel};
+pub use shaders::F16Path;
+#[doc(hidden)]
+pub use tensor::HostData;
+pub use tensor::{Element, Tensor, TensorView};

@@ -1,0 +1,413 @@
+//! Dense mixed-precision matmul `y = x · Wᵀ`: x `[M, K]` and W `[N, K]` in f32, f16 or bf16
+//! (any pair), f32 accumulation, f32 output `[M, N]`.
+//!
+//! Kernels: a GEMV for M <= 4 (decode) and a tiled GEMM for larger M (`shaders/gemv.wgsl`,
+//! `shaders/gemm.wgsl`); on the CPU backend, `lowbit_kernels::matmul`.
+
+use std::collections::BTreeSet;
+
+use lowbit_kernels::{DType, MatRef};
+
+use super::plan::{
+    check_ctx, dims2, gpu_parts, mat_bytes, run_chunks, w_chunks, whole_binding, Grid,
+};
+use crate::context::{Backend, Context};
+use crate::error::{Error, Result};
+use crate::gpu::{Gpu, GpuTimer};
+use crate::shaders::{Composer, F16Path, ShaderVariant, GEMM, GEMV};
+use crate::tensor::{HostData, Tensor, TensorView, ViewData};
+
+/// Largest M the GEMV kernel takes; larger M goes to the tiled GEMM.
+pub const GEMV_MAX_M: usize = 4;
+
+/// How a GEMV workgroup is shaped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GemvShape {
+    /// 256 invocations over 2 rows: the GPU default (coalesced, enough warps in flight).
+    Wide,
+    /// 8 invocations over 16 rows: one SIMD vector of a CPU device such as llvmpipe, where the
+    /// reduction then costs one subgroupAdd and no barrier, and each x load serves 16 rows
+    /// (measured in shaders/README.md). Chosen by adapter type, never the GPU default.
+    Narrow,
+}
+
+impl GemvShape {
+    /// (workgroup size, rows per workgroup); the size is a power of two for the tree reduction.
+    pub(crate) fn dims(self) -> (u32, u32) {
+        match self {
+            GemvShape::Wide => (256, 2),
+            GemvShape::Narrow => (8, 16),
+        }
+    }
+}
+/// GEMM register block per invocation.
+const GEMM_TM: u32 = 4;
+const GEMM_TN: u32 = 4;
+/// GEMM workgroup shape and K step (override constants of `gemm.wgsl`).
+const GEMM_WG_X: u32 = 16;
+const GEMM_WG_Y: u32 = 16;
+const GEMM_BK: u32 = 16;
+
+/// The two kernel shapes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MatmulKernel {
+    /// Decode GEMV, M <= 4.
+    Gemv,
+    /// Tiled GEMM, any M.
+    Gemm,
+    /// lowbit's CPU SIMD kernels.
+    Cpu,
+}
+
+/// A fully specified kernel variant; [`variants`] lists those an adapter can run for a problem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MatmulVariant {
+    /// GEMV, GEMM or CPU.
+    pub kernel: MatmulKernel,
+    /// Subgroup reduction (GEMV only).
+    pub subgroup: bool,
+    /// How f16 operands are read.
+    pub f16: F16Path,
+    /// vec4 loads (GEMV only; needs K % 4 == 0).
+    pub vec4: bool,
+    /// Workgroup shape (GEMV only).
+    pub shape: GemvShape,
+}
+
+impl MatmulVariant {
+    /// A short name for tables and reports, e.g. `gemv.vec4.sg.f16n`.
+    pub fn name(&self) -> String {
+        match self.kernel {
+            MatmulKernel::Cpu => "cpu".into(),
+            MatmulKernel::Gemm => format!("gemm.{}", f16_tag(self.f16)),
+            MatmulKernel::Gemv => format!(
+                "gemv.{}.{}.{}.{}",
+                if self.vec4 { "vec4" } else { "scalar" },
+                if self.subgroup { "sg" } else { "wg" },
+                f16_tag(self.f16),
+                match self.shape {
+                    GemvShape::Wide => "wide",
+                    GemvShape::Narrow => "narrow",
+                }
+            ),
+        }
+    }
+}
+
+fn f16_tag(p: F16Path) -> &'static str {
+    match p {
+        F16Path::Native => "f16n",
+        F16Path::Packed => "f16p",
+    }
+}
+
+fn check_float(dtype: DType, what: &'static str) -> Result<()> {
+    match dtype {
+        DType::F32 | DType::F16 | DType::BF16 => Ok(()),
+        d => Err(Error::DType {
+            op: "matmul",
+            what,
+            dtype: d,
+        }),
+    }
+}
+
+/// Every variant `ctx` can run for this problem; the first is the default.
+pub fn variants(ctx: &Context, x: DType, w: DType, m: usize, k: usize) -> Vec<MatmulVariant> {
+    variants_for(ctx.caps(), ctx.is_gpu(), x, w, m, k)
+}
+
+/// `y = x · Wᵀ` with the default variant. x is `[M, K]`, W is `[N, K]`, y is a new f32 `[M, N]`.
+pub fn matmul<'a>(
+    ctx: &Context,
+    x: impl Into<TensorView<'a>>,
+    w: impl Into<TensorView<'a>>,
+) -> Result<Tensor> {
+    matmul_with(ctx, x, w, None)
+}
+
+/// `y = x · Wᵀ` with a chosen variant (`None` = the default). A variant the adapter cannot run,
+/// or one that does not fit the shape, is an `Err`.
+pub fn matmul_with<'a>(
+    ctx: &Context,
+    x: impl Into<TensorView<'a>>,
+    w: impl Into<TensorView<'a>>,
+    variant: Option<MatmulVariant>,
+) -> Result<Tensor> {
+    let (x, w) = (x.into(), w.into());
+    let (m, n, _) = check(ctx, &x, &w)?;
+    match &*ctx.inner {
+        Backend::Cpu(_) => {
+            let y = cpu(ctx, &x, &w)?;
+            Ok(Tensor::from_host(
+                ctx,
+                HostData::F32(y),
+                DType::F32,
+                &[m, n],
+            ))
+        }
+        Backend::Gpu(g) => {
+            let y = g.alloc(mat_bytes(DType::F32, m, n), "y")?;
+            gpu(g, &x, &w, &y, 0, variant, None)?;
+            Ok(Tensor::from_buffer(ctx, y, DType::F32, &[m, n]))
+        }
+    }
+}
+
+/// `y = x · Wᵀ` into an existing f32 `[M, N]` GPU view (an engine's buffer), default variant.
+pub fn matmul_into<'a>(
+    ctx: &Context,
+    x: impl Into<TensorView<'a>>,
+    w: impl Into<TensorView<'a>>,
+    y: TensorView<'_>,
+) -> Result<()> {
+    let (x, w) = (x.into(), w.into());
+    let (m, n, _) = check(ctx, &x, &w)?;
+    check_ctx(ctx, &y, "y")?;
+    if y.dtype != DType::F32 || y.shape != [m, n] {
+        return Err(Error::Shape(format!(
+            "y must be f32 [{m}, {n}], got {} {:?}",
+            y.dtype, y.shape
+        )));
+    }
+    let g = ctx
+        .gpu()
+        .ok_or_else(|| Error::Unsupported("matmul_into writes GPU buffers only".into()))?;
+    let (buf, off) = gpu_parts(&y);
+    gpu(g, &x, &w, buf, off, None, None)
+}
+
+/// Validates operands: returns (M, N, K).
+fn check(ctx: &Context, x: &TensorView, w: &TensorView) -> Result<(usize, usize, usize)> {
+    check_float(x.dtype, "x")?;
+    check_float(w.dtype, "w")?;
+    check_ctx(ctx, x, "x")?;
+    check_ctx(ctx, w, "w")?;
+    let (m, k) = dims2(x, "x")?;
+    let (n, kw) = dims2(w, "w")?;
+    if k != kw {
+        return Err(Error::Shape(format!(
+            "x is [{m}, {k}] but w is [{n}, {kw}]: K differs"
+        )));
+    }
+    Ok((m, n, k))
+}
+
+fn mat_ref<'a>(v: &TensorView<'a>) -> MatRef<'a> {
+    match v.data {
+        ViewData::Host(HostData::F32(d)) => MatRef::F32(d),
+        ViewData::Host(HostData::F16(d)) => MatRef::F16(d),
+        ViewData::Host(HostData::BF16(d)) => MatRef::BF16(d),
+        _ => unreachable!("dtype and backend checked"),
+    }
+}
+
+fn cpu(ctx: &Context, x: &TensorView, w: &TensorView) -> Result<Vec<f32>> {
+    let cfg = ctx.cpu_config().expect("CPU context");
+    let (m, k) = (x.shape[0], x.shape[1]);
+    let n = w.shape[0];
+    let mut y = vec![0f32; m * n];
+    lowbit_kernels::matmul::matmul(&cfg, mat_ref(x), mat_ref(w), m, n, k, &mut y)?;
+    Ok(y)
+}
+
+fn composer(v: MatmulVariant, x: DType, w: DType, m: usize) -> Composer {
+    let mut defines = BTreeSet::new();
+    let (body, consts) = match v.kernel {
+        MatmulKernel::Gemv => {
+            if v.vec4 {
+                defines.insert("VEC4");
+            }
+            if v.subgroup {
+                defines.insert("SUBGROUP");
+            }
+            (GEMV, vec![("MR", m as u32), ("ROWS", v.shape.dims().1)])
+        }
+        _ => (GEMM, vec![("TM", GEMM_TM), ("TN", GEMM_TN)]),
+    };
+    Composer {
+        name: format!(
+            "matmul.{}.x{}.w{}.m{}",
+            v.name(),
+            x,
+            w,
+            if v.kernel == MatmulKernel::Gemv { m } else { 0 }
+        ),
+        body: vec![body],
+        consts,
+        defines,
+        operands: vec![("x", 1, x), ("w", 2, w)],
+        f16: v.f16,
+    }
+}
+
+/// Every shader variant the matmul op can compose.
+pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
+    let dts = [DType::F32, DType::F16, DType::BF16];
+    let mut out = Vec::new();
+    for &x in &dts {
+        for &w in &dts {
+            let uses_f16 = x == DType::F16 || w == DType::F16;
+            let f16s: &[F16Path] = if uses_f16 {
+                &[F16Path::Native, F16Path::Packed]
+            } else {
+                &[F16Path::Packed]
+            };
+            for &f16 in f16s {
+                for vec4 in [true, false] {
+                    for subgroup in [true, false] {
+                        for shape in [GemvShape::Wide, GemvShape::Narrow] {
+                            for m in 1..=GEMV_MAX_M {
+                                let v = MatmulVariant {
+                                    kernel: MatmulKernel::Gemv,
+                                    subgroup,
+                                    f16,
+                                    vec4,
+                                    shape,
+                                };
+                                out.push(composer(v, x, w, m).build());
+                            }
+                        }
+                    }
+                }
+                let v = MatmulVariant {
+                    kernel: MatmulKernel::Gemm,
+                    subgroup: false,
+                    f16,
+                    vec4: false,
+                    shape: GemvShape::Wide,
+                };
+                out.push(composer(v, x, w, 0).build());
+            }
+        }
+    }
+    out
+}
+
+/// Records and runs the matmul on a GPU; `y` is `[M, N]` f32 at `y_off` of `y_buf`.
+pub(crate) fn gpu(
+    g: &Gpu,
+    x: &TensorView,
+    w: &TensorView,
+    y_buf: &wgpu::Buffer,
+    y_off: u64,
+    variant: Option<MatmulVariant>,
+    timer: Option<&GpuTimer>,
+) -> Result<()> {
+    let (m, k) = (x.shape[0], x.shape[1]);
+    let n = w.shape[0];
+    let allowed = variants_for(g.caps, true, x.dtype, w.dtype, m, k);
+    let v = match variant {
+        None => allowed[0],
+        Some(v) if allowed.contains(&v) => v,
+        Some(v) => {
+            return Err(Error::Unsupported(format!(
+                "variant {} does not run on this adapter for x {} w {} M={m} K={k}",
+                v.name(),
+                x.dtype,
+                w.dtype
+            )))
+        }
+    };
+    let comp = composer(v, x.dtype, w.dtype, m);
+    let wg_consts: Vec<(&str, f64)> = match v.kernel {
+        MatmulKernel::Gemv => vec![("WG", v.shape.dims().0 as f64)],
+        _ => vec![
+            ("WG_X", GEMM_WG_X as f64),
+            ("WG_Y", GEMM_WG_Y as f64),
+            ("BK", GEMM_BK as f64),
+        ],
+    };
+    let pipeline = g.pipeline(&comp.name, || comp.build().source, &wg_consts)?;
+    let (xb, xo) = gpu_parts(x);
+    let x_bind = whole_binding(g, xb, xo, mat_bytes(x.dtype, m, k), "x")?;
+    let y_bind = whole_binding(g, y_buf, y_off, mat_bytes(DType::F32, m, n), "y")?;
+    let chunks = w_chunks(g, w, n, k)?;
+    let grid = match v.kernel {
+        MatmulKernel::Gemv => Grid::Gemv {
+            rows: v.shape.dims().1 as usize,
+        },
+        _ => Grid::Gemm {
+            bn: (GEMM_WG_X * GEMM_TN) as usize,
+            bm: (GEMM_WG_Y * GEMM_TM) as usize,
+        },
+    };
+    run_chunks(
+        g,
+        &pipeline,
+        &chunks,
+        (m, n, k),
+        grid,
+        x_bind,
+        y_bind,
+        &[],
+        timer,
+    )
+}
+
+/// Shared by [`variants`] and the GPU path so the two lists cannot drift apart.
+fn variants_for(
+    caps: crate::gpu::Caps,
+    gpu: bool,
+    x: DType,
+    w: DType,
+    m: usize,
+    k: usize,
+) -> Vec<MatmulVariant> {
+    if !gpu {
+        return vec![MatmulVariant {
+            kernel: MatmulKernel::Cpu,
+            subgroup: false,
+            f16: F16Path::Packed,
+            vec4: false,
+            shape: GemvShape::Wide,
+        }];
+    }
+    // Preference order, best first. On CPU devices packed f16 (two halves per 32-bit load) beats
+    // native f16 loads and the narrow GEMV shape wins; elsewhere native f16 and the wide shape.
+    let uses_f16 = x == DType::F16 || w == DType::F16;
+    let mut f16s = vec![];
+    if uses_f16 && caps.shader_f16 {
+        f16s.push(F16Path::Native);
+    }
+    f16s.push(F16Path::Packed);
+    let mut shapes = vec![GemvShape::Wide, GemvShape::Narrow];
+    if caps.cpu_device {
+        f16s.reverse();
+        shapes.reverse();
+    }
+    let mut out = Vec::new();
+    if m <= GEMV_MAX_M {
+        let vec4s: &[bool] = if k % 4 == 0 { &[true, false] } else { &[false] };
+        let sgs: &[bool] = if caps.subgroups {
+            &[true, false]
+        } else {
+            &[false]
+        };
+        for &shape in &shapes {
+            for &vec4 in vec4s {
+                for &subgroup in sgs {
+                    for &f16 in &f16s {
+                        out.push(MatmulVariant {
+                            kernel: MatmulKernel::Gemv,
+                            subgroup,
+                            f16,
+                            vec4,
+                            shape,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    for &f16 in &f16s {
+        out.push(MatmulVariant {
+            kernel: MatmulKernel::Gemm,
+            subgroup: false,
+            f16,
+            vec4: false,
+            shape: GemvShape::Wide,
+        });
+    }
+    out
+}

@@ -1,0 +1,9 @@
+//! The operations. Each file is one op family; each picks a kernel variant from the shape and
+//! the adapter's features, and runs the same op on the CPU backend with `lowbit-kernels`.
+
+pub mod int8;
+pub mod matmul;
+mod plan;
+
+pub use int8::{matmul_i8, w8a8, Int8Variant};
+pub use matmul::{matmul, matmul_into, matmul_with, GemvShape, MatmulKernel, MatmulVariant};

@@ -1,0 +1,252 @@
+//! `lowbit validate`: every op and variant on a context against the CPU reference, on seeded
+//! data over a fixed set of shapes (the awkward ones included).
+
+use half::{bf16, f16};
+use lowbit_kernels::{reference, DType, MatRef};
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::ops::{int8, matmul as mm};
+use crate::tensor::Tensor;
+
+/// One checked case.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseResult {
+    /// Adapter name.
+    pub adapter: String,
+    /// Operation (`matmul`, `matmul_i8`, `w8a8`).
+    pub op: String,
+    /// Activation dtype.
+    pub x_dtype: String,
+    /// Weight dtype.
+    pub w_dtype: String,
+    /// Kernel variant name.
+    pub variant: String,
+    /// Rows of x.
+    pub m: usize,
+    /// Rows of W.
+    pub n: usize,
+    /// Shared dimension.
+    pub k: usize,
+    /// Largest |got − reference| over the output.
+    pub max_abs_err: f64,
+    /// The bound at that element (0 for bit-exact ops).
+    pub bound: f64,
+    /// Every element within its bound (and no error).
+    pub pass: bool,
+    /// The error message when the op itself failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// (M, N, K) shapes: decode and prefill, K odd / 1 / not a multiple of a tile, N = 1.
+pub const SHAPES: &[(usize, usize, usize)] = &[
+    (1, 1, 1),
+    (1, 3, 17),
+    (1, 257, 33),
+    (2, 33, 257),
+    (3, 17, 4097),
+    (4, 33, 31),
+    (1, 4097, 8),
+    (5, 3, 17),
+    (17, 33, 257),
+    (33, 1, 64),
+    (257, 65, 33),
+];
+
+/// SplitMix64, so every machine validates the same data.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn unit(&mut self) -> f32 {
+        ((self.next() >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+}
+
+/// Values rounded to `dtype` (as f32) and the tensor holding them.
+fn float_data(
+    ctx: &Context,
+    dtype: DType,
+    shape: &[usize],
+    seed: u64,
+) -> crate::Result<(Vec<f32>, Tensor)> {
+    let mut rng = Rng(seed);
+    let raw: Vec<f32> = (0..shape.iter().product::<usize>())
+        .map(|_| rng.unit())
+        .collect();
+    Ok(match dtype {
+        DType::F16 => {
+            let h: Vec<f16> = raw.iter().map(|&v| f16::from_f32(v)).collect();
+            (
+                h.iter().map(|v| v.to_f32()).collect(),
+                Tensor::from_slice(ctx, &h, shape)?,
+            )
+        }
+        DType::BF16 => {
+            let h: Vec<bf16> = raw.iter().map(|&v| bf16::from_f32(v)).collect();
+            (
+                h.iter().map(|v| v.to_f32()).collect(),
+                Tensor::from_slice(ctx, &h, shape)?,
+            )
+        }
+        _ => (raw.clone(), Tensor::from_slice(ctx, &raw, shape)?),
+    })
+}
+
+/// Unit round-off of the f32 accumulation every float kernel uses; the inputs are exactly
+/// representable in f32 (f16 and bf16 widen exactly), so it is the only rounding.
+const U_F32: f64 = 1.0 / (1u64 << 24) as f64;
+
+fn base(
+    ctx: &Context,
+    op: &str,
+    xd: DType,
+    wd: DType,
+    variant: String,
+    (m, n, k): (usize, usize, usize),
+) -> CaseResult {
+    CaseResult {
+        adapter: ctx.info().name,
+        op: op.into(),
+        x_dtype: xd.name().into(),
+        w_dtype: wd.name().into(),
+        variant,
+        m,
+        n,
+        k,
+        max_abs_err: 0.0,
+        bound: 0.0,
+        pass: false,
+        error: None,
+    }
+}
+
+fn float_case(
+    ctx: &Context,
+    xd: DType,
+    wd: DType,
+    shape: (usize, usize, usize),
+    v: mm::MatmulVariant,
+) -> CaseResult {
+    let mut r = base(ctx, "matmul", xd, wd, v.name(), shape);
+    let (m, n, k) = shape;
+    let run = || -> crate::Result<(f64, f64, bool)> {
+        let seed = (m * 1_000_003 + n * 1009 + k) as u64;
+        let (xv, x) = float_data(ctx, xd, &[m, k], seed)?;
+        let (wv, w) = float_data(ctx, wd, &[n, k], seed ^ 0xABCD)?;
+        let y = mm::matmul_with(ctx, &x, &w, Some(v))?.to_vec::<f32>()?;
+        let yr = reference::matmul(MatRef::F32(&xv), MatRef::F32(&wv), m, n, k)?;
+        let ya = reference::matmul_abs(MatRef::F32(&xv), MatRef::F32(&wv), m, n, k)?;
+        let (mut worst, mut worst_bound, mut pass) = (0.0f64, 0.0f64, true);
+        for i in 0..y.len() {
+            let err = (y[i] as f64 - yr[i]).abs();
+            let b = (k as f64 + 1.0) * U_F32 * ya[i] + U_F32 * yr[i].abs();
+            pass &= err <= b;
+            if err >= worst {
+                worst = err;
+                worst_bound = b;
+            }
+        }
+        Ok((worst, worst_bound, pass))
+    };
+    match run() {
+        Ok((e, b, p)) => {
+            r.max_abs_err = e;
+            r.bound = b;
+            r.pass = p;
+        }
+        Err(e) => r.error = Some(e.to_string()),
+    }
+    r
+}
+
+fn int8_case(
+    ctx: &Context,
+    scaled: bool,
+    shape: (usize, usize, usize),
+    v: int8::Int8Variant,
+) -> CaseResult {
+    let op = if scaled { "w8a8" } else { "matmul_i8" };
+    let mut r = base(ctx, op, DType::I8, DType::I8, v.name(), shape);
+    let (m, n, k) = shape;
+    let run = || -> crate::Result<(f64, bool)> {
+        let mut rng = Rng((m * 7919 + n * 31 + k) as u64);
+        let xv: Vec<i8> = (0..m * k).map(|_| rng.next() as i8).collect();
+        let wv: Vec<i8> = (0..n * k).map(|_| rng.next() as i8).collect();
+        let sx: Vec<f32> = (0..m).map(|_| rng.unit().abs() / 127.0 + 1e-4).collect();
+        let sw: Vec<f32> = (0..n).map(|_| rng.unit().abs() / 127.0 + 1e-4).collect();
+        let x = Tensor::from_slice(ctx, &xv, &[m, k])?;
+        let w = Tensor::from_slice(ctx, &wv, &[n, k])?;
+        if scaled {
+            let (sxt, swt) = (
+                Tensor::from_slice(ctx, &sx, &[m])?,
+                Tensor::from_slice(ctx, &sw, &[n])?,
+            );
+            let y = int8::int8_with(
+                ctx,
+                x.view(),
+                w.view(),
+                Some((sxt.view(), swt.view())),
+                Some(v),
+            )?
+            .to_vec::<f32>()?;
+            let yr = reference::w8a8(&xv, &sx, &wv, &sw, m, n, k)?;
+            let worst = y
+                .iter()
+                .zip(&yr)
+                .map(|(a, b)| (a - b).abs() as f64)
+                .fold(0.0, f64::max);
+            let exact = y.iter().zip(&yr).all(|(a, b)| a.to_bits() == b.to_bits());
+            Ok((worst, exact))
+        } else {
+            let y = int8::int8_with(ctx, x.view(), w.view(), None, Some(v))?.to_vec::<i32>()?;
+            let yr = reference::matmul_i8(&xv, &wv, m, n, k)?;
+            let worst = y
+                .iter()
+                .zip(&yr)
+                .map(|(a, b)| (*a as i64 - *b as i64).abs() as f64)
+                .fold(0.0, f64::max);
+            Ok((worst, y == yr))
+        }
+    };
+    match run() {
+        Ok((e, p)) => {
+            r.max_abs_err = e;
+            r.pass = p;
+        }
+        Err(e) => r.error = Some(e.to_string()),
+    }
+    r
+}
+
+/// Runs every case on `ctx`, calling `each` as results arrive.
+pub fn validate_context(ctx: &Context, mut each: impl FnMut(&CaseResult)) -> Vec<CaseResult> {
+    let mut out = Vec::new();
+    let mut push = |r: CaseResult| {
+        each(&r);
+        out.push(r);
+    };
+    let dts = [DType::F32, DType::F16, DType::BF16];
+    for &shape in SHAPES {
+        let (m, _, k) = shape;
+        for xd in dts {
+            for wd in dts {
+                for v in mm::variants(ctx, xd, wd, m, k) {
+                    push(float_case(ctx, xd, wd, shape, v));
+                }
+            }
+        }
+        for scaled in [false, true] {
+            for v in int8::variants(ctx, m) {
+                push(int8_case(ctx, scaled, shape, v));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,118 @@
+//! Adapter selection: selectors, LOWBIT_ADAPTER, the CPU backend, and wrapping an engine's device.
+
+mod common;
+
+use common::*;
+use lowbit::{AdapterSelector, Context, DType, Error, Tensor};
+
+#[test]
+fn every_listed_adapter_is_selectable_by_index_name_and_backend() {
+    let gpus = gpu_contexts();
+    let listed = lowbit::list_adapters();
+    assert_eq!(gpus.len(), listed.len());
+    for a in &listed {
+        let by_index = Context::with_adapter(&a.index.to_string()).unwrap();
+        assert_eq!(by_index.info().name, a.info.name);
+        assert_eq!(
+            by_index.info().backend,
+            lowbit::backend_name(a.info.backend)
+        );
+        let by_name = Context::with_adapter(&a.info.name.to_uppercase()).unwrap();
+        assert!(by_name.info().name.contains(&a.info.name));
+        let by_backend = Context::with_adapter(lowbit::backend_name(a.info.backend)).unwrap();
+        assert_eq!(
+            by_backend.info().backend,
+            lowbit::backend_name(a.info.backend)
+        );
+    }
+}
+
+#[test]
+fn best_adapter_prefers_real_gpus_then_vulkan_over_gl() {
+    let listed = lowbit::list_adapters();
+    if listed.is_empty() {
+        return;
+    }
+    let best = Context::with_adapter("best").unwrap().info();
+    let rank = |t: &str| {
+        ["discrete", "integrated", "virtual", "cpu", "other"]
+            .iter()
+            .position(|x| *x == t)
+            .unwrap()
+    };
+    for a in &listed {
+        assert!(rank(&best.device_type) <= rank(lowbit::device_type_name(a.info.device_type)));
+    }
+    if listed
+        .iter()
+        .all(|a| a.info.device_type == wgpu::DeviceType::Cpu)
+        && listed
+            .iter()
+            .any(|a| a.info.backend == wgpu::Backend::Vulkan)
+    {
+        assert_eq!(best.backend, "vulkan");
+    }
+}
+
+#[test]
+fn unknown_selectors_are_errors_that_list_the_adapters() {
+    match Context::with_adapter("no-such-adapter-xyz") {
+        Err(Error::Adapter(msg)) => {
+            assert!(msg.contains("no-such-adapter-xyz") || msg.contains("no GPU adapter"))
+        }
+        other => panic!("expected an adapter error, got {other:?}"),
+    }
+    assert!(matches!(
+        Context::with_adapter("999"),
+        Err(Error::Adapter(_))
+    ));
+}
+
+#[test]
+fn cpu_selector_and_env_variable_give_the_cpu_backend() {
+    assert_eq!(
+        "cpu".parse::<AdapterSelector>().unwrap(),
+        AdapterSelector::Cpu
+    );
+    let c = Context::with_adapter("cpu").unwrap();
+    assert!(!c.is_gpu());
+    assert_eq!(c.info().backend, "cpu");
+    // The only test in this binary that touches the variable.
+    std::env::set_var(lowbit::ADAPTER_ENV, "cpu");
+    let from_env = Context::new().unwrap();
+    std::env::remove_var(lowbit::ADAPTER_ENV);
+    assert!(!from_env.is_gpu());
+}
+
+#[test]
+fn an_engines_own_device_is_wrapped_and_its_buffers_used() {
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    let Some(adapter) = adapters
+        .into_iter()
+        .find(|a| a.get_info().backend != wgpu::Backend::Noop)
+    else {
+        assert!(std::env::var_os(REQUIRE_GPU_ENV).is_none(), "no adapter");
+        return;
+    };
+    let (device, queue) =
+        pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor::default())).unwrap();
+    let ctx = Context::from_wgpu(&adapter, device.clone(), queue.clone());
+    assert!(ctx.is_gpu());
+    // The engine's weights in its own buffer, viewed by lowbit.
+    let w: Vec<f32> = (0..12).map(|i| i as f32).collect();
+    let buf = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("engine w"),
+        size: 48,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    queue.write_buffer(&buf, 0, bytemuck::cast_slice(&w));
+    let wv = lowbit::TensorView::from_buffer(&buf, 0, DType::F32, &[3, 4]).unwrap();
+    let x = Tensor::from_slice(&ctx, &[1.0f32, 1.0, 1.0, 1.0], &[1, 4]).unwrap();
+    let y = lowbit::ops::matmul(&ctx, &x, wv).unwrap();
+    assert_eq!(y.to_vec::<f32>().unwrap(), vec![6.0, 22.0, 38.0]);
+    // A view larger than the buffer is refused.
+    assert!(lowbit::TensorView::from_buffer(&buf, 0, DType::F32, &[4, 4]).is_err());
+}
