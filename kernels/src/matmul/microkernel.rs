@@ -7,20 +7,48 @@ pub(crate) const MR: usize = 6;
 /// Rows of W (columns of y) per micro-tile.
 pub(crate) const NR: usize = 16;
 
-/// `tile = A_panel · B_panelᵀ` for packed panels (`a[kk·MR + r]`, `b[kk·NR + c]`).
-pub(crate) fn run(level: SimdLevel, kc: usize, a: &[f32], b: &[f32], tile: &mut [f32; MR * NR]) {
+/// `C (+)= A_panel · B_panelᵀ` for packed panels (`a[kk·MR + r]`, `b[kk·NR + c]`) on a full
+/// MR×NR tile of C at `c` with row stride `ldc`; `add` accumulates, else overwrites.
+///
+/// # Safety
+/// `c` points at MR rows of NR writable floats `ldc` apart that no other thread touches, and the
+/// panels hold kc·MR and kc·NR floats.
+pub(crate) unsafe fn run(
+    level: SimdLevel,
+    kc: usize,
+    a: &[f32],
+    b: &[f32],
+    c: *mut f32,
+    ldc: usize,
+    add: bool,
+) {
     #[cfg(target_arch = "x86_64")]
     if level >= SimdLevel::Avx2 {
-        // SAFETY: level comes from simd::clamp, so AVX2 and FMA are present; the panels hold
-        // kc·MR and kc·NR floats (the packer sizes them).
-        unsafe { super::x86::kernel_6x16(kc, a, b, tile) };
+        // SAFETY: level comes from simd::clamp, so AVX2 and FMA are present; the rest is this
+        // function's own contract.
+        unsafe { super::x86::kernel_6x16(kc, a, b, c, ldc, add) };
         return;
     }
     let _ = level;
-    scalar(kc, a, b, tile);
+    let mut tile = [0f32; MR * NR];
+    scalar(kc, a, b, &mut tile);
+    for r in 0..MR {
+        for j in 0..NR {
+            // SAFETY: the contract: MR rows of NR floats at c, ldc apart.
+            unsafe {
+                let p = c.add(r * ldc + j);
+                *p = if add {
+                    *p + tile[r * NR + j]
+                } else {
+                    tile[r * NR + j]
+                };
+            }
+        }
+    }
 }
 
-fn scalar(kc: usize, a: &[f32], b: &[f32], tile: &mut [f32; MR * NR]) {
+/// `tile = A_panel · B_panelᵀ` in portable code.
+pub(crate) fn scalar(kc: usize, a: &[f32], b: &[f32], tile: &mut [f32; MR * NR]) {
     let mut c = [[0f32; NR]; MR];
     for kk in 0..kc {
         let bk = &b[kk * NR..kk * NR + NR];

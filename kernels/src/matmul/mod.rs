@@ -56,12 +56,12 @@ pub fn matmul(
     check_dims(x.len(), w.len(), y.len(), m, n, k)?;
     let level = cfg.effective_level();
     // x is small next to W (decode) or reused across all of W (prefill): widen it to f32 once.
-    let xf: Vec<f32> = match x {
-        MatRef::F32(d) => d.to_vec(),
+    let xf: std::borrow::Cow<[f32]> = match x {
+        MatRef::F32(d) => d.into(),
         _ => {
             let mut v = vec![0f32; m * k];
             x.copy_f32(0, &mut v);
-            v
+            v.into()
         }
     };
     if m <= GEMV_MAX_M {
