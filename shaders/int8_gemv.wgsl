@@ -79,10 +79,11 @@ fn main(
         if (lane == 0u) { red[j * WG + sg] = s; }
     }
     workgroupBarrier();
-    if (tid < NACC) {
+    // NACC may exceed WG (the narrow shape): each invocation owns accumulators tid, tid + WG, ...
+    for (var j = tid; j < NACC; j += WG) {
         var t = 0;
-        for (var s = 0u; s < nsg; s++) { t += red[tid * WG + s]; }
-        red[tid * WG] = t;
+        for (var s = 0u; s < nsg; s++) { t += red[j * WG + s]; }
+        red[j * WG] = t;
     }
 //#else
     for (var j = 0u; j < NACC; j++) { red[j * WG + tid] = acc[j]; }
@@ -94,16 +95,16 @@ fn main(
         workgroupBarrier();
     }
 //#endif
-    if (tid < NACC) {
-        let r = tid / MR;
-        let m = tid % MR;
+    for (var j = tid; j < NACC; j += WG) {
+        let r = j / MR;
+        let m = j % MR;
         let row = row0 + r;
         if (row < P.n) {
             let col = P.n_base + row;
 //#if OUT_F32
-            y[m * P.ldy + col] = f32(red[tid * WG]) * (x_scale[m] * w_scale[col]);
+            y[m * P.ldy + col] = f32(red[j * WG]) * (x_scale[m] * w_scale[col]);
 //#else
-            y[m * P.ldy + col] = red[tid * WG];
+            y[m * P.ldy + col] = red[j * WG];
 //#endif
         }
     }

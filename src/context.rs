@@ -11,6 +11,8 @@ use crate::gpu::{Caps, Gpu};
 /// The environment variable that picks the adapter for [`Context::new`] (same syntax as `--adapter`).
 pub const ADAPTER_ENV: &str = "LOWBIT_ADAPTER";
 
+// One Backend lives in an Arc per context, so the size gap between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Backend {
     Gpu(Gpu),
     Cpu(CpuConfig),

@@ -38,4 +38,9 @@ pub use lowbit_kernels::{CpuConfig, DType, SimdLevel};
 pub use shaders::F16Path;
 #[doc(hidden)]
 pub use tensor::HostData;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 pub use tensor::{Element, Tensor, TensorView};

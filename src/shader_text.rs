@@ -14,7 +14,7 @@ pub(crate) fn preprocess(text: &str, defines: &BTreeSet<&str>) -> String {
     let mut out = String::with_capacity(text.len());
     // Each entry: (this branch is active, the enclosing block is active).
     let mut stack: Vec<(bool, bool)> = Vec::new();
-    let active = |stack: &Vec<(bool, bool)>| stack.last().map_or(true, |s| s.0);
+    let active = |stack: &Vec<(bool, bool)>| stack.last().is_none_or(|s| s.0);
     for line in text.lines() {
         let t = line.trim_start();
         if let Some(cond) = t.strip_prefix("//#if ") {

@@ -296,7 +296,7 @@ impl Gpu {
     /// Copies `len` bytes at `offset` of `buffer` back to the host.
     pub(crate) fn download(&self, buffer: &wgpu::Buffer, offset: u64, len: u64) -> Result<Vec<u8>> {
         let padded = len.div_ceil(4) * 4;
-        if offset % 4 != 0 || offset + padded > buffer.size() {
+        if !offset.is_multiple_of(4) || offset + padded > buffer.size() {
             return Err(Error::Shape(format!(
                 "cannot read {len} bytes at offset {offset} from a buffer of {} bytes",
                 buffer.size()

@@ -378,7 +378,11 @@ fn variants_for(
     }
     let mut out = Vec::new();
     if m <= GEMV_MAX_M {
-        let vec4s: &[bool] = if k % 4 == 0 { &[true, false] } else { &[false] };
+        let vec4s: &[bool] = if k.is_multiple_of(4) {
+            &[true, false]
+        } else {
+            &[false]
+        };
         let sgs: &[bool] = if caps.subgroups {
             &[true, false]
         } else {

@@ -61,7 +61,7 @@ pub(crate) fn whole_binding<'a>(
     what: &str,
 ) -> Result<wgpu::BindingResource<'a>> {
     let align = g.limits.min_storage_buffer_offset_alignment as u64;
-    if offset % align != 0 {
+    if !offset.is_multiple_of(align) {
         return Err(Error::InvalidArgument(format!(
             "{what} starts at byte {offset}, not a multiple of the device's storage offset alignment {align}"
         )));
@@ -103,7 +103,7 @@ pub(crate) fn w_chunks<'a>(
     let (buffer, offset) = gpu_parts(w);
     let es = w.dtype.size_bytes() as u64;
     let align = g.limits.min_storage_buffer_offset_alignment as u64;
-    if offset % align != 0 {
+    if !offset.is_multiple_of(align) {
         return Err(Error::InvalidArgument(format!(
             "w starts at byte {offset}, not a multiple of the device's storage offset alignment {align}"
         )));

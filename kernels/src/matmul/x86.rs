@@ -183,18 +183,18 @@ pub(super) unsafe fn kernel_6x16(
     debug_assert!(a.len() >= kc * 6 && b.len() >= kc * 16);
     // SAFETY: the caller's contract above.
     unsafe {
-        let (mut ap, mut bp) = (a.as_ptr(), b.as_ptr());
+        let (ap, bp) = (a.as_ptr(), b.as_ptr());
         let z = _mm256_setzero_ps();
         let (mut c00, mut c01, mut c10, mut c11, mut c20, mut c21) = (z, z, z, z, z, z);
         let (mut c30, mut c31, mut c40, mut c41, mut c50, mut c51) = (z, z, z, z, z, z);
         // One K step: two B vectors, six broadcasts, twelve FMAs.
         macro_rules! step {
-            () => {
-                let b0 = _mm256_loadu_ps(bp);
-                let b1 = _mm256_loadu_ps(bp.add(8));
+            ($kk:expr) => {
+                let b0 = _mm256_loadu_ps(bp.add($kk * 16));
+                let b1 = _mm256_loadu_ps(bp.add($kk * 16 + 8));
                 macro_rules! row {
                     ($r:expr, $x0:ident, $x1:ident) => {
-                        let av = _mm256_broadcast_ss(&*ap.add($r));
+                        let av = _mm256_broadcast_ss(&*ap.add($kk * 6 + $r));
                         $x0 = _mm256_fmadd_ps(av, b0, $x0);
                         $x1 = _mm256_fmadd_ps(av, b1, $x1);
                     };
@@ -205,17 +205,17 @@ pub(super) unsafe fn kernel_6x16(
                 row!(3, c30, c31);
                 row!(4, c40, c41);
                 row!(5, c50, c51);
-                ap = ap.add(6);
-                bp = bp.add(16);
             };
         }
         // Unrolled by two: less loop overhead per FMA.
-        for _ in 0..kc / 2 {
-            step!();
-            step!();
+        let mut kk = 0;
+        while kk + 2 <= kc {
+            step!(kk);
+            step!(kk + 1);
+            kk += 2;
         }
-        if kc % 2 == 1 {
-            step!();
+        if kk < kc {
+            step!(kk);
         }
         for (r, (mut v0, mut v1)) in [
             (c00, c01),
