@@ -23,10 +23,10 @@ pub(super) fn dot_rows(
             match m {
                 // SAFETY: the caller checked the level against the machine (simd::clamp), the
                 // slices hold m*k and k elements (check_dims), and the kernels read only those.
-                1 => unsafe { $f::<1>(x, $w, k, acc) },
-                2 => unsafe { $f::<2>(x, $w, k, acc) },
-                3 => unsafe { $f::<3>(x, $w, k, acc) },
-                _ => unsafe { $f::<4>(x, $w, k, acc) },
+                1 => unsafe { $f::<1, 4>(x, $w, k, acc) },
+                2 => unsafe { $f::<2, 2>(x, $w, k, acc) },
+                3 => unsafe { $f::<3, 2>(x, $w, k, acc) },
+                _ => unsafe { $f::<4, 2>(x, $w, k, acc) },
             }
         };
     }
@@ -41,33 +41,45 @@ pub(super) fn dot_rows(
     }
 }
 
-/// Generates an AVX2 dot kernel: 16 elements a step in two accumulators per x row, the K tail in
-/// scalar code. `$load` widens 8 weights at a pointer to an `__m256`.
+/// Generates an AVX2 dot kernel: U independent accumulators per x row (U = 4 for one row hides
+/// the FMA latency; 2 for more rows keeps M·U + U within the 16 ymm registers), 8·U elements a
+/// step, the K tail in scalar code. `$load` widens 8 weights at a pointer to an `__m256`.
 macro_rules! dot_avx2 {
     ($name:ident, $t:ty, $load:expr, $to_f32:expr) => {
         #[target_feature(enable = "avx2,fma,f16c")]
-        unsafe fn $name<const M: usize>(x: &[f32], w: &[$t], k: usize, acc: &mut [f32; 4]) {
+        unsafe fn $name<const M: usize, const U: usize>(
+            x: &[f32],
+            w: &[$t],
+            k: usize,
+            acc: &mut [f32; 4],
+        ) {
             let load = $load;
             let to_f32 = $to_f32;
-            // SAFETY: loads read [l, l+16) with l + 16 <= k, inside w (len k) and each x row.
+            // SAFETY: loads read [l, l+8U) with l + 8U <= k, inside w (len k) and each x row.
             unsafe {
-                let mut a0 = [_mm256_setzero_ps(); M];
-                let mut a1 = [_mm256_setzero_ps(); M];
+                let mut a = [[_mm256_setzero_ps(); U]; M];
                 let wp = w.as_ptr();
                 let xp = x.as_ptr();
                 let mut l = 0;
-                while l + 16 <= k {
-                    let w0 = load(wp.add(l));
-                    let w1 = load(wp.add(l + 8));
-                    for i in 0..M {
-                        let xr = xp.add(i * k + l);
-                        a0[i] = _mm256_fmadd_ps(_mm256_loadu_ps(xr), w0, a0[i]);
-                        a1[i] = _mm256_fmadd_ps(_mm256_loadu_ps(xr.add(8)), w1, a1[i]);
+                while l + 8 * U <= k {
+                    for u in 0..U {
+                        let wv = load(wp.add(l + 8 * u));
+                        for i in 0..M {
+                            a[i][u] = _mm256_fmadd_ps(
+                                _mm256_loadu_ps(xp.add(i * k + l + 8 * u)),
+                                wv,
+                                a[i][u],
+                            );
+                        }
                     }
-                    l += 16;
+                    l += 8 * U;
                 }
                 for i in 0..M {
-                    let mut s = hsum256(_mm256_add_ps(a0[i], a1[i]));
+                    let mut v = a[i][0];
+                    for u in 1..U {
+                        v = _mm256_add_ps(v, a[i][u]);
+                    }
+                    let mut s = hsum256(v);
                     for t in l..k {
                         s += x[i * k + t] * to_f32(w[t]);
                     }
@@ -78,32 +90,43 @@ macro_rules! dot_avx2 {
     };
 }
 
-/// The same with 512-bit vectors, 32 elements a step.
+/// The same with 512-bit vectors, 16·U elements a step.
 macro_rules! dot_avx512 {
     ($name:ident, $t:ty, $load:expr, $to_f32:expr) => {
         #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma,f16c")]
-        unsafe fn $name<const M: usize>(x: &[f32], w: &[$t], k: usize, acc: &mut [f32; 4]) {
+        unsafe fn $name<const M: usize, const U: usize>(
+            x: &[f32],
+            w: &[$t],
+            k: usize,
+            acc: &mut [f32; 4],
+        ) {
             let load = $load;
             let to_f32 = $to_f32;
-            // SAFETY: loads read [l, l+32) with l + 32 <= k, inside w (len k) and each x row.
+            // SAFETY: loads read [l, l+16U) with l + 16U <= k, inside w (len k) and each x row.
             unsafe {
-                let mut a0 = [_mm512_setzero_ps(); M];
-                let mut a1 = [_mm512_setzero_ps(); M];
+                let mut a = [[_mm512_setzero_ps(); U]; M];
                 let wp = w.as_ptr();
                 let xp = x.as_ptr();
                 let mut l = 0;
-                while l + 32 <= k {
-                    let w0 = load(wp.add(l));
-                    let w1 = load(wp.add(l + 16));
-                    for i in 0..M {
-                        let xr = xp.add(i * k + l);
-                        a0[i] = _mm512_fmadd_ps(_mm512_loadu_ps(xr), w0, a0[i]);
-                        a1[i] = _mm512_fmadd_ps(_mm512_loadu_ps(xr.add(16)), w1, a1[i]);
+                while l + 16 * U <= k {
+                    for u in 0..U {
+                        let wv = load(wp.add(l + 16 * u));
+                        for i in 0..M {
+                            a[i][u] = _mm512_fmadd_ps(
+                                _mm512_loadu_ps(xp.add(i * k + l + 16 * u)),
+                                wv,
+                                a[i][u],
+                            );
+                        }
                     }
-                    l += 32;
+                    l += 16 * U;
                 }
                 for i in 0..M {
-                    let mut s = _mm512_reduce_add_ps(_mm512_add_ps(a0[i], a1[i]));
+                    let mut v = a[i][0];
+                    for u in 1..U {
+                        v = _mm512_add_ps(v, a[i][u]);
+                    }
+                    let mut s = _mm512_reduce_add_ps(v);
                     for t in l..k {
                         s += x[i * k + t] * to_f32(w[t]);
                     }
