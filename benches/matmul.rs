@@ -63,7 +63,11 @@ fn bench_matmul(c: &mut Criterion) {
         }
         for dtype in ["f32", "f16"] {
             for &(m, n, k) in shapes {
-                let (n, k) = if software && m > 4 && !quick { (1024, 1024) } else { (n, k) };
+                let (n, k) = if software && m > 4 && !quick {
+                    (1024, 1024)
+                } else {
+                    (n, k)
+                };
                 let (x, w) = tensors(&ctx, dtype, m, n, k);
                 g.throughput(Throughput::Elements((2 * m * n * k) as u64));
                 let id = BenchmarkId::new(format!("{name}/{dtype}"), format!("{m}x{n}x{k}"));
