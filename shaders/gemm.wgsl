@@ -6,18 +6,25 @@
 // matrix, so any M, N, K works), stored k-major so the inner loop reads contiguous runs.
 // Neighbouring invocations stage neighbouring k of one row: coalesced global reads.
 //
+// K may be cut into slices run as separate dispatches (k_begin..k_end, flags bit 0 = add to y):
+// llvmpipe stops any invocation after 65535 loop back-edges, silently, so long K is sliced there.
+//
 // Tile sizes are override constants (WG_X, WG_Y, BK); TM and TN are prelude constants because
 // WGSL sizes private arrays with constants only.
 
 struct Params {
     m: u32,
-    n: u32,       // W rows in this dispatch
-    k: u32,
-    w_off: u32,
+    n: u32,        // W rows in this dispatch (a chunk when W is split over several bindings)
+    k: u32,        // row length of x and W
+    w_off: u32,    // element offset of this chunk's first row inside the W binding
     groups_x: u32,
-    n_base: u32,
-    ldy: u32,
-    _pad: u32,
+    n_base: u32,   // first output column of this chunk
+    ldy: u32,      // row stride of y (the full N)
+    flags: u32,    // bit 0: add to y (a later K slice); bit 1: last K slice (W8A8 scales)
+    k_begin: u32,  // the K slice this dispatch covers (llvmpipe bounds loop trips per dispatch)
+    k_end: u32,
+    _p0: u32,
+    _p1: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -44,14 +51,14 @@ fn main(
     var acc: array<f32, TM * TN>;
     for (var j = 0u; j < TM * TN; j++) { acc[j] = 0.0; }
 
-    for (var k0 = 0u; k0 < P.k; k0 += BK) {
+    for (var k0 = P.k_begin; k0 < P.k_end; k0 += BK) {
         for (var idx = tid; idx < bm * BK; idx += nt) {
             let r = idx / BK;
             let c = idx % BK;
             let gm = m0 + r;
             let gk = k0 + c;
             var v = 0.0;
-            if (gm < P.m && gk < P.k) { v = x_at(gm * P.k + gk); }
+            if (gm < P.m && gk < P.k_end) { v = x_at(gm * P.k + gk); }
             xs[c * bm + r] = v;
         }
         for (var idx = tid; idx < bn * BK; idx += nt) {
@@ -60,7 +67,7 @@ fn main(
             let gn = n0 + r;
             let gk = k0 + c;
             var v = 0.0;
-            if (gn < P.n && gk < P.k) { v = w_at(P.w_off + gn * P.k + gk); }
+            if (gn < P.n && gk < P.k_end) { v = w_at(P.w_off + gn * P.k + gk); }
             ws[c * bn + r] = v;
         }
         workgroupBarrier();
@@ -82,7 +89,10 @@ fn main(
         let gm = m0 + lid.y + i * WG_Y;
         for (var j = 0u; j < TN; j++) {
             let gn = n0 + lid.x + j * WG_X;
-            if (gm < P.m && gn < P.n) { y[gm * P.ldy + P.n_base + gn] = acc[i * TN + j]; }
+            if (gm < P.m && gn < P.n) {
+                let idx = gm * P.ldy + P.n_base + gn;
+                if ((P.flags & 1u) != 0u) { y[idx] += acc[i * TN + j]; } else { y[idx] = acc[i * TN + j]; }
+            }
         }
     }
 }

@@ -1,17 +1,24 @@
 // Tiled int8 GEMM for M > 4 (same tiling as gemm.wgsl). Tiles are staged as packed words, four
 // consecutive k per word, zero-padded past K, so the inner loop is dot4 on words for any K.
 //
+// K may be cut into slices run as separate dispatches (see gemm.wgsl); flags bit 0 adds to the
+// partial in y, bit 1 marks the last slice.
+//
 // Defines: ALIGNED (K % 4 == 0: a staged word is one global word), DOT_NATIVE, OUT_F32.
 
 struct Params {
     m: u32,
-    n: u32,
-    k: u32,
-    w_off: u32,
+    n: u32,        // W rows in this dispatch (a chunk when W is split over several bindings)
+    k: u32,        // row length of x and W
+    w_off: u32,    // element offset of this chunk's first row inside the W binding
     groups_x: u32,
-    n_base: u32,
-    ldy: u32,
-    _pad: u32,
+    n_base: u32,   // first output column of this chunk
+    ldy: u32,      // row stride of y (the full N)
+    flags: u32,    // bit 0: add to y (a later K slice); bit 1: last K slice (W8A8 scales)
+    k_begin: u32,  // the K slice this dispatch covers (llvmpipe bounds loop trips per dispatch)
+    k_end: u32,
+    _p0: u32,
+    _p1: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -42,14 +49,14 @@ fn load_word(is_x: bool, idx: u32) -> u32 {
 // zero past K; `valid` is false for rows past the matrix.
 fn stage_word(is_x: bool, base: u32, row: u32, c: u32, valid: bool) -> u32 {
     let k = 4u * c;
-    if (!valid || k >= P.k) { return 0u; }
+    if (!valid || k >= P.k_end) { return 0u; }
 //#if ALIGNED
     let idx = (base + row * P.k + k) >> 2u;
     return load_word(is_x, idx);
 //#else
     var word = 0u;
     for (var b = 0u; b < 4u; b++) {
-        if (k + b < P.k) {
+        if (k + b < P.k_end) {
             let e = base + row * P.k + k + b;
             let src = load_word(is_x, e >> 2u);
             word |= ((src >> ((e & 3u) * 8u)) & 0xffu) << (8u * b);
@@ -72,9 +79,10 @@ fn main(
     let n0 = wid.x * bn;
     var acc: array<i32, TM * TN>;
     for (var j = 0u; j < TM * TN; j++) { acc[j] = 0; }
-    let kwords = (P.k + 3u) >> 2u;
+    // Slices start on whole words (k_begin is a multiple of 4).
+    let kwords = (P.k_end + 3u) >> 2u;
 
-    for (var c0 = 0u; c0 < kwords; c0 += BKW) {
+    for (var c0 = P.k_begin >> 2u; c0 < kwords; c0 += BKW) {
         for (var idx = tid; idx < bm * BKW; idx += nt) {
             let r = idx / BKW;
             let c = idx % BKW;
@@ -104,10 +112,18 @@ fn main(
             let gn = n0 + lid.x + j * WG_X;
             if (gm < P.m && gn < P.n) {
                 let col = P.n_base + gn;
+                let idx = gm * P.ldy + col;
 //#if OUT_F32
-                y[gm * P.ldy + col] = f32(acc[i * TN + j]) * (x_scale[gm] * w_scale[col]);
+                // Earlier K slices leave the exact i32 partial in y's bits; the last applies scales.
+                var total = acc[i * TN + j];
+                if ((P.flags & 1u) != 0u) { total += bitcast<i32>(y[idx]); }
+                if ((P.flags & 2u) != 0u) {
+                    y[idx] = f32(total) * (x_scale[gm] * w_scale[col]);
+                } else {
+                    y[idx] = bitcast<f32>(total);
+                }
 //#else
-                y[gm * P.ldy + col] = acc[i * TN + j];
+                if ((P.flags & 1u) != 0u) { y[idx] += acc[i * TN + j]; } else { y[idx] = acc[i * TN + j]; }
 //#endif
             }
         }

@@ -128,3 +128,16 @@ fn int8_bad_input_is_an_error() {
         );
     }
 }
+
+#[test]
+fn int8_at_the_largest_k_is_exact() {
+    // K = MAX_K crosses llvmpipe's per-invocation loop limit in the tiled kernel unless sliced;
+    // W8A8 must carry the exact i32 partial across slices and scale once.
+    for ctx in all_contexts() {
+        for &(m, n) in &[(6, 3), (2, 3)] {
+            let k = int8::MAX_K;
+            let (x, w, sx, sw) = data(m, n, k, 99);
+            check(&ctx, (m, n, k), &x, &w, &sx, &sw);
+        }
+    }
+}

@@ -222,3 +222,14 @@ proptest! {
         check_case(&Context::cpu(), DTYPES[xi], DTYPES[wi], (m, n, k), None);
     }
 }
+
+#[test]
+fn long_k_is_within_the_bound_on_every_backend() {
+    // llvmpipe silently ends an invocation after 65535 loop back-edges; K = 70001 makes the tiled
+    // GEMM's K loop cross that unless it is sliced. The GEMV is checked at the same K.
+    for ctx in all_contexts() {
+        for &(m, n, k) in &[(5, 3, 70_001), (1, 3, 70_001)] {
+            check_case(&ctx, DType::F32, DType::F16, (m, n, k), None);
+        }
+    }
+}

@@ -24,6 +24,9 @@ pub struct Caps {
     /// The adapter is a CPU device (lavapipe, llvmpipe GL, WARP, SwiftShader): kernels tuned for
     /// that execution model are preferred there (see `shaders/README.md`).
     pub cpu_device: bool,
+    /// The driver ends any invocation after a fixed number of loop iterations without an error
+    /// (Mesa's llvmpipe: 65535 back-edges), so long loops are sliced into several dispatches.
+    pub loop_limited: bool,
 }
 
 impl Caps {
@@ -36,6 +39,9 @@ impl Caps {
             f64: features.contains(wgpu::Features::SHADER_F64),
             timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY),
             cpu_device: info.device_type == wgpu::DeviceType::Cpu,
+            loop_limited: [&info.name, &info.driver]
+                .iter()
+                .any(|s| s.to_ascii_lowercase().contains("llvmpipe")),
         }
     }
 

@@ -12,6 +12,7 @@ use lowbit_kernels::DType;
 use super::matmul::{MatmulKernel, GEMV_MAX_M};
 use super::plan::{
     check_ctx, dims2, gpu_parts, mat_bytes, run_chunks, w_chunks, whole_binding, Grid,
+    LOOP_LIMITED_K_SLICE,
 };
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
@@ -352,12 +353,18 @@ pub(crate) fn gpu(
             bm: (WG_Y * TM) as usize,
         },
     };
+    // llvmpipe ends an invocation after 65535 loop back-edges without an error: slice long K.
+    let k_slice = match v.kernel {
+        MatmulKernel::Gemm if g.caps.loop_limited => LOOP_LIMITED_K_SLICE,
+        _ => k,
+    };
     run_chunks(
         g,
         &pipeline,
         &chunks,
         (m, n, k),
         grid,
+        k_slice,
         x_bind,
         y_bind,
         &scale_binds,

@@ -10,6 +10,7 @@ use lowbit_kernels::{DType, MatRef};
 
 use super::plan::{
     check_ctx, dims2, gpu_parts, mat_bytes, run_chunks, w_chunks, whole_binding, Grid,
+    LOOP_LIMITED_K_SLICE,
 };
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
@@ -332,12 +333,18 @@ pub(crate) fn gpu(
             bm: (GEMM_WG_Y * GEMM_TM) as usize,
         },
     };
+    // llvmpipe ends an invocation after 65535 loop back-edges without an error: slice long K.
+    let k_slice = match v.kernel {
+        MatmulKernel::Gemm if g.caps.loop_limited => LOOP_LIMITED_K_SLICE,
+        _ => k,
+    };
     run_chunks(
         g,
         &pipeline,
         &chunks,
         (m, n, k),
         grid,
+        k_slice,
         x_bind,
         y_bind,
         &[],

@@ -174,8 +174,15 @@ pub(crate) enum Grid {
     Gemm { bn: usize, bm: usize },
 }
 
-/// Records one dispatch per W chunk (bindings: params, x, W chunk, y, then `extra`), runs them
-/// in one pass and waits. The params uniform is the `Params` struct every matmul kernel shares.
+/// K per dispatch of a tiled kernel on a loop-limited driver: a 4096-wide slice is 256 steps of
+/// the K loop (with its inner loops, well under llvmpipe's 65535 back-edges). A multiple of 16,
+/// so int8 slices start on whole words and float slices on whole tiles.
+pub(crate) const LOOP_LIMITED_K_SLICE: usize = 4096;
+
+/// Records one dispatch per W chunk and K slice (bindings: params, x, W chunk, y, then `extra`),
+/// runs them in one pass and waits. The params uniform is the `Params` struct every matmul kernel
+/// shares. `k_slice` cuts K into slices that add into y (tiled kernels on loop-limited drivers);
+/// pass `k` for one slice.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run_chunks(
     g: &Gpu,
@@ -183,14 +190,15 @@ pub(crate) fn run_chunks(
     chunks: &[WChunk<'_>],
     (m, n, k): (usize, usize, usize),
     grid: Grid,
+    k_slice: usize,
     x: wgpu::BindingResource<'_>,
     y: wgpu::BindingResource<'_>,
     extra: &[wgpu::BindingResource<'_>],
     timer: Option<&crate::gpu::GpuTimer>,
 ) -> Result<()> {
-    let mut params = Vec::with_capacity(chunks.len());
-    let mut grids = Vec::with_capacity(chunks.len());
-    for c in chunks {
+    let mut params = Vec::new();
+    let mut plan = Vec::new();
+    for (ci, c) in chunks.iter().enumerate() {
         let groups = match grid {
             Grid::Gemv { rows } => fold_groups(g, c.rows.div_ceil(rows))?,
             Grid::Gemm { bn, bm } => [
@@ -199,34 +207,42 @@ pub(crate) fn run_chunks(
                 1,
             ],
         };
-        params.push(g.uniform(&[
-            u32_of(m, "M")?,
-            u32_of(c.rows, "N")?,
-            u32_of(k, "K")?,
-            c.elem_off,
-            groups[0],
-            u32_of(c.row0, "N")?,
-            u32_of(n, "N")?,
-            0,
-        ])?);
-        grids.push(groups);
+        let slices = k.div_ceil(k_slice.max(1));
+        for s in 0..slices {
+            let (k_begin, k_end) = (s * k_slice, ((s + 1) * k_slice).min(k));
+            let flags = u32::from(s > 0) | (u32::from(s + 1 == slices) << 1);
+            params.push(g.uniform(&[
+                u32_of(m, "M")?,
+                u32_of(c.rows, "N")?,
+                u32_of(k, "K")?,
+                c.elem_off,
+                groups[0],
+                u32_of(c.row0, "N")?,
+                u32_of(n, "N")?,
+                flags,
+                u32_of(k_begin, "K")?,
+                u32_of(k_end, "K")?,
+                0,
+                0,
+            ])?);
+            plan.push((ci, groups));
+        }
     }
-    let dispatches: Vec<crate::gpu::Dispatch> = chunks
+    let dispatches: Vec<crate::gpu::Dispatch> = plan
         .iter()
         .zip(&params)
-        .zip(&grids)
-        .map(|((c, p), groups)| {
+        .map(|(&(ci, groups), p)| {
             let mut bindings = vec![
                 p.as_entire_binding(),
                 x.clone(),
-                c.binding.clone(),
+                chunks[ci].binding.clone(),
                 y.clone(),
             ];
             bindings.extend(extra.iter().cloned());
             crate::gpu::Dispatch {
                 pipeline,
                 bindings,
-                groups: *groups,
+                groups,
             }
         })
         .collect();
