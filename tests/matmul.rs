@@ -233,3 +233,18 @@ fn long_k_is_within_the_bound_on_every_backend() {
         }
     }
 }
+
+#[test]
+fn loop_limited_drivers_never_get_a_gemv_longer_than_its_loop_limit() {
+    for ctx in gpu_contexts() {
+        let k = mm::LOOP_LIMITED_GEMV_MAX_K + 1;
+        let vs = mm::variants(&ctx, DType::F32, DType::F32, 1, k);
+        assert!(!vs.is_empty());
+        if ctx.caps().loop_limited {
+            assert!(
+                vs.iter().all(|v| v.kernel == mm::MatmulKernel::Gemm),
+                "{ctx:?}"
+            );
+        }
+    }
+}

@@ -129,3 +129,37 @@ impl MatRef<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_and_display() {
+        for d in [DType::F32, DType::F16, DType::BF16, DType::I8, DType::I32] {
+            assert_eq!(d.name().parse::<DType>().unwrap(), d);
+            assert_eq!(d.name().to_uppercase().parse::<DType>().unwrap(), d);
+            assert_eq!(d.to_string(), d.name());
+        }
+        assert!("f64".parse::<DType>().is_err());
+        assert_eq!(DType::BF16.size_bytes(), 2);
+        assert_eq!(DType::I8.size_bytes(), 1);
+    }
+
+    #[test]
+    fn matref_widens_exactly() {
+        let h = [f16::from_f32(0.333), f16::MAX];
+        let b = [bf16::from_f32(-1.5e30)];
+        assert_eq!(MatRef::F16(&h).get_f32(1), 65504.0);
+        assert_eq!(MatRef::F16(&h).get_f32(0) as f64, h[0].to_f64());
+        assert_eq!(
+            MatRef::BF16(&b).get_f32(0).to_bits(),
+            (b[0].to_bits() as u32) << 16
+        );
+        assert_eq!(MatRef::BF16(&b).dtype(), DType::BF16);
+        assert_eq!(MatRef::F16(&h).len(), 2);
+        let mut out = [0f32; 2];
+        MatRef::F16(&h).copy_f32(0, &mut out);
+        assert_eq!(out[1], 65504.0);
+    }
+}

@@ -77,16 +77,16 @@ pub fn machine_levels() -> Vec<SimdLevel> {
 }
 
 /// The best level of this machine, capped by `LOWBIT_CPU_SIMD` when it names a level; a level the
-/// machine lacks caps to the best one below it.
+/// machine lacks caps to the best one below it, an unparsable value is ignored.
 pub fn detected() -> SimdLevel {
-    let levels = machine_levels();
-    let best = *levels.last().expect("scalar is always present");
-    match std::env::var(SIMD_ENV)
-        .ok()
-        .and_then(|s| s.parse::<SimdLevel>().ok())
-    {
+    cap_by(std::env::var(SIMD_ENV).ok().as_deref())
+}
+
+/// [`detected`] for a given value of `LOWBIT_CPU_SIMD` (separate so tests need not set it).
+fn cap_by(env: Option<&str>) -> SimdLevel {
+    match env.and_then(|s| s.parse::<SimdLevel>().ok()) {
         Some(cap) => clamp(cap),
-        None => best,
+        None => *machine_levels().last().expect("scalar is always present"),
     }
 }
 
@@ -162,6 +162,18 @@ mod tests {
             let got = clamp(want);
             assert!(got <= want && got.available());
         }
+    }
+
+    #[test]
+    fn env_cap() {
+        let best = *machine_levels().last().unwrap();
+        assert_eq!(cap_by(None), best);
+        assert_eq!(cap_by(Some("nonsense")), best);
+        assert_eq!(cap_by(Some("scalar")), SimdLevel::Scalar);
+        assert_eq!(cap_by(Some(" AVX512 ")), clamp(SimdLevel::Avx512));
+        assert!(cap_by(Some("avx2")) <= SimdLevel::Avx2);
+        assert!(machine_levels().windows(2).all(|p| p[0] < p[1]));
+        assert!(!cpu_name().is_empty());
     }
 
     #[test]

@@ -21,6 +21,11 @@ use crate::tensor::{HostData, Tensor, TensorView, ViewData};
 /// Largest M the GEMV kernel takes; larger M goes to the tiled GEMM.
 pub const GEMV_MAX_M: usize = 4;
 
+/// Longest K the GEMV takes on a loop-limited driver: its narrow shape's scalar path makes K/8
+/// trips of its K loop per invocation, which must stay under llvmpipe's 65535; longer K goes to
+/// the tiled GEMM, whose K is sliced over dispatches.
+pub const LOOP_LIMITED_GEMV_MAX_K: usize = 65_535 * 8 - 8;
+
 /// How a GEMV workgroup is shaped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GemvShape {
@@ -384,7 +389,7 @@ fn variants_for(
         shapes.reverse();
     }
     let mut out = Vec::new();
-    if m <= GEMV_MAX_M {
+    if m <= GEMV_MAX_M && !(caps.loop_limited && k > LOOP_LIMITED_GEMV_MAX_K) {
         let vec4s: &[bool] = if k.is_multiple_of(4) {
             &[true, false]
         } else {

@@ -1,18 +1,43 @@
 //! Blocked GEMM for M > 4, in the BLIS arrangement: K in blocks of KC, x in blocks of MC rows
 //! packed into MR-row panels, W's rows (y's columns) packed into NR-row panels converted to f32
-//! (so f16/bf16 weights cost one conversion per use of a K block, not per FMA), and the
-//! micro-kernel on one MR×NR tile at a time. Threads take disjoint ranges of W rows.
+//! (so f16/bf16 weights cost one conversion per K block, not one per FMA), and the micro-kernel
+//! on one MR×NR tile at a time. Threads take disjoint ranges of W rows (columns of y), so no two
+//! threads ever write the same element of y.
 
 use super::gemv::OutPtr;
-use super::microkernel::{self, MR, NR};
+use super::microkernel::{Kernel, MAX_TILE};
 use super::par_ranges;
 use crate::{MatRef, SimdLevel};
 
-/// K block: a packed panel pair (KC·(MR+NR) floats, 33 KiB) about fills L1; 384 measured
-/// faster than 256 (fewer passes of y through the cache).
-const KC: usize = 384;
-/// Rows of x per block: the packed x block (MC·KC floats, 96 KiB) stays in L2.
+/// Rows of x per block: the packed x block (MC·KC floats, 96–144 KiB) stays in L2. A multiple
+/// of every kernel's MR (4, 6, 8), which [`xpack_offset`] relies on.
 const MC: usize = 96;
+
+/// K block. The packed W micro-panel (KC·NR floats) is re-read for every x micro-panel, so it
+/// should stay in L1: 384·16·4 = 24 KiB for the 6×16 AVX2 kernel (384 measured faster than 256:
+/// fewer passes over y), 256·32·4 = 32 KiB for the 8×32 AVX-512 one.
+fn kc_for(kernel: &Kernel) -> usize {
+    if kernel.nr >= 32 {
+        256
+    } else {
+        384
+    }
+}
+
+thread_local! {
+    /// Packing buffers kept between calls: fresh multi-megabyte buffers cost page faults that
+    /// showed up as 8% of a 512×1024×1024 GEMM. Taken out of the cell while in use (not
+    /// borrowed), so a nested call on the same thread (rayon work stealing while this call
+    /// waits) finds an empty Vec instead of a borrow panic.
+    static XPACK: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+    static WPACK: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Makes `v` exactly `len` long, reusing its allocation.
+fn resize(v: &mut Vec<f32>, len: usize) {
+    v.clear();
+    v.resize(len, 0.0);
+}
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm(
@@ -25,119 +50,101 @@ pub(crate) fn gemm(
     k: usize,
     y: &mut [f32],
 ) {
+    let kernel = Kernel::for_level(level);
+    let kc_max = kc_for(&kernel);
     // x is packed once, for every (K block, row block), and shared by all threads.
-    XPACK.with_borrow_mut(|xpack| {
-        pack_all_x(x, m, k, xpack);
-        gemm_packed(level, threads, xpack, w, m, n, k, y);
-    });
-}
-
-thread_local! {
-    /// Packing buffers kept between calls: fresh multi-megabyte buffers cost page faults that
-    /// showed up as 8% of a 512×1024×1024 GEMM.
-    static XPACK: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
-    static BPACK: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Makes `v` exactly `len` long, reusing its allocation.
-fn resize(v: &mut Vec<f32>, len: usize) {
-    v.clear();
-    v.resize(len, 0.0);
-}
-
-#[allow(clippy::too_many_arguments)]
-fn gemm_packed(
-    level: SimdLevel,
-    threads: usize,
-    xpack: &[f32],
-    w: MatRef,
-    m: usize,
-    n: usize,
-    k: usize,
-    y: &mut [f32],
-) {
+    let mut xpack = XPACK.take();
+    pack_all_x(&kernel, kc_max, x, m, k, &mut xpack);
     let out = OutPtr(y.as_mut_ptr());
-    par_ranges(n, threads, NR, |s, e| {
-        BPACK.with_borrow_mut(|bpack| {
-            let panels = (e - s).div_ceil(NR);
-            resize(bpack, panels * NR * KC);
-            let mut edge = [0f32; MR * NR];
-            for pc in (0..k).step_by(KC) {
-                let kc = KC.min(k - pc);
-                let add = pc > 0;
-                pack_w(w, k, s, e, pc, kc, bpack);
-                for ic in (0..m).step_by(MC) {
-                    let mc = MC.min(m - ic);
-                    let apack = &xpack[xpack_offset(m, pc, kc, ic)..];
-                    for p in 0..panels {
-                        let b = &bpack[p * NR * kc..(p + 1) * NR * kc];
-                        let j0 = s + p * NR;
-                        let cols = NR.min(e - j0);
-                        for q in 0..mc.div_ceil(MR) {
-                            let a = &apack[q * MR * kc..(q + 1) * MR * kc];
-                            let i0 = ic + q * MR;
-                            let rows = MR.min(m - i0);
-                            if rows == MR && cols == NR {
-                                // SAFETY: rows i0..i0+MR < m and columns j0..j0+NR <= e <= n of y
-                                // belong to this range alone.
+    let (mr, nr) = (kernel.mr, kernel.nr);
+    // A few ranges per thread balance cores that run at different speeds (shared machines);
+    // one range per thread measured slower here.
+    par_ranges(n, threads, threads * 4, nr, |s, e| {
+        let mut wpack = WPACK.take();
+        let panels = (e - s).div_ceil(nr);
+        resize(&mut wpack, panels * nr * kc_max);
+        let mut edge = [0f32; MAX_TILE];
+        for pc in (0..k).step_by(kc_max) {
+            let kc = kc_max.min(k - pc);
+            // The first K block stores into y, later ones add: y needs no zeroing pass.
+            let add = pc > 0;
+            pack_w(nr, w, k, s, e, pc, kc, &mut wpack);
+            for ic in (0..m).step_by(MC) {
+                let mc = MC.min(m - ic);
+                let apack = &xpack[xpack_offset(mr, m, pc, kc, ic)..];
+                for p in 0..panels {
+                    let b = &wpack[p * nr * kc..(p + 1) * nr * kc];
+                    let j0 = s + p * nr;
+                    let cols = nr.min(e - j0);
+                    for q in 0..mc.div_ceil(mr) {
+                        let a = &apack[q * mr * kc..(q + 1) * mr * kc];
+                        let i0 = ic + q * mr;
+                        let rows = mr.min(m - i0);
+                        if rows == mr && cols == nr {
+                            // SAFETY: rows i0..i0+mr <= m and columns j0..j0+nr <= e <= n of y
+                            // are inside y and belong to this range alone.
+                            unsafe { kernel.run(kc, a, b, out.get().add(i0 * n + j0), n, add) };
+                            continue;
+                        }
+                        // Edge tile: compute into a scratch tile, then copy the valid part.
+                        // SAFETY: `edge` holds MAX_TILE >= mr·nr floats, row stride nr.
+                        unsafe { kernel.run(kc, a, b, edge.as_mut_ptr(), nr, false) };
+                        for r in 0..rows {
+                            for c in 0..cols {
+                                let v = edge[r * nr + c];
+                                // SAFETY: i0 + r < m and j0 + c < e <= n; column j0 + c is ours.
                                 unsafe {
-                                    microkernel::run(
-                                        level,
-                                        kc,
-                                        a,
-                                        b,
-                                        out.get().add(i0 * n + j0),
-                                        n,
-                                        add,
-                                    )
-                                };
-                            } else {
-                                // Edge tile: compute into a scratch tile, then copy the valid part.
-                                // SAFETY: `edge` is a local MR×NR tile with row stride NR.
-                                unsafe {
-                                    microkernel::run(level, kc, a, b, edge.as_mut_ptr(), NR, false)
-                                };
-                                for r in 0..rows {
-                                    for c in 0..cols {
-                                        // SAFETY: i0 + r < m and j0 + c < e <= n; column j0 + c is ours.
-                                        unsafe {
-                                            let dst = out.get().add((i0 + r) * n + j0 + c);
-                                            *dst = if add {
-                                                *dst + edge[r * NR + c]
-                                            } else {
-                                                edge[r * NR + c]
-                                            };
-                                        }
-                                    }
+                                    let dst = out.get().add((i0 + r) * n + j0 + c);
+                                    *dst = if add { *dst + v } else { v };
                                 }
                             }
                         }
                     }
                 }
             }
-        })
+        }
+        WPACK.set(wpack);
     });
+    XPACK.set(xpack);
 }
 
-/// Packs W rows `s..e`, K range `pc..pc+kc`, into NR-row panels: `panel[kk·NR + c]`, zero-padded
-/// past `e`.
-fn pack_w(w: MatRef, k: usize, s: usize, e: usize, pc: usize, kc: usize, out: &mut [f32]) {
-    let mut row = [0f32; KC];
+/// Packs W rows `s..e`, K range `pc..pc+kc`, into nr-row panels (`panel[kk·nr + c]`, widened to
+/// f32), zero-padded past `e`. Each W row is read contiguously; the strided writes land in a
+/// panel small enough for L1.
+#[allow(clippy::too_many_arguments)]
+fn pack_w(
+    nr: usize,
+    w: MatRef,
+    k: usize,
+    s: usize,
+    e: usize,
+    pc: usize,
+    kc: usize,
+    out: &mut [f32],
+) {
+    let mut row = [0f32; 512];
     for (p, panel) in out
-        .chunks_mut(NR * kc)
-        .take((e - s).div_ceil(NR))
+        .chunks_mut(nr * kc)
+        .take((e - s).div_ceil(nr))
         .enumerate()
     {
-        for c in 0..NR {
-            let j = s + p * NR + c;
+        for c in 0..nr {
+            let j = s + p * nr + c;
             if j < e {
-                w.copy_f32(j * k + pc, &mut row[..kc]);
-                for kk in 0..kc {
-                    panel[kk * NR + c] = row[kk];
+                // f32 rows are read in place; f16/bf16 are widened once, here.
+                let src: &[f32] = match w {
+                    MatRef::F32(d) => &d[j * k + pc..j * k + pc + kc],
+                    _ => {
+                        w.copy_f32(j * k + pc, &mut row[..kc]);
+                        &row[..kc]
+                    }
+                };
+                for (kk, v) in src.iter().enumerate() {
+                    panel[kk * nr + c] = *v;
                 }
             } else {
                 for kk in 0..kc {
-                    panel[kk * NR + c] = 0.0;
+                    panel[kk * nr + c] = 0.0;
                 }
             }
         }
@@ -146,47 +153,30 @@ fn pack_w(w: MatRef, k: usize, s: usize, e: usize, pc: usize, kc: usize, out: &m
 
 /// Where the packed block (K block at `pc` of width `kc`, rows from `ic`) starts in
 /// [`pack_all_x`]'s buffer: the K blocks before it hold `pc` columns of all (padded) rows, and
-/// the row blocks before it `ic` rows of this block (MC is a multiple of MR).
-fn xpack_offset(m: usize, pc: usize, kc: usize, ic: usize) -> usize {
-    pc * m.div_ceil(MR) * MR + ic * kc
+/// the row blocks before it `ic` rows of this block (MC is a multiple of mr).
+fn xpack_offset(mr: usize, m: usize, pc: usize, kc: usize, ic: usize) -> usize {
+    pc * m.div_ceil(mr) * mr + ic * kc
 }
 
-/// Packs all of x into `out`: for each K block, its rows in MR-row panels (`panel[kk·MR + r]`).
-fn pack_all_x(x: &[f32], m: usize, k: usize, out: &mut Vec<f32>) {
-    resize(out, m.div_ceil(MR) * MR * k);
-    for pc in (0..k).step_by(KC) {
-        let kc = KC.min(k - pc);
-        for ic in (0..m).step_by(MC) {
-            let mc = MC.min(m - ic);
-            let start = xpack_offset(m, pc, kc, ic);
-            pack_x(
-                x,
-                k,
-                ic,
-                mc,
-                pc,
-                kc,
-                &mut out[start..start + mc.div_ceil(MR) * MR * kc],
-            );
-        }
-    }
-}
-
-/// Packs x rows `ic..ic+mc`, K range `pc..pc+kc`, into MR-row panels: `panel[kk·MR + r]`,
+/// Packs all of x: for each K block, its rows in mr-row panels (`panel[kk·mr + r]`),
 /// zero-padded past the last row.
-fn pack_x(x: &[f32], k: usize, ic: usize, mc: usize, pc: usize, kc: usize, out: &mut [f32]) {
-    for (q, panel) in out.chunks_mut(MR * kc).take(mc.div_ceil(MR)).enumerate() {
-        for r in 0..MR {
-            let i = q * MR + r;
-            if i < mc {
-                let src = &x[(ic + i) * k + pc..(ic + i) * k + pc + kc];
-                for (kk, v) in src.iter().enumerate() {
-                    panel[kk * MR + r] = *v;
+fn pack_all_x(kernel: &Kernel, kc_max: usize, x: &[f32], m: usize, k: usize, out: &mut Vec<f32>) {
+    let mr = kernel.mr;
+    debug_assert_eq!(MC % mr, 0);
+    resize(out, m.div_ceil(mr) * mr * k);
+    for pc in (0..k).step_by(kc_max) {
+        let kc = kc_max.min(k - pc);
+        let block = &mut out[xpack_offset(mr, m, pc, kc, 0)..];
+        for (q, panel) in block.chunks_mut(mr * kc).take(m.div_ceil(mr)).enumerate() {
+            for r in 0..mr {
+                let i = q * mr + r;
+                if i < m {
+                    let src = &x[i * k + pc..i * k + pc + kc];
+                    for (kk, v) in src.iter().enumerate() {
+                        panel[kk * mr + r] = *v;
+                    }
                 }
-            } else {
-                for kk in 0..kc {
-                    panel[kk * MR + r] = 0.0;
-                }
+                // Padding rows stay zero from `resize`.
             }
         }
     }

@@ -1,22 +1,11 @@
-//! int8 matmul with exact i32 accumulation, and the W8A8 epilogue. AVX2 widens i8 to i16 and
-//! uses `vpmaddwd` (pairwise i16 products summed into i32: exact, as |x·w| ≤ 2¹⁴).
+//! int8 matmul with exact i32 accumulation, and the W8A8 epilogue (one shared expression,
+//! [`crate::reference::w8a8_scale`], so CPU, reference and GPU agree bit for bit). The SIMD
+//! dots are in `int8_x86`.
 
+use super::gemv::OutPtr;
 use super::{par_ranges, CpuConfig};
 use crate::reference::{check_i8, check_scales, w8a8_scale};
 use crate::{KernelError, SimdLevel};
-
-/// Shares the i32 output between threads writing disjoint columns.
-#[derive(Clone, Copy)]
-struct OutI32(*mut i32);
-// SAFETY: threads write disjoint index sets (their own rows of W).
-unsafe impl Send for OutI32 {}
-unsafe impl Sync for OutI32 {}
-
-impl OutI32 {
-    fn get(self) -> *mut i32 {
-        self.0
-    }
-}
 
 /// `acc = x · Wᵀ` in i32, bit-exact.
 pub fn matmul_i8(
@@ -37,14 +26,20 @@ pub fn matmul_i8(
         )));
     }
     let level = cfg.effective_level();
-    let out = OutI32(acc.as_mut_ptr());
-    par_ranges(n, cfg.threads, 1, |s, e| {
+    let out = OutPtr(acc.as_mut_ptr());
+    // Threads own contiguous ranges of W rows; x rows go four at a time, so each W row is
+    // read from L1 by the SIMD kernel once per four x rows (once in all for M <= 4).
+    par_ranges(n, cfg.threads, cfg.threads * 4, 1, |s, e| {
         for j in s..e {
             let wr = &w[j * k..(j + 1) * k];
-            for i in 0..m {
-                let v = dot_i8(level, &x[i * k..(i + 1) * k], wr);
-                // SAFETY: i < m, j < n; this range owns column j.
-                unsafe { *out.get().add(i * n + j) = v };
+            for i0 in (0..m).step_by(4) {
+                let rows = 4.min(m - i0);
+                let v = dot_tile(level, &x[i0 * k..(i0 + rows) * k], wr, rows, k);
+                for (r, v) in v.iter().enumerate().take(rows) {
+                    // SAFETY: i0 + r < m and j < n, so the index is below m·n = acc.len();
+                    // this range owns column j.
+                    unsafe { *out.get().add((i0 + r) * n + j) = *v };
+                }
             }
         }
     });
@@ -80,38 +75,21 @@ pub fn w8a8(
     Ok(())
 }
 
-fn dot_i8(level: SimdLevel, a: &[i8], b: &[i8]) -> i32 {
+/// `out[i] = x row i · w` for the `m` (1..=4) rows of x.
+fn dot_tile(level: SimdLevel, x: &[i8], w: &[i8], m: usize, k: usize) -> [i32; 4] {
     #[cfg(target_arch = "x86_64")]
     if level >= SimdLevel::Avx2 {
-        // SAFETY: the level was clamped to the machine's, so AVX2 is present; a and b have the
-        // same length and the kernel reads only below it.
-        return unsafe { dot_i8_avx2(a, b) };
+        return super::int8_x86::dot_tile(level, x, w, m, k);
     }
     let _ = level;
-    a.iter().zip(b).map(|(&p, &q)| p as i32 * q as i32).sum()
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn dot_i8_avx2(a: &[i8], b: &[i8]) -> i32 {
-    use std::arch::x86_64::*;
-    let k = a.len();
-    // SAFETY: every 16-byte load reads [l, l+16) with l + 16 <= k = a.len() = b.len().
-    unsafe {
-        let mut acc = _mm256_setzero_si256();
-        let mut l = 0;
-        while l + 16 <= k {
-            let av = _mm256_cvtepi8_epi16(_mm_loadu_si128(a.as_ptr().add(l) as *const __m128i));
-            let bv = _mm256_cvtepi8_epi16(_mm_loadu_si128(b.as_ptr().add(l) as *const __m128i));
-            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(av, bv));
-            l += 16;
-        }
-        let mut lanes = [0i32; 8];
-        _mm256_storeu_si256(lanes.as_mut_ptr() as *mut __m256i, acc);
-        let mut s: i32 = lanes.iter().sum();
-        for t in l..k {
-            s += a[t] as i32 * b[t] as i32;
-        }
-        s
+    let mut out = [0i32; 4];
+    for (i, o) in out.iter_mut().enumerate().take(m) {
+        // i32 sums: exact for K <= I8_MAX_K (checked by the caller).
+        *o = x[i * k..(i + 1) * k]
+            .iter()
+            .zip(w)
+            .map(|(&p, &q)| p as i32 * q as i32)
+            .sum();
     }
+    out
 }

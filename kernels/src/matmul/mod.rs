@@ -4,10 +4,18 @@
 
 mod gemm;
 mod gemv;
+#[cfg(target_arch = "x86_64")]
+mod gemv_x86;
 mod int8;
+#[cfg(target_arch = "x86_64")]
+mod int8_x86;
 mod microkernel;
 #[cfg(target_arch = "x86_64")]
-mod x86;
+mod microkernel_avx2;
+#[cfg(target_arch = "x86_64")]
+mod microkernel_avx512;
+#[cfg(target_arch = "aarch64")]
+mod neon;
 
 pub use int8::{matmul_i8, w8a8};
 
@@ -72,45 +80,23 @@ pub fn matmul(
     Ok(())
 }
 
-/// Splits `0..n` into about `threads · 4` contiguous ranges of `align`-multiple length and runs
-/// `f(start, end)` on rayon's pool (more ranges than threads balance uneven cores).
-pub(crate) fn par_ranges(n: usize, threads: usize, align: usize, f: impl Fn(usize, usize) + Sync) {
-    let threads = threads.max(1);
-    if threads == 1 {
+/// Splits `0..n` into `pieces` (at most) contiguous ranges whose lengths are multiples of
+/// `align` and runs `f(start, end)` on each, on rayon's pool; with one thread, inline.
+pub(crate) fn par_ranges(
+    n: usize,
+    threads: usize,
+    pieces: usize,
+    align: usize,
+    f: impl Fn(usize, usize) + Sync,
+) {
+    let pieces = pieces.min(n.div_ceil(align)).max(1);
+    if threads <= 1 || pieces == 1 {
         f(0, n);
         return;
     }
-    let pieces = (threads * 4).min(n.div_ceil(align)).max(1);
     let len = n.div_ceil(pieces).div_ceil(align) * align;
     (0..n.div_ceil(len)).into_par_iter().for_each(|i| {
         let s = i * len;
         f(s, (s + len).min(n));
     });
-}
-
-/// NEON dot of the m ≤ 4 rows of x with one f32 W row (NEON is baseline on aarch64).
-#[cfg(target_arch = "aarch64")]
-pub(crate) fn neon_dot_rows(x: &[f32], w: &[f32], m: usize, k: usize, acc: &mut [f32; 4]) {
-    use std::arch::aarch64::*;
-    for (i, a) in acc.iter_mut().enumerate().take(m) {
-        // SAFETY: NEON is part of the aarch64 baseline; loads read [l, l+4) with l + 4 <= k,
-        // inside w (len k) and x's row i (x has m·k elements).
-        unsafe {
-            let mut s = vdupq_n_f32(0.0);
-            let mut l = 0;
-            while l + 4 <= k {
-                s = vfmaq_f32(
-                    s,
-                    vld1q_f32(x.as_ptr().add(i * k + l)),
-                    vld1q_f32(w.as_ptr().add(l)),
-                );
-                l += 4;
-            }
-            let mut t = vaddvq_f32(s);
-            for q in l..k {
-                t += x[i * k + q] * w[q];
-            }
-            *a = t;
-        }
-    }
 }
