@@ -8,7 +8,8 @@
 // The grid is folded into 2D so N may exceed 65535 * ROWS.
 //
 // Prelude constants: MR (activation rows, 1..4), ROWS (W rows per workgroup).
-// Defines: VEC4 (K % 4 == 0, rows start on 16-byte boundaries), SUBGROUP.
+// Defines: VEC8 (K % 8 == 0: eight elements a load) or VEC4 (K % 4 == 0), else scalar loads;
+// SUBGROUP.
 
 struct Params {
     m: u32,
@@ -50,6 +51,20 @@ fn main(
     var rows: array<u32, ROWS>;
     for (var r = 0u; r < ROWS; r++) { rows[r] = min(row0 + r, P.n - 1u); }
 
+//#if VEC8
+    let k8 = P.k >> 3u;
+    let w8 = P.w_off >> 3u;
+    for (var i = tid; i < k8; i += WG) {
+        var xv: array<mat2x4<f32>, MR>;
+        for (var m = 0u; m < MR; m++) { xv[m] = x_vec8(m * k8 + i); }
+        for (var r = 0u; r < ROWS; r++) {
+            let wv = w_vec8(w8 + rows[r] * k8 + i);
+            for (var m = 0u; m < MR; m++) {
+                acc[r * MR + m] += dot(xv[m][0], wv[0]) + dot(xv[m][1], wv[1]);
+            }
+        }
+    }
+//#else
 //#if VEC4
     let k4 = P.k >> 2u;
     let w4 = P.w_off >> 2u;
@@ -70,6 +85,7 @@ fn main(
             for (var m = 0u; m < MR; m++) { acc[r * MR + m] = fma(xv[m], wv, acc[r * MR + m]); }
         }
     }
+//#endif
 //#endif
 
 //#if SUBGROUP

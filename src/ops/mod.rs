@@ -6,4 +6,4 @@ pub mod matmul;
 mod plan;
 
 pub use int8::{matmul_i8, w8a8, Int8Variant};
-pub use matmul::{matmul, matmul_into, matmul_with, GemvShape, MatmulKernel, MatmulVariant};
+pub use matmul::{matmul, matmul_into, matmul_with, GemvShape, Loads, MatmulKernel, MatmulVariant};
