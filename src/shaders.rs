@@ -14,6 +14,7 @@ pub(crate) const GEMV: &str = include_str!("../shaders/gemv.wgsl");
 pub(crate) const GEMM: &str = include_str!("../shaders/gemm.wgsl");
 pub(crate) const INT8_GEMV: &str = include_str!("../shaders/int8_gemv.wgsl");
 pub(crate) const INT8_GEMM: &str = include_str!("../shaders/int8_gemm.wgsl");
+pub(crate) const PARAMS: &str = include_str!("../shaders/common/params.wgsl");
 pub(crate) const INT8_COMMON: &str = include_str!("../shaders/common/int8.wgsl");
 pub(crate) const STREAM_READ: &str = include_str!("../shaders/stream_read.wgsl");
 const ELEM_F32: &str = include_str!("../shaders/common/elem_f32.wgsl");

@@ -17,7 +17,7 @@ use super::plan::{
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::gpu::{Gpu, GpuTimer};
-use crate::shaders::{Composer, F16Path, ShaderVariant, INT8_COMMON, INT8_GEMM, INT8_GEMV};
+use crate::shaders::{Composer, F16Path, ShaderVariant, INT8_COMMON, INT8_GEMM, INT8_GEMV, PARAMS};
 use crate::tensor::{HostData, Tensor, TensorView, ViewData};
 
 /// Largest K for which an i32 accumulator of int8 products cannot overflow (128² · K < 2³¹).
@@ -257,7 +257,7 @@ fn composer(v: Int8Variant, m: usize, aligned: bool, out_f32: bool) -> Composer 
             if aligned { "aligned" } else { "bytes" },
             if out_f32 { ".w8a8" } else { ".i32" }
         ),
-        body: vec![INT8_COMMON, body],
+        body: vec![PARAMS, INT8_COMMON, body],
         consts,
         defines,
         operands: vec![],

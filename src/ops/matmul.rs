@@ -15,7 +15,7 @@ use super::plan::{
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::gpu::{Gpu, GpuTimer};
-use crate::shaders::{Composer, F16Path, ShaderVariant, GEMM, GEMV};
+use crate::shaders::{Composer, F16Path, ShaderVariant, GEMM, GEMV, PARAMS};
 use crate::tensor::{HostData, Tensor, TensorView, ViewData};
 
 /// Largest M the GEMV kernel takes; larger M goes to the tiled GEMM.
@@ -266,7 +266,7 @@ fn composer(v: MatmulVariant, x: DType, w: DType, m: usize) -> Composer {
             w,
             if v.kernel == MatmulKernel::Gemv { m } else { 0 }
         ),
-        body: vec![body],
+        body: vec![PARAMS, body],
         consts,
         defines,
         operands: vec![("x", 1, x), ("w", 2, w)],
