@@ -3,6 +3,7 @@
 //! * [`reference`]: scalar kernels accumulating in f64, the ground truth for every test;
 //! * [`matmul`]: the CPU backend, SIMD (AVX-512, AVX2+FMA+F16C, NEON, scalar) chosen at run time
 //!   and threaded over rows of W;
+//! * [`bessel`]: `log I_v(x)`, `log K_v(x)` in f64 and the von Mises–Fisher quantities on them;
 //! * [`bandwidth`]: a streaming read, the bound memory-bound kernels are reported against;
 //! * [`simd`]: feature detection and the `LOWBIT_CPU_SIMD` cap.
 //!
@@ -10,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod bandwidth;
+pub mod bessel;
 pub mod dtype;
 mod error;
 pub mod matmul;

@@ -1,0 +1,150 @@
+//! `log I_v(x)` and `log K_v(x)` in f64, computed in the log domain so that nothing overflows or
+//! underflows for any `v ≥ 0`, `x ≥ 0` (SciPy's `ive`/`kve` fail on ~30% of the reference file).
+//!
+//! Regions (`r = √(v²+x²)`):
+//!
+//! | region | where | method | mixed error on the reference file |
+//! |---|---|---|---|
+//! | [`Region::Uniform`] | `r ≥ 30` | Debye expansion, 3–17 terms by `r`; `x ≫ v` is its Hankel limit | see `tests/bessel.rs` |
+//! | [`Region::Small`] | `r < 30` | I: power series; K: Temme (`x ≤ 2`) or Steed's CF2, then upward recurrence | see `tests/bessel.rs` |
+//!
+//! The error measure is `|got − ref| / max(|ref|, 1)` against Arb-certified values.
+//! Limits: `x = 0` gives `log I_0 = 0`, `log I_v = −∞` for `v > 0` and `log K_v = +∞`;
+//! a negative or NaN argument gives NaN.
+
+mod batch;
+mod coeffs;
+mod gamma;
+mod log_product;
+mod series;
+mod small_k;
+mod uniform;
+pub mod vmf;
+
+pub use batch::{log_ikv_slice, log_iv_slice, log_kv_slice};
+
+/// Which method evaluates a point; exposed for tests, benches and per-region reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Region {
+    /// `x = 0`, a negative or a NaN argument: answered without computing.
+    Limit,
+    /// `√(v²+x²) < 30`: the power series (I) and Temme / Steed's CF2 with recurrence (K).
+    Small,
+    /// `√(v²+x²) ≥ 30`: the uniform (Debye) expansion.
+    Uniform,
+}
+
+impl Region {
+    /// The region that evaluates `(v, x)`.
+    pub fn of(v: f64, x: f64) -> Region {
+        if !(v >= 0.0 && x > 0.0) {
+            Region::Limit
+        } else if uniform::serves(v, x) {
+            Region::Uniform
+        } else {
+            Region::Small
+        }
+    }
+
+    /// Short lower-case name, for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Region::Limit => "limit",
+            Region::Small => "small",
+            Region::Uniform => "uniform",
+        }
+    }
+}
+
+/// `(log I_v(x), log K_v(x))` at the limits: `x = 0`, or an invalid argument.
+fn limits(v: f64, x: f64) -> (f64, f64) {
+    if v.is_nan() || x.is_nan() || v < 0.0 || x < 0.0 {
+        (f64::NAN, f64::NAN)
+    } else if v == 0.0 {
+        (0.0, f64::INFINITY)
+    } else {
+        (f64::NEG_INFINITY, f64::INFINITY)
+    }
+}
+
+/// `(log I_v(x), log K_v(x))`, both at once (they share the region's set-up).
+pub fn log_ikv(v: f64, x: f64) -> (f64, f64) {
+    match Region::of(v, x) {
+        Region::Limit => limits(v, x),
+        Region::Uniform => uniform::log_ik(v, x),
+        Region::Small => (series::log_i(v, x), small_k::log_k(v, x)),
+    }
+}
+
+/// `log I_v(x)`, the log of the modified Bessel function of the first kind, for `v ≥ 0`, `x ≥ 0`.
+pub fn log_iv(v: f64, x: f64) -> f64 {
+    match Region::of(v, x) {
+        Region::Limit => limits(v, x).0,
+        Region::Uniform => uniform::log_ik(v, x).0,
+        Region::Small => series::log_i(v, x),
+    }
+}
+
+/// `log K_v(x)`, the log of the modified Bessel function of the second kind, for `v ≥ 0`, `x ≥ 0`.
+pub fn log_kv(v: f64, x: f64) -> f64 {
+    match Region::of(v, x) {
+        Region::Limit => limits(v, x).1,
+        Region::Uniform => uniform::log_ik(v, x).1,
+        Region::Small => small_k::log_k(v, x),
+    }
+}
+
+/// One of the methods behind [`log_ikv`], for validation: [`log_ikv_with`] runs it outside
+/// its region too, so tests can check that two methods agree where the regions meet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// I: the power series; K: Temme's series (meant for `x ≤ 2`), then the recurrence.
+    SeriesTemme,
+    /// I: the power series; K: Steed's CF2 (meant for `x > 2`), then the recurrence.
+    SeriesSteed,
+    /// The uniform (Debye) expansion with all tabulated terms (meant for `√(v²+x²) ≥ 30`).
+    Uniform,
+}
+
+/// `(log I_v(x), log K_v(x))` by a chosen method, for `v ≥ 0`, `x > 0`. Accuracy is only
+/// claimed inside the method's region; the series methods need `√(v²+x²) ≲ 40` (their sums
+/// grow like `e^x`).
+pub fn log_ikv_with(method: Method, v: f64, x: f64) -> (f64, f64) {
+    if Region::of(v, x) == Region::Limit {
+        return limits(v, x);
+    }
+    match method {
+        Method::SeriesTemme => (series::log_i(v, x), small_k::log_k_by(v, x, false)),
+        Method::SeriesSteed => (series::log_i(v, x), small_k::log_k_by(v, x, true)),
+        Method::Uniform => uniform::log_ik_terms(v, x, coeffs::DEBYE_TERMS),
+    }
+}
+
+/// Where the f64 kernels switch method or number of terms, for continuity tests.
+#[derive(Clone, Debug)]
+pub struct Switches {
+    /// `√(v²+x²)` from which the uniform expansion serves.
+    pub uniform_min_r: f64,
+    /// Values of `√(v²+x²)` at which the uniform expansion drops terms.
+    pub uniform_term_r: Vec<f64>,
+    /// `x` above which K's start moves from Temme's series to Steed's CF2.
+    pub temme_max_x: f64,
+    /// `x/v` interval in which `vη` comes from η's Taylor series at its zero.
+    pub eta_taylor_z: (f64, f64),
+}
+
+/// The switch points of the f64 kernels.
+pub fn switches() -> Switches {
+    let z0 = coeffs::ETA_Z0_HI;
+    Switches {
+        uniform_min_r: uniform::R_MIN,
+        uniform_term_r: uniform::TERM_TIERS.iter().map(|t| t.0).collect(),
+        temme_max_x: small_k::TEMME_MAX_X,
+        eta_taylor_z: (z0 - uniform::ETA_WINDOW, z0 + uniform::ETA_WINDOW),
+    }
+}
+
+/// `ln Γ(y)` for `y ≥ ½`, as used by the kernels (exposed for the vMF normaliser and tests).
+pub fn lgamma(y: f64) -> f64 {
+    gamma::lgamma(y)
+}
