@@ -42,6 +42,8 @@ pub struct ShaderVariant {
     pub needs_f16: bool,
     /// The text uses subgroup operations.
     pub needs_subgroups: bool,
+    /// The text uses `f64` (needs shader-f64).
+    pub needs_f64: bool,
 }
 
 /// A kernel file plus what to compose around it.
@@ -92,6 +94,7 @@ impl Composer {
             source: text,
             needs_f16,
             needs_subgroups: self.defines.contains("SUBGROUP"),
+            needs_f64: false,
         }
     }
 }
@@ -102,5 +105,6 @@ pub fn catalog() -> Vec<ShaderVariant> {
     out.extend(crate::ops::matmul::all_shader_variants());
     out.extend(crate::ops::int8::all_shader_variants());
     out.extend(crate::bandwidth::all_shader_variants());
+    out.extend(crate::ops::bessel::all_shader_variants());
     out
 }

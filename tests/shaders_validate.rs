@@ -33,6 +33,9 @@ fn every_shader_variant_parses_and_validates() {
         if v.needs_subgroups {
             caps |= Capabilities::SUBGROUP;
         }
+        if v.needs_f64 {
+            caps |= Capabilities::FLOAT64;
+        }
         if let Err(e) = validate(&v.name, &v.source, caps) {
             failures.push(e);
         }
@@ -48,7 +51,7 @@ fn every_shader_variant_parses_and_validates() {
 #[test]
 fn portable_variants_need_no_optional_capability() {
     for v in lowbit::shaders::catalog() {
-        if !v.needs_f16 && !v.needs_subgroups {
+        if !v.needs_f16 && !v.needs_subgroups && !v.needs_f64 {
             // unpack2x16float is core WGSL; naga files it under FLOAT16_IN_FLOAT32.
             validate(&v.name, &v.source, Capabilities::SHADER_FLOAT16_IN_FLOAT32).unwrap();
         }

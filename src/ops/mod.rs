@@ -1,9 +1,12 @@
 //! The operations. Each file is one op family; each picks a kernel variant from the shape and
 //! the adapter's features, and runs the same op on the CPU backend with `lowbit-kernels`.
 
+pub mod bessel;
+mod bessel_wgsl;
 pub mod int8;
 pub mod matmul;
 mod plan;
 
+pub use bessel::{log_bessel_ik, BesselPrecision, LogBessel};
 pub use int8::{matmul_i8, w8a8, Int8Variant};
 pub use matmul::{matmul, matmul_into, matmul_with, GemvShape, Loads, MatmulKernel, MatmulVariant};

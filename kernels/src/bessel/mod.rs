@@ -13,15 +13,17 @@
 //! a negative or NaN argument gives NaN.
 
 mod batch;
-mod coeffs;
+pub mod coeffs;
 mod gamma;
 mod log_product;
+mod points;
 mod series;
 mod small_k;
 mod uniform;
 pub mod vmf;
 
 pub use batch::{log_ikv_slice, log_iv_slice, log_kv_slice};
+pub use points::mixture;
 
 /// Which method evaluates a point; exposed for tests, benches and per-region reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
