@@ -19,6 +19,7 @@
 pub mod adapter;
 pub mod bandwidth;
 pub mod bench;
+pub mod bench_bessel;
 mod context;
 mod error;
 mod gpu;

@@ -91,7 +91,7 @@ pub fn log_bessel_ik(
 
 /// Points one dispatch can take: the input binding and the 2-D grid bound it.
 fn max_points(g: &Gpu) -> usize {
-    let by_binding = u64::from(g.limits.max_storage_buffer_binding_size) / POINT_BYTES;
+    let by_binding = g.limits.max_storage_buffer_binding_size / POINT_BYTES;
     let dim = u64::from(g.limits.max_compute_workgroups_per_dimension);
     let by_grid = dim * dim * u64::from(WORKGROUP);
     by_binding.min(by_grid).min(usize::MAX as u64) as usize

@@ -83,7 +83,7 @@ const F64: Precision = Precision {
     range: 1e150,
     hypot_scale: 1e150,
     ratio_max: 1e300,
-    ln2_hi: 6.931_471_803_691_238_2e-1,
+    ln2_hi: 0.693_147_180_369_123_8,
     ln2_lo: 1.908_214_929_270_587_7e-10,
 };
 

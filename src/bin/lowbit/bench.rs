@@ -21,7 +21,7 @@ pub struct Args {
     /// Rows of x (tokens).
     #[arg(long, default_value_t = 1)]
     m: usize,
-    /// Rows of W (output features).
+    /// Rows of W (output features); for `--op bessel`, the number of points.
     #[arg(long, default_value_t = 4096)]
     n: usize,
     /// Shared dimension (input features).
@@ -39,11 +39,61 @@ pub struct Args {
     /// Also write the result as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// `--op bessel`: also write the points as a CSV (v,x), for benches/peers/scipy_bessel.py.
+    #[arg(long)]
+    dump_points: Option<PathBuf>,
+}
+
+/// `--op bessel`: CPU f64 and GPU f32/f64 evaluations/s on `--n` points.
+fn run_bessel(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let gpu = match &args.adapter {
+        Some(sel) => Some(Context::with_adapter(sel)?),
+        None => Context::new().ok(),
+    };
+    let r = lowbit::bench_bessel::bench_bessel(
+        gpu.as_ref(),
+        args.n,
+        Duration::from_secs_f64(args.seconds),
+    )?;
+    println!(
+        "op        bessel, {} points like the reference file, CPU on {} threads",
+        r.n, r.cpu_threads
+    );
+    let base = r.rates.first().map_or(1.0, |b| b.points_per_s);
+    for rate in &r.rates {
+        println!(
+            "{:18} {:>11.3e} points/s  ({:.2}x cpu log I)  {} [{}]",
+            rate.path,
+            rate.points_per_s,
+            rate.points_per_s / base,
+            rate.device,
+            rate.timing
+        );
+    }
+    if let Some(path) = &args.dump_points {
+        let (v, x) = lowbit::kernels::bessel::mixture(args.n, 1);
+        let mut text = String::from("v,x\n");
+        for (v, x) in v.iter().zip(&x) {
+            text.push_str(&format!("{v:?},{x:?}\n"));
+        }
+        std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
+    if let Some(path) = &args.json {
+        crate::write_json(path, &serde_json::to_value(&r)?)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    if args.op == "bessel" {
+        return run_bessel(&args);
+    }
     if args.op != "matmul" {
-        return Err(format!("unknown op '{}' (this build benches: matmul)", args.op).into());
+        return Err(format!(
+            "unknown op '{}' (this build benches: matmul, bessel)",
+            args.op
+        )
+        .into());
     }
     if args.m == 0 || args.n == 0 || args.k == 0 {
         return Err("--m, --n and --k must be at least 1".into());

@@ -1,6 +1,7 @@
-//! The `lowbit` command: `info`, `validate`, `bench`. Parses arguments and calls the library.
+//! The `lowbit` command: `info`, `validate`, `bench`, `bessel`. Parses arguments and calls the library.
 
 mod bench;
+mod bessel;
 mod info;
 mod validate;
 
@@ -25,6 +26,8 @@ enum Command {
     Validate(validate::Args),
     /// Time one op, with ratios to a baseline and to the measured read-bandwidth bound.
     Bench(bench::Args),
+    /// log I_v(x) and log K_v(x) for every row of a CSV (columns v, x), to a CSV.
+    Bessel(bessel::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -33,6 +36,7 @@ fn main() -> std::process::ExitCode {
         Command::Info(a) => info::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Bessel(a) => bessel::run(a),
     };
     match result {
         Ok(code) => code,
