@@ -32,6 +32,7 @@ fn main() {
             tk / rv.len() as f64 * 1e9
         );
     }
+    small_breakdown(&v, &x);
     for threads in [1, 2] {
         for _ in 0..2 {
             let t = Instant::now();
@@ -50,5 +51,41 @@ fn main() {
                 n as f64 / tp
             );
         }
+    }
+}
+
+/// Time per point of the small region's K, split by its start (Temme or CF2) and order.
+fn small_breakdown(v: &[f64], x: &[f64]) {
+    for (name, lo, hi, vmax) in [
+        ("temme x<=2, v<1", 0.0, 2.0, 1.0),
+        ("temme x<=2, v>=1", 0.0, 2.0, 30.0),
+        ("cf2 x>2, v<1", 2.0, 30.0, 1.0),
+        ("cf2 x>2, v>=1", 2.0, 30.0, 30.0),
+    ] {
+        let (rv, rx): (Vec<f64>, Vec<f64>) = v
+            .iter()
+            .zip(x)
+            .filter(|&(&v, &x)| {
+                Region::of(v, x) == Region::Small
+                    && x > lo
+                    && x <= hi
+                    && v < vmax
+                    && (vmax > 1.0) == (v >= 1.0)
+            })
+            .map(|(&v, &x)| (v, x))
+            .unzip();
+        let mut o = vec![0.0; rv.len()];
+        let t = Instant::now();
+        log_kv_slice(&rv, &rx, &mut o, 1).unwrap();
+        let tk = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        log_iv_slice(&rv, &rx, &mut o, 1).unwrap();
+        let ti = t.elapsed().as_secs_f64();
+        println!(
+            "  {name:18}: {:6} points, log K {:.0} ns, log I {:.0} ns",
+            rv.len(),
+            tk / rv.len().max(1) as f64 * 1e9,
+            ti / rv.len().max(1) as f64 * 1e9
+        );
     }
 }

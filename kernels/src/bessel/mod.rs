@@ -24,6 +24,7 @@ pub mod vmf;
 
 pub use batch::{log_ikv_slice, log_iv_slice, log_kv_slice};
 pub use points::mixture;
+use uniform::Want;
 
 /// Which method evaluates a point; exposed for tests, benches and per-region reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -73,7 +74,7 @@ fn limits(v: f64, x: f64) -> (f64, f64) {
 pub fn log_ikv(v: f64, x: f64) -> (f64, f64) {
     match Region::of(v, x) {
         Region::Limit => limits(v, x),
-        Region::Uniform => uniform::log_ik(v, x),
+        Region::Uniform => uniform::log_ik(v, x, Want::Both),
         Region::Small => (series::log_i(v, x), small_k::log_k(v, x)),
     }
 }
@@ -82,7 +83,7 @@ pub fn log_ikv(v: f64, x: f64) -> (f64, f64) {
 pub fn log_iv(v: f64, x: f64) -> f64 {
     match Region::of(v, x) {
         Region::Limit => limits(v, x).0,
-        Region::Uniform => uniform::log_ik(v, x).0,
+        Region::Uniform => uniform::log_ik(v, x, Want::I).0,
         Region::Small => series::log_i(v, x),
     }
 }
@@ -91,7 +92,7 @@ pub fn log_iv(v: f64, x: f64) -> f64 {
 pub fn log_kv(v: f64, x: f64) -> f64 {
     match Region::of(v, x) {
         Region::Limit => limits(v, x).1,
-        Region::Uniform => uniform::log_ik(v, x).1,
+        Region::Uniform => uniform::log_ik(v, x, Want::K).1,
         Region::Small => small_k::log_k(v, x),
     }
 }
@@ -118,7 +119,10 @@ pub fn log_ikv_with(method: Method, v: f64, x: f64) -> (f64, f64) {
     match method {
         Method::SeriesTemme => (series::log_i(v, x), small_k::log_k_by(v, x, false)),
         Method::SeriesSteed => (series::log_i(v, x), small_k::log_k_by(v, x, true)),
-        Method::Uniform => uniform::log_ik_terms(v, x, coeffs::DEBYE_TERMS),
+        Method::Uniform => {
+            let r = (v * v + x * x).sqrt();
+            uniform::log_ik_terms(v, x, r, coeffs::DEBYE_TERMS, Want::Both)
+        }
     }
 }
 

@@ -7,19 +7,36 @@
 //! Sources: Temme, J. Comput. Phys. 19 (1975) 324; Thompson & Barnett, J. Comput. Phys. 64
 //! (1986) 490; the same split as Boost.Math's `bessel_ik`.
 
-use super::gamma::{rgamma1p, temme_gammas};
+use super::gamma::temme_gammas;
 use super::log_product::LogProduct;
 use std::f64::consts::PI;
+
+/// `sinh(σ)/σ`: its series below ½ (where `(e^σ − e^−σ)/2σ` would cancel), else from `e = e^σ`.
+fn sinh_ratio(sigma: f64, e: f64) -> f64 {
+    if sigma.abs() < 0.5 {
+        // Through σ¹²/13!: the first omitted term is below 6e-17 at |σ| = ½.
+        let s2 = sigma * sigma;
+        let c = [
+            1.0 / 6.0,
+            1.0 / 120.0,
+            1.0 / 5040.0,
+            1.0 / 362_880.0,
+            1.0 / 39_916_800.0,
+            1.0 / 6_227_020_800.0,
+        ];
+        1.0 + s2 * c.iter().rev().fold(0.0, |acc, &ci| acc * s2 + ci)
+    } else {
+        (e - 1.0 / e) / (2.0 * sigma)
+    }
+}
 
 /// `(ln K_u(x), x·K_{u+1}(x)/K_u(x))` by Temme's series, `|u| ≤ ½`, `0 < x ≤ 2`.
 fn temme(u: f64, x: f64) -> (f64, f64) {
     let ln_half_x = (0.5 * x).ln();
     let sigma = -u * ln_half_x;
-    let sinh_ratio = if sigma.abs() < 1e-5 {
-        1.0 + sigma * sigma / 6.0
-    } else {
-        sigma.sinh() / sigma
-    };
+    // One exponential serves (x/2)^∓u, cosh σ and sinh σ.
+    let e = sigma.exp();
+    let cosh = 0.5 * (e + 1.0 / e);
     let pu = PI * u;
     let pi_ratio = if pu.abs() < 1e-5 {
         1.0 + pu * pu / 6.0
@@ -27,20 +44,25 @@ fn temme(u: f64, x: f64) -> (f64, f64) {
         pu / pu.sin()
     };
     let (gamma1, gamma2) = temme_gammas(u);
-    let mut f = (sigma.cosh() * gamma1 - sinh_ratio * ln_half_x * gamma2) * pi_ratio;
-    // p0 = ½(x/2)^−u Γ(1+u), q0 = ½(x/2)^u Γ(1−u).
-    let e = sigma.exp();
-    let mut p = 0.5 * e / rgamma1p(u);
-    let mut q = 0.5 / (e * rgamma1p(-u));
+    let mut f = (cosh * gamma1 - sinh_ratio(sigma, e) * ln_half_x * gamma2) * pi_ratio;
+    // p0 = ½(x/2)^−u Γ(1+u), q0 = ½(x/2)^u Γ(1−u), with 1/Γ(1±u) = Γ₂ ∓ u Γ₁.
+    let mut p = 0.5 * e / (gamma2 - u * gamma1);
+    let mut q = 0.5 / (e * (gamma2 + u * gamma1));
     let mut c = 1.0;
     let h = 0.25 * x * x;
     let mut sum = f;
     let mut sum1 = p;
     let mut k = 1.0;
+    let u2 = u * u;
     loop {
-        f = (k * f + p + q) / (k * k - u * u);
-        p /= k - u;
-        q /= k + u;
+        // Reciprocals first: they do not depend on the previous step, so the divisions run
+        // beside the dependency chain instead of on it.
+        let inv_f = 1.0 / (k * k - u2);
+        let inv_p = 1.0 / (k - u);
+        let inv_q = 1.0 / (k + u);
+        f = (k * f + p + q) * inv_f;
+        p *= inv_p;
+        q *= inv_q;
         c *= h / k;
         let term = c * f;
         sum += term;
@@ -73,7 +95,7 @@ fn steed_cf2(u: f64, x: f64) -> (f64, f64) {
         delta *= b * d - 1.0;
         f += delta;
         // a ≤ −2 here, so the division is safe even at u = ±½ where a started at 0.
-        let q = (q_prev - (b - 2.0) * q_cur) / a;
+        let q = (q_prev - (b - 2.0) * q_cur) * (1.0 / a);
         q_prev = q_cur;
         q_cur = q;
         c *= -a / k;
@@ -97,6 +119,13 @@ pub(crate) fn log_k(v: f64, x: f64) -> f64 {
 /// Largest `x` Temme's series serves; Steed's CF2 takes over above.
 pub(crate) const TEMME_MAX_X: f64 = 2.0;
 
+/// Below this `x` the recurrence runs on ratios (a step could overflow the scaled values).
+const TINY_X: f64 = 1e-100;
+/// 2^664 ≈ 7.7e199: a power of two, so rescaling by it is exact.
+const RESCALE: f64 = 7.654_505_172_902_098e199;
+/// ln 2^664, correctly rounded.
+const RESCALE_LN: f64 = 460.249_727_891_803_7;
+
 /// `log K_v(x)` with the start chosen by the caller (`steed`: CF2, else Temme).
 pub(crate) fn log_k_by(v: f64, x: f64, steed: bool) -> f64 {
     let n = v.round();
@@ -105,16 +134,40 @@ pub(crate) fn log_k_by(v: f64, x: f64, steed: bool) -> f64 {
     if n == 0.0 {
         return ln_ku;
     }
-    // log K_v = ln K_u + Σ_{k<n} ln(ρ_k / x): the ratios multiplied, one log at the end.
-    let x2 = x * x;
-    let mut rho = rho0;
-    let mut logs = LogProduct::new();
-    logs.push(rho0 / x);
+    if x < TINY_X {
+        // Each step may grow by ~60/x: carry ratios ρ_k = x K_{u+k+1}/K_{u+k} instead,
+        // log K_v = ln K_u + Σ ln(ρ_k / x), multiplied up with one log per 1e±150.
+        let x2 = x * x;
+        let mut rho = rho0;
+        let mut logs = LogProduct::new();
+        logs.push(rho0 / x);
+        let mut k = 1.0;
+        while k < n {
+            rho = 2.0 * (u + k) + x2 / rho;
+            logs.push(rho / x);
+            k += 1.0;
+        }
+        return ln_ku + logs.ln();
+    }
+    // K_{u+k+1} = 2(u+k)/x · K_{u+k} + K_{u+k−1} run on scaled values a_k ∝ K_{u+k}
+    // (a_0 = 1, a_1 = ρ_0/x): multiplies and adds only, no division on the dependency chain.
+    // The recurrence is stable for K (its dominant solution). A step grows the values by at
+    // most ~60/x ≤ 6e101, so rescaling once they pass 2^664 keeps them finite.
+    let inv_x = 1.0 / x;
+    let mut prev = 1.0;
+    let mut cur = rho0 * inv_x;
+    let mut logs = 0.0;
     let mut k = 1.0;
     while k < n {
-        rho = 2.0 * (u + k) + x2 / rho;
-        logs.push(rho / x);
+        let next = 2.0 * (u + k) * inv_x * cur + prev;
+        prev = cur;
+        cur = next;
+        if cur > RESCALE {
+            prev *= 1.0 / RESCALE;
+            cur *= 1.0 / RESCALE;
+            logs += RESCALE_LN;
+        }
         k += 1.0;
     }
-    ln_ku + logs.ln()
+    ln_ku + logs + cur.ln()
 }

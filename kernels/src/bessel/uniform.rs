@@ -113,23 +113,42 @@ pub(crate) fn serves(v: f64, x: f64) -> bool {
     radius(v, x) >= R_MIN
 }
 
-/// `(log I_v(x), log K_v(x))` for `x > 0` and `√(v²+x²) ≥ R_MIN`.
-pub(crate) fn log_ik(v: f64, x: f64) -> (f64, f64) {
-    log_ik_terms(v, x, terms_for(radius(v, x)))
+/// Which of the two logs a caller wants (the other is not computed).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Want {
+    I,
+    K,
+    Both,
+}
+
+/// `(log I_v(x), log K_v(x))` for `x > 0` and `√(v²+x²) ≥ R_MIN`; an unwanted one is NaN.
+pub(crate) fn log_ik(v: f64, x: f64, want: Want) -> (f64, f64) {
+    let r = radius(v, x);
+    log_ik_terms(v, x, r, terms_for(r), want)
 }
 
 /// [`log_ik`] with `n` terms (`k < n`), for any `x > 0`.
-pub(crate) fn log_ik_terms(v: f64, x: f64, n: usize) -> (f64, f64) {
-    let r = radius(v, x);
+pub(crate) fn log_ik_terms(v: f64, x: f64, r: f64, n: usize, want: Want) -> (f64, f64) {
     let t = 1.0 / r;
     let p = v * t;
     let (si, sk) = debye_sums(t, p * p, n);
     let veta = v_eta(v, x, r);
-    let ln_r = r.ln();
     // ½ ln(2π) and ½ ln(π/2), correctly rounded.
     const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
     const HALF_LN_PI_2: f64 = 0.225_791_352_644_727_44;
-    let log_i = veta - HALF_LN_2PI - 0.5 * ln_r + si.ln_1p();
-    let log_k = -veta + HALF_LN_PI_2 - 0.5 * ln_r + sk.ln_1p();
+    // −½ ln r + ln(1 + s) as one log, ½ ln((1+s)²/r): the absolute error of a log is what the
+    // mixed error measures, and one log of a product carries less of it than two.
+    let log_i = if want == Want::K {
+        f64::NAN
+    } else {
+        let w = 1.0 + si;
+        veta - HALF_LN_2PI + 0.5 * (w * w * t).ln()
+    };
+    let log_k = if want == Want::I {
+        f64::NAN
+    } else {
+        let w = 1.0 + sk;
+        -veta + HALF_LN_PI_2 + 0.5 * (w * w * t).ln()
+    };
     (log_i, log_k)
 }
