@@ -307,6 +307,7 @@ fn log_ik(v: F, x: F) -> vec2<F> {
     return vec2<F>(series_log_i(v, x), small_log_k(v, x));
 }
 
+//#if !VMF
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.y * params.row + gid.x;
@@ -331,3 +332,4 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     result[i] = out;
 //#endif
 }
+//#endif

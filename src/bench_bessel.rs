@@ -1,6 +1,7 @@
 //! `lowbit bench --op bessel`: evaluations/s of log I and log K, side by side in one run, on
 //! the same points (drawn like the reference file): the CPU f64 kernels on every thread, and
-//! the GPU kernel in f32 and (with shader-f64) f64 on the chosen adapter.
+//! the GPU kernel in f32 and (with shader-f64) f64 on the chosen adapter, with the points
+//! grouped by region (as `log_bessel_ik` sends them) and in their original order.
 
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use serde::Serialize;
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::measure::{measure_gpu, measure_wall};
-use crate::ops::bessel::{BesselPrecision, GpuJob};
+use crate::ops::bessel::{BesselPrecision, GpuJob, Kernel};
 
 /// One measured path.
 #[derive(Clone, Debug, Serialize)]
@@ -79,11 +80,12 @@ pub fn bench_bessel(gpu: Option<&Context>, n: usize, budget: Duration) -> Result
             if g.caps.f64 {
                 precisions.push(BesselPrecision::F64);
             }
-            for p in precisions {
-                let job = GpuJob::new(g, &v, &x, p)?;
+            for (p, bucket) in precisions.into_iter().flat_map(|p| [(p, true), (p, false)]) {
+                let job = GpuJob::new(g, Kernel::Bessel, &v, &x, p, bucket)?;
                 let (t, timing) = measure_gpu(g, budget, |timer| job.run(g, timer))?;
+                let order = if bucket { "" } else { " unsorted" };
                 rates.push(BesselRate {
-                    path: format!("gpu {} log I+K", p.name()),
+                    path: format!("gpu {} log I+K{order}", p.name()),
                     device: g.info.name.clone(),
                     points_per_s: n as f64 / t,
                     timing: timing.name().into(),

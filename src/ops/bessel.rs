@@ -10,7 +10,7 @@
 
 use lowbit_kernels::bessel::{self as kb, Region};
 
-use super::bessel_wgsl::variant;
+use super::bessel_wgsl::{r_min, variant};
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::gpu::{Dispatch, Gpu, GpuTimer};
@@ -72,21 +72,38 @@ pub fn log_bessel_ik(
                 log_k: pairs.iter().map(|p| p.1).collect(),
             })
         }
-        Backend::Gpu(g) => {
-            let mut out = LogBessel {
-                log_i: vec![0.0; v.len()],
-                log_k: vec![0.0; v.len()],
-            };
-            let per_chunk = max_points(g);
-            for start in (0..v.len()).step_by(per_chunk.max(1)) {
-                let end = (start + per_chunk).min(v.len());
-                let job = GpuJob::new(g, &v[start..end], &x[start..end], precision)?;
-                job.run(g, None)?;
-                job.read(g, &mut out, start)?;
-            }
-            Ok(out)
-        }
+        Backend::Gpu(g) => run_pairs(g, Kernel::Bessel, v, x, precision, bucket(g)),
     }
+}
+
+/// Runs `kernel` over every pair, in chunks one dispatch can take.
+pub(crate) fn run_pairs(
+    g: &Gpu,
+    kernel: Kernel,
+    a: &[f64],
+    b: &[f64],
+    precision: BesselPrecision,
+    bucket: bool,
+) -> Result<LogBessel> {
+    let mut out = LogBessel {
+        log_i: vec![0.0; a.len()],
+        log_k: vec![0.0; a.len()],
+    };
+    let per_chunk = max_points(g).max(1);
+    for start in (0..a.len()).step_by(per_chunk) {
+        let end = (start + per_chunk).min(a.len());
+        let job = GpuJob::new(g, kernel, &a[start..end], &b[start..end], precision, bucket)?;
+        job.run(g, None)?;
+        job.read(g, &mut out, start)?;
+    }
+    Ok(out)
+}
+
+/// Whether to group points by region before the dispatch: on GPUs, whose SIMD groups pay for
+/// every branch any of their invocations takes; not on llvmpipe, where it measured no faster
+/// (`lowbit bench --op bessel` prints both orders).
+pub(crate) fn bucket(g: &Gpu) -> bool {
+    !g.caps.cpu_device
 }
 
 /// Points one dispatch can take: the input binding and the 2-D grid bound it.
@@ -97,8 +114,53 @@ fn max_points(g: &Gpu) -> usize {
     by_binding.min(by_grid).min(usize::MAX as u64) as usize
 }
 
+/// Which kernel a [`GpuJob`] runs on its pairs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kernel {
+    /// `(v, x)` → `(log I_v(x), log K_v(x))`.
+    Bessel,
+    /// `(p, κ)` → `(log C_p(κ), A_p(κ))`.
+    VmfForward,
+    /// `(p, R̄)` → `(κ̂, A_p(κ̂))`.
+    VmfMle,
+}
+
+impl Kernel {
+    /// The pair's value when the host answers it (limits, invalid input), else `None`.
+    fn host_value(self, a: f64, b: f64) -> Option<(f64, f64)> {
+        match self {
+            Kernel::Bessel => (Region::of(a, b) == Region::Limit).then(|| kb::log_ikv(a, b)),
+            Kernel::VmfForward => {
+                let valid = a >= 2.0 && b >= 0.0 && a.is_finite() && b.is_finite();
+                if !valid {
+                    Some((f64::NAN, f64::NAN))
+                } else if b == 0.0 {
+                    Some((kb::vmf::log_normalizer(a, 0.0), 0.0))
+                } else {
+                    None
+                }
+            }
+            Kernel::VmfMle => {
+                if !(a >= 2.0 && a.is_finite() && (0.0..1.0).contains(&b)) {
+                    Some((f64::NAN, f64::NAN))
+                } else if b == 0.0 {
+                    Some((0.0, 0.0))
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// `params.pad0` of the vMF kernel.
+    fn mode(self) -> u32 {
+        u32::from(self == Kernel::VmfMle)
+    }
+}
+
 /// Uploaded points and the output buffer of one dispatch.
 pub(crate) struct GpuJob {
+    kernel: Kernel,
     precision: BesselPrecision,
     n: usize,
     points: wgpu::Buffer,
@@ -107,28 +169,65 @@ pub(crate) struct GpuJob {
     groups: [u32; 3],
     /// Indices answered on the host (x = 0, invalid input), with their values.
     limits: Vec<(usize, f64, f64)>,
+    /// Input index of each uploaded point, when the points were grouped by region.
+    order: Option<Vec<u32>>,
+}
+
+/// Input indices grouped by the branch the kernel takes (uniform expansion, Temme, CF2), so
+/// that the invocations of a SIMD group mostly follow one path instead of paying for all.
+fn bucket_order(v: &[f64], x: &[f64], precision: BesselPrecision) -> Vec<u32> {
+    let r_min = r_min(precision == BesselPrecision::F64);
+    let key = |i: usize| -> usize {
+        let (v, x) = (v[i], x[i]);
+        if v * v + x * x >= r_min * r_min {
+            0
+        } else if x <= 2.0 {
+            1
+        } else {
+            2
+        }
+    };
+    let mut buckets: [Vec<u32>; 3] = Default::default();
+    for i in 0..v.len() {
+        buckets[key(i)].push(i as u32);
+    }
+    buckets.concat()
 }
 
 impl GpuJob {
     /// Uploads `v`, `x` (at most [`max_points`] of them) for `precision`.
-    pub(crate) fn new(g: &Gpu, v: &[f64], x: &[f64], precision: BesselPrecision) -> Result<Self> {
+    pub(crate) fn new(
+        g: &Gpu,
+        kernel: Kernel,
+        v: &[f64],
+        x: &[f64],
+        precision: BesselPrecision,
+        bucket: bool,
+    ) -> Result<Self> {
         if precision == BesselPrecision::F64 && !g.caps.f64 {
             return Err(Error::Unsupported(format!(
-                "bessel f64 needs shader-f64, which {} lacks; use f32 or the CPU",
+                "f64 kernels need shader-f64, which {} lacks; use f32 or the CPU",
                 g.info.name
             )));
         }
         let n = v.len();
+        let order = (bucket && kernel == Kernel::Bessel).then(|| bucket_order(v, x, precision));
         let mut limits = Vec::new();
         let mut bytes: Vec<u8> = Vec::with_capacity(n * POINT_BYTES as usize);
-        for (i, (&vi, &xi)) in v.iter().zip(x).enumerate() {
+        for j in 0..n {
+            let i = order.as_ref().map_or(j, |o| o[j] as usize);
+            let (vi, xi) = (v[i], x[i]);
             // Points the kernel does not take get a harmless stand-in.
-            let (vi, xi) = if Region::of(vi, xi) == Region::Limit {
-                let (li, lk) = kb::log_ikv(vi, xi);
-                limits.push((i, li, lk));
-                (1.0, 1.0)
-            } else {
-                (vi, xi)
+            let (vi, xi) = match kernel.host_value(vi, xi) {
+                Some((a, b)) => {
+                    limits.push((i, a, b));
+                    match kernel {
+                        Kernel::Bessel => (1.0, 1.0),
+                        Kernel::VmfForward => (3.0, 1.0),
+                        Kernel::VmfMle => (3.0, 0.5),
+                    }
+                }
+                None => (vi, xi),
             };
             match precision {
                 BesselPrecision::F64 => {
@@ -160,8 +259,9 @@ impl GpuJob {
             (dim, groups_total.div_ceil(dim))
         };
         let row = (gx * u64::from(WORKGROUP)) as u32;
-        let params = g.uniform(&[n as u32, row, 0, 0])?;
+        let params = g.uniform(&[n as u32, row, kernel.mode(), 0])?;
         Ok(GpuJob {
+            kernel,
             precision,
             n,
             points,
@@ -169,12 +269,16 @@ impl GpuJob {
             params,
             groups: [gx as u32, gy as u32, 1],
             limits,
+            order,
         })
     }
 
     /// Dispatches the kernel (timed when `timer` is given) and waits.
     pub(crate) fn run(&self, g: &Gpu, timer: Option<&GpuTimer>) -> Result<()> {
-        let comp = variant(self.precision == BesselPrecision::F64);
+        let comp = variant(
+            self.precision == BesselPrecision::F64,
+            self.kernel != Kernel::Bessel,
+        );
         let pipeline = g.pipeline(&comp.name, || comp.source.clone(), &[])?;
         let d = Dispatch {
             pipeline: &pipeline,
@@ -188,24 +292,27 @@ impl GpuJob {
         g.run(&[d], timer)
     }
 
-    /// Downloads the results into `out[offset..offset + n]`.
+    /// Downloads the result pairs into `out[offset..offset + n]` (`log_i`, `log_k` hold the
+    /// first and second value of each pair for every kernel).
     pub(crate) fn read(&self, g: &Gpu, out: &mut LogBessel, offset: usize) -> Result<()> {
         let n = self.n;
         match self.precision {
             BesselPrecision::F64 => {
                 let bytes = g.download(&self.result, 0, n as u64 * 16)?;
                 let vals: &[f64] = bytemuck::cast_slice(&bytes);
-                for i in 0..n {
-                    out.log_i[offset + i] = vals[2 * i];
-                    out.log_k[offset + i] = vals[2 * i + 1];
+                for j in 0..n {
+                    let i = self.order.as_ref().map_or(j, |o| o[j] as usize);
+                    out.log_i[offset + i] = vals[2 * j];
+                    out.log_k[offset + i] = vals[2 * j + 1];
                 }
             }
             BesselPrecision::F32 => {
                 let bytes = g.download(&self.result, 0, n as u64 * 8)?;
                 let vals: &[f32] = bytemuck::cast_slice(&bytes);
-                for i in 0..n {
-                    out.log_i[offset + i] = f64::from(vals[2 * i]);
-                    out.log_k[offset + i] = f64::from(vals[2 * i + 1]);
+                for j in 0..n {
+                    let i = self.order.as_ref().map_or(j, |o| o[j] as usize);
+                    out.log_i[offset + i] = f64::from(vals[2 * j]);
+                    out.log_k[offset + i] = f64::from(vals[2 * j + 1]);
                 }
             }
         }
@@ -217,7 +324,13 @@ impl GpuJob {
     }
 }
 
-/// Every composed bessel shader, for offline validation.
+/// Every composed bessel and vMF shader, for offline validation.
 pub(crate) fn all_shader_variants() -> Vec<crate::shaders::ShaderVariant> {
-    vec![variant(false), variant(true)]
+    let mut out = Vec::new();
+    for f64_mode in [false, true] {
+        for vmf in [false, true] {
+            out.push(variant(f64_mode, vmf));
+        }
+    }
+    out
 }

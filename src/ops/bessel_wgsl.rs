@@ -14,6 +14,8 @@ use crate::shaders::ShaderVariant;
 
 /// The WGSL kernel.
 const BESSEL: &str = include_str!("../../shaders/bessel.wgsl");
+/// The von Mises–Fisher entry point, composed after [`BESSEL`].
+const VMF: &str = include_str!("../../shaders/vmf.wgsl");
 
 /// Precision-dependent constants and series lengths.
 struct Precision {
@@ -37,6 +39,8 @@ struct Precision {
     ratio_max: f64,
     ln2_hi: f64,
     ln2_lo: f64,
+    /// Convergence test of the vMF continued fractions and Newton iteration.
+    cf_eps: f64,
 }
 
 const F32: Precision = Precision {
@@ -58,6 +62,7 @@ const F32: Precision = Precision {
     ratio_max: 1e30,
     ln2_hi: 0.693_145_751_953_125,
     ln2_lo: 1.428_606_820_309_417_3e-6,
+    cf_eps: 1.2e-7,
 };
 
 const F64: Precision = Precision {
@@ -85,6 +90,7 @@ const F64: Precision = Precision {
     ratio_max: 1e300,
     ln2_hi: 0.693_147_180_369_123_8,
     ln2_lo: 1.908_214_929_270_587_7e-10,
+    cf_eps: 2.3e-16,
 };
 
 /// A float literal that round-trips (WGSL abstract floats are f64).
@@ -129,6 +135,7 @@ fn generated(p: &Precision) -> String {
         ("RATIO_MAX", p.ratio_max),
         ("LN2_HI", p.ln2_hi),
         ("LN2_LO", p.ln2_lo),
+        ("CF_EPS", p.cf_eps),
     ];
     for (name, value) in consts {
         writeln!(s, "const {name}: F = {};", lit(value)).unwrap();
@@ -241,16 +248,32 @@ fn generated(p: &Precision) -> String {
     s
 }
 
-/// The composed kernel for f64 (`true`) or f32 arithmetic.
-pub(crate) fn variant(f64_mode: bool) -> ShaderVariant {
+/// Smallest `√(v²+x²)` the kernel of this precision gives to the uniform expansion.
+pub(crate) fn r_min(f64_mode: bool) -> f64 {
+    if f64_mode {
+        F64.r_min
+    } else {
+        F32.r_min
+    }
+}
+
+/// The composed Bessel kernel (`vmf = false`) or vMF kernel, in f64 or f32 arithmetic.
+pub(crate) fn variant(f64_mode: bool, vmf: bool) -> ShaderVariant {
     let p = if f64_mode { &F64 } else { &F32 };
     let mut defines = BTreeSet::new();
     if f64_mode {
         defines.insert("F64");
     }
-    let source = format!("{}{}", generated(p), preprocess(BESSEL, &defines));
+    if vmf {
+        defines.insert("VMF");
+    }
+    let mut source = format!("{}{}", generated(p), preprocess(BESSEL, &defines));
+    if vmf {
+        source.push_str(&preprocess(VMF, &defines));
+    }
+    let precision = if f64_mode { "f64" } else { "f32" };
     ShaderVariant {
-        name: format!("bessel_{}", if f64_mode { "f64" } else { "f32" }),
+        name: format!("{}_{precision}", if vmf { "vmf" } else { "bessel" }),
         source,
         needs_f16: false,
         needs_subgroups: false,
