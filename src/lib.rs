@@ -29,6 +29,7 @@ mod shader_text;
 pub mod shaders;
 mod tensor;
 pub mod validate;
+pub mod validate_bessel;
 
 pub use adapter::{list_adapters, AdapterDescription, AdapterSelector};
 pub use context::{backend_name, device_type_name, BackendInfo, Context, ADAPTER_ENV};

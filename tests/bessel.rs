@@ -5,44 +5,15 @@
 mod common;
 
 use lowbit::ops::{log_bessel_ik, BesselPrecision};
+use lowbit::validate_bessel::{
+    mixed_error as mixed, precisions, reference, reference_bound, BesselReference as Reference,
+};
 use lowbit::Context;
 use lowbit_kernels::bessel::Region;
 
-struct Reference {
-    v: Vec<f64>,
-    x: Vec<f64>,
-    log_i: Vec<f64>,
-    log_k: Vec<f64>,
-}
-
-fn reference() -> Reference {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/logbessel_reference.csv"
-    ))
-    .expect("reference file");
-    let mut r = Reference {
-        v: vec![],
-        x: vec![],
-        log_i: vec![],
-        log_k: vec![],
-    };
-    for line in text.lines().skip(1) {
-        let f: Vec<f64> = line.split(',').map(|s| s.parse().unwrap()).collect();
-        r.v.push(f[0]);
-        r.x.push(f[1]);
-        r.log_i.push(f[2]);
-        r.log_k.push(f[3]);
-    }
-    r
-}
-
-fn mixed(got: f64, want: f64) -> f64 {
-    (got - want).abs() / want.abs().max(1.0)
-}
-
 /// Checks one path; prints max and median per region and the worst rows.
-fn check(ctx: &Context, precision: BesselPrecision, tol: f64, r: &Reference) {
+fn check(ctx: &Context, precision: BesselPrecision, r: &Reference) {
+    let tol = reference_bound(ctx, precision);
     let got = log_bessel_ik(ctx, &r.v, &r.x, precision).unwrap();
     let label = format!("{} {}", ctx.info().name, precision.name());
     let mut per: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
@@ -89,14 +60,10 @@ fn every_backend_matches_the_reference_file() {
     let r = reference();
     assert_eq!(r.v.len(), 3000);
     for ctx in common::all_contexts() {
-        if !ctx.is_gpu() {
-            check(&ctx, BesselPrecision::F64, 1e-14, &r);
-            continue;
+        for precision in precisions(&ctx) {
+            check(&ctx, precision, &r);
         }
-        check(&ctx, BesselPrecision::F32, 2e-6, &r);
-        if ctx.caps().f64 {
-            check(&ctx, BesselPrecision::F64, 1e-13, &r);
-        } else {
+        if ctx.is_gpu() && !ctx.caps().f64 {
             let e = log_bessel_ik(&ctx, &r.v, &r.x, BesselPrecision::F64).unwrap_err();
             assert!(e.to_string().contains("shader-f64"), "{e}");
         }

@@ -33,6 +33,7 @@ fn main() {
         );
     }
     small_breakdown(&v, &x);
+    uniform_breakdown(&v, &x);
     for threads in [1, 2] {
         for _ in 0..2 {
             let t = Instant::now();
@@ -85,6 +86,36 @@ fn small_breakdown(v: &[f64], x: &[f64]) {
             "  {name:18}: {:6} points, log K {:.0} ns, log I {:.0} ns",
             rv.len(),
             tk / rv.len().max(1) as f64 * 1e9,
+            ti / rv.len().max(1) as f64 * 1e9
+        );
+    }
+}
+
+/// Time per point of the uniform region by `r = √(v²+x²)` band (the number of Debye terms).
+fn uniform_breakdown(v: &[f64], x: &[f64]) {
+    for (lo, hi) in [
+        (30.0, 55.0),
+        (55.0, 300.0),
+        (300.0, 2e3),
+        (2e3, 1.1e4),
+        (1.1e4, 1e9),
+    ] {
+        let (rv, rx): (Vec<f64>, Vec<f64>) = v
+            .iter()
+            .zip(x)
+            .filter(|&(&v, &x)| {
+                let r = (v * v + x * x).sqrt();
+                r >= lo && r < hi
+            })
+            .map(|(&v, &x)| (v, x))
+            .unzip();
+        let mut o = vec![0.0; rv.len()];
+        let t = Instant::now();
+        log_iv_slice(&rv, &rx, &mut o, 1).unwrap();
+        let ti = t.elapsed().as_secs_f64();
+        println!(
+            "  r in [{lo:e}, {hi:e}): {:6} points, log I {:.0} ns",
+            rv.len(),
             ti / rv.len().max(1) as f64 * 1e9
         );
     }

@@ -1,7 +1,9 @@
 //! `log I_v(x)`, `log K_v(x)` in f64 against the 3000 Arb-certified rows of
 //! `tests/data/logbessel_reference.csv`, with the mixed error `|got − ref| / max(|ref|, 1)`.
 
-use lowbit_kernels::bessel::{log_ikv, log_iv, log_kv, Region};
+use lowbit_kernels::bessel::{
+    log_ikv, log_ikv_slice, log_ikv_slice_at, log_iv, log_iv_slice, log_kv, log_kv_slice, Region,
+};
 
 struct Row {
     v: f64,
@@ -74,4 +76,36 @@ fn every_reference_row_within_1e_14() {
     }
     // The target is 1e-14; measured 1.2e-15, so 4e-15 catches a regression long before that.
     assert!(worst[0].0 <= 4e-15, "max mixed error {:.3e}", worst[0].0);
+}
+
+#[test]
+fn batch_path_at_every_simd_level_within_the_same_bound() {
+    let rows = reference();
+    let v: Vec<f64> = rows.iter().map(|r| r.v).collect();
+    let x: Vec<f64> = rows.iter().map(|r| r.x).collect();
+    for level in lowbit_kernels::simd::machine_levels() {
+        for threads in [1, 2] {
+            let mut out = vec![(0.0, 0.0); v.len()];
+            log_ikv_slice_at(level, &v, &x, &mut out, threads).unwrap();
+            let mut single_i = vec![0.0; v.len()];
+            let mut single_k = vec![0.0; v.len()];
+            log_iv_slice(&v, &x, &mut single_i, threads).unwrap();
+            log_kv_slice(&v, &x, &mut single_k, threads).unwrap();
+            let mut worst: f64 = 0.0;
+            for (i, r) in rows.iter().enumerate() {
+                assert!(out[i].0.is_finite() && out[i].1.is_finite());
+                worst = worst
+                    .max(mixed(out[i].0, r.log_i))
+                    .max(mixed(out[i].1, r.log_k))
+                    .max(mixed(single_i[i], r.log_i))
+                    .max(mixed(single_k[i], r.log_k));
+            }
+            println!("{level:?} threads {threads}: max mixed error {worst:.2e}");
+            assert!(worst <= 4e-15, "{level:?}: {worst:e}");
+        }
+    }
+    // Length mismatches are errors.
+    let mut out = vec![(0.0, 0.0); 2];
+    assert!(log_ikv_slice(&[1.0, 2.0], &[1.0], &mut out, 1).is_err());
+    assert!(log_ikv_slice(&[1.0], &[1.0], &mut out, 1).is_err());
 }

@@ -7,17 +7,20 @@
 use super::coeffs::{RGAMMA1P, STIRLING};
 
 /// `1/Γ(1+u)` for `|u| ≤ 1/2`, from its Taylor series (26 terms: error below 1e-18 there).
+#[inline(always)]
 pub(crate) fn rgamma1p(u: f64) -> f64 {
     RGAMMA1P.iter().rev().fold(0.0, |acc, &c| acc * u + c)
 }
 
 /// `1/Γ(1+u) − 1` for `|u| ≤ 1/2`, without the cancellation of subtracting 1 afterwards.
+#[inline(always)]
 pub(crate) fn rgamma1pm1(u: f64) -> f64 {
     RGAMMA1P[1..].iter().rev().fold(0.0, |acc, &c| acc * u + c) * u
 }
 
 /// Temme's `Γ₁ = (1/Γ(1−u) − 1/Γ(1+u)) / (2u)` and `Γ₂ = (1/Γ(1−u) + 1/Γ(1+u)) / 2`,
 /// `|u| ≤ 1/2`, from the odd and even parts of the series (no cancellation as `u → 0`).
+#[inline(always)]
 pub(crate) fn temme_gammas(u: f64) -> (f64, f64) {
     let u2 = u * u;
     let mut odd = 0.0;
@@ -32,6 +35,7 @@ pub(crate) fn temme_gammas(u: f64) -> (f64, f64) {
 }
 
 /// `ln Γ(y)` for `y ≥ 1/2`.
+#[inline(always)]
 pub(crate) fn lgamma(y: f64) -> f64 {
     if y >= 10.0 {
         // Stirling's series: the first omitted term is below 1e-18 relative for y ≥ 10.

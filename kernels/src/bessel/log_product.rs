@@ -14,6 +14,7 @@ pub(crate) struct LogProduct {
 }
 
 impl LogProduct {
+    #[inline(always)]
     pub(crate) fn new() -> Self {
         LogProduct {
             logs: 0.0,
@@ -22,6 +23,7 @@ impl LogProduct {
     }
 
     /// Multiplies in a positive, finite factor.
+    #[inline(always)]
     pub(crate) fn push(&mut self, factor: f64) {
         // Both the running product and an accepted factor lie in [1e-150, 1e150], so their
         // product cannot overflow or underflow; a factor outside goes straight to the logs.
@@ -37,6 +39,7 @@ impl LogProduct {
     }
 
     /// `ln` of the product of every factor pushed.
+    #[inline(always)]
     pub(crate) fn ln(&self) -> f64 {
         self.logs + self.prod.ln()
     }

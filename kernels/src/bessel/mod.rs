@@ -20,11 +20,12 @@ mod points;
 mod series;
 mod small_k;
 mod uniform;
+mod vec_ln;
 pub mod vmf;
 
-pub use batch::{log_ikv_slice, log_iv_slice, log_kv_slice};
+pub use batch::{log_ikv_slice, log_ikv_slice_at, log_iv_slice, log_kv_slice};
 pub use points::mixture;
-use uniform::Want;
+pub(crate) use uniform::Want;
 
 /// Which method evaluates a point; exposed for tests, benches and per-region reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

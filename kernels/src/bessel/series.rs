@@ -10,6 +10,7 @@ use super::gamma::lgamma;
 use super::log_product::LogProduct;
 
 /// `log I_v(x)` for `x > 0`, `v ≥ 0`, `√(v²+x²)` below the uniform expansion's threshold.
+#[inline(always)]
 pub(crate) fn log_i(v: f64, x: f64) -> f64 {
     let h = 0.25 * x * x;
     let mut term = 1.0;
@@ -29,6 +30,7 @@ pub(crate) fn log_i(v: f64, x: f64) -> f64 {
 /// `ln((x/2)^v / Γ(v+1))`. With `v = u + n`, `0 ≤ u < 1`, `Γ(v+1) = Γ(1+u) Π_{j≤n}(u+j)`, so
 /// this is `u ln(x/2) − ln Γ(1+u) + ln Π_{j≤n} x/(2(u+j))`: the two large terms `v ln(x/2)`
 /// and `ln Γ(v+1)` (each ~50 at v = 25) never meet, where their difference can be near 0.
+#[inline(always)]
 fn log_lead(v: f64, x: f64) -> f64 {
     let n = v.floor();
     let u = v - n;

@@ -12,6 +12,7 @@ use super::log_product::LogProduct;
 use std::f64::consts::PI;
 
 /// `sinh(σ)/σ`: its series below ½ (where `(e^σ − e^−σ)/2σ` would cancel), else from `e = e^σ`.
+#[inline(always)]
 fn sinh_ratio(sigma: f64, e: f64) -> f64 {
     if sigma.abs() < 0.5 {
         // Through σ¹²/13!: the first omitted term is below 6e-17 at |σ| = ½.
@@ -31,6 +32,7 @@ fn sinh_ratio(sigma: f64, e: f64) -> f64 {
 }
 
 /// `(ln K_u(x), x·K_{u+1}(x)/K_u(x))` by Temme's series, `|u| ≤ ½`, `0 < x ≤ 2`.
+#[inline(always)]
 fn temme(u: f64, x: f64) -> (f64, f64) {
     let ln_half_x = (0.5 * x).ln();
     let sigma = -u * ln_half_x;
@@ -76,6 +78,7 @@ fn temme(u: f64, x: f64) -> (f64, f64) {
 }
 
 /// `(ln K_u(x), x·K_{u+1}(x)/K_u(x))` by Steed's CF2, `|u| ≤ ½`, `x > 2`.
+#[inline(always)]
 fn steed_cf2(u: f64, x: f64) -> (f64, f64) {
     let mut a = u * u - 0.25;
     let mut b = 2.0 * (x + 1.0);
@@ -112,6 +115,7 @@ fn steed_cf2(u: f64, x: f64) -> (f64, f64) {
 }
 
 /// `log K_v(x)` for `x > 0`, `v ≥ 0`, `√(v²+x²)` below the uniform expansion's threshold.
+#[inline(always)]
 pub(crate) fn log_k(v: f64, x: f64) -> f64 {
     log_k_by(v, x, x > TEMME_MAX_X)
 }
@@ -127,6 +131,7 @@ const RESCALE: f64 = 7.654_505_172_902_098e199;
 const RESCALE_LN: f64 = 460.249_727_891_803_7;
 
 /// `log K_v(x)` with the start chosen by the caller (`steed`: CF2, else Temme).
+#[inline(always)]
 pub(crate) fn log_k_by(v: f64, x: f64, steed: bool) -> f64 {
     let n = v.round();
     let u = v - n;

@@ -19,6 +19,7 @@ pub(crate) const R_MIN: f64 = 30.0;
 
 /// Number of terms `N` (`k < N`) such that the first omitted term is below 1e-17 at this `r`.
 /// The thresholds solve `max_q |P_N(q)| / r^N = 1e-17` for the tabulated maxima.
+#[inline(always)]
 fn terms_for(r: f64) -> usize {
     TERM_TIERS
         .iter()
@@ -36,8 +37,12 @@ pub(crate) const TERM_TIERS: [(f64, usize); 6] = [
     (55.0, 12),
 ];
 
-/// `(Σ_{k≥1} t^k P_k(q), Σ_{k≥1} (−t)^k P_k(q))`: the I and K correction sums.
+/// `(Σ_{k≥1} t^k P_k(q), Σ_{k≥1} (−t)^k P_k(q))`: the I and K correction sums, `k < n`.
+#[inline(always)]
 fn debye_sums(t: f64, q: f64, n: usize) -> (f64, f64) {
+    if n > NARROW_TERMS {
+        return debye_sums_wide(t, q);
+    }
     // Even and odd k apart, so one pass serves both signs.
     let mut even = 0.0;
     let mut odd = 0.0;
@@ -56,6 +61,65 @@ fn debye_sums(t: f64, q: f64, n: usize) -> (f64, f64) {
         }
     }
     (even + odd, even - odd)
+}
+
+/// Up to this many terms the polynomials are evaluated one after another; above, all of them
+/// at once ([`debye_sums_wide`]).
+const NARROW_TERMS: usize = 7;
+
+/// Lanes of [`debye_sums_wide`]: `P_1 … P_16`.
+const WIDE: usize = DEBYE_TERMS - 1;
+
+/// `COLS[j][k − 1]` = coefficient of `q^j` in `P_k` (zero for `j > k`), so one Horner step
+/// over `j` advances every `P_k` at once.
+const COLS: [[f64; WIDE]; DEBYE_TERMS] = {
+    let mut c = [[0.0; WIDE]; DEBYE_TERMS];
+    let mut k = 1;
+    while k < DEBYE_TERMS {
+        let mut j = 0;
+        while j <= k {
+            c[j][k - 1] = DEBYE_P[DEBYE_OFFSET[k] + j];
+            j += 1;
+        }
+        k += 1;
+    }
+    c
+};
+
+/// [`debye_sums`] with every tabulated term, the 16 polynomials evaluated side by side: 17
+/// Horner steps over 16 independent lanes (vector instructions where the caller is compiled
+/// for them) instead of 152 dependent ones. The leading zero coefficients of the lower `P_k`
+/// keep them exact. More terms than `terms_for` asks only add terms below 1e-17 (the series
+/// still decreases through k = 16 at r = 30).
+#[inline(always)]
+fn debye_sums_wide(t: f64, q: f64) -> (f64, f64) {
+    let mut acc = [0.0; WIDE];
+    for col in COLS.iter().rev() {
+        for (a, &c) in acc.iter_mut().zip(col) {
+            *a = *a * q + c;
+        }
+    }
+    let mut tk = [0.0; WIDE];
+    tk[0] = t;
+    for l in 1..WIDE {
+        tk[l] = tk[l - 1] * t;
+    }
+    // Lane l holds k = l + 1: odd k in even lanes. Pairwise sums, written out so that the
+    // order (and so the rounding) does not depend on the compiler.
+    let mut odd = [0.0; WIDE / 2];
+    let mut even = [0.0; WIDE / 2];
+    for i in 0..WIDE / 2 {
+        odd[i] = tk[2 * i] * acc[2 * i];
+        even[i] = tk[2 * i + 1] * acc[2 * i + 1];
+    }
+    let (o, e) = (pairwise(odd), pairwise(even));
+    (e + o, e - o)
+}
+
+/// Sum of 8 values as a balanced tree, largest terms (lowest k) combined last.
+#[inline(always)]
+fn pairwise(v: [f64; WIDE / 2]) -> f64 {
+    ((v[7] + v[6]) + (v[5] + v[4])) + ((v[3] + v[2]) + (v[1] + v[0]))
 }
 
 /// Half-width of the window around the zero `z0` of η in which `vη` comes from η's Taylor series.
@@ -100,6 +164,7 @@ fn v_eta(v: f64, x: f64, r: f64) -> f64 {
 }
 
 /// `√(v² + x²)` without overflow.
+#[inline(always)]
 fn radius(v: f64, x: f64) -> f64 {
     if v.max(x) < 1e150 {
         (v * v + x * x).sqrt()
@@ -151,4 +216,64 @@ pub(crate) fn log_ik_terms(v: f64, x: f64, r: f64, n: usize, want: Want) -> (f64
         -veta + HALF_LN_PI_2 + 0.5 * (w * w * t).ln()
     };
     (log_i, log_k)
+}
+
+/// A uniform-region point reduced to the three logs it still needs, for the batch kernels,
+/// which take those logs for many points at once ([`super::vec_ln`]).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Prepared {
+    v: f64,
+    r: f64,
+    /// `(v + r)/x`: `asinh(v/x)` is its log.
+    pub asinh_arg: f64,
+    /// `(1 + Σ t^k P_k)² / r`: `log I` needs half its log.
+    pub i_arg: f64,
+    /// `(1 + Σ (−t)^k P_k)² / r`: `log K` needs half its log.
+    pub k_arg: f64,
+}
+
+impl Prepared {
+    /// The point's logs from the logs of its three arguments (an unwanted one may be NaN).
+    #[inline(always)]
+    pub(crate) fn finish(&self, ln_asinh: f64, ln_i: f64, ln_k: f64) -> (f64, f64) {
+        const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
+        const HALF_LN_PI_2: f64 = 0.225_791_352_644_727_44;
+        let veta = self.r - self.v * ln_asinh;
+        (
+            veta - HALF_LN_2PI + 0.5 * ln_i,
+            -veta + HALF_LN_PI_2 + 0.5 * ln_k,
+        )
+    }
+}
+
+/// [`Prepared`] for a point of the uniform region, or `None` where the scalar path must run:
+/// inside η's Taylor window, or where `(v + r)/x` would leave the normal range.
+///
+/// `asinh(v/x) = ln((v + r)/x)` also for `v ≪ x` here: its absolute error (≤ 2 ulp of 1) is
+/// multiplied by `v`, and `|log I|, |log K| ≈ x ≥ v` there, so the mixed error stays ~1e-16.
+#[inline(always)]
+pub(crate) fn prepare(v: f64, x: f64) -> Option<Prepared> {
+    let r = radius(v, x);
+    if v != 0.0 && (x / v - ETA_Z0_HI).abs() < ETA_WINDOW {
+        return None;
+    }
+    let asinh_arg = (v + r) / x;
+    if !asinh_arg.is_normal() {
+        return None;
+    }
+    let t = 1.0 / r;
+    let p = v * t;
+    let (si, sk) = debye_sums(t, p * p, terms_for(r));
+    let (wi, wk) = (1.0 + si, 1.0 + sk);
+    let (i_arg, k_arg) = (wi * wi * t, wk * wk * t);
+    if !(i_arg.is_normal() && k_arg.is_normal()) {
+        return None;
+    }
+    Some(Prepared {
+        v,
+        r,
+        asinh_arg,
+        i_arg,
+        k_arg,
+    })
 }

@@ -39,6 +39,10 @@ pub struct Args {
     /// Also write the result as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// `--op bessel`: cpu (the f64 kernels only), gpu (the adapter's kernels, with the CPU's
+    /// alongside for the ratio), or both (default).
+    #[arg(long, default_value = "both")]
+    device: String,
     /// `--op bessel`: also write the points as a CSV (v,x), for benches/peers/scipy_bessel.py.
     #[arg(long)]
     dump_points: Option<PathBuf>,
@@ -46,10 +50,18 @@ pub struct Args {
 
 /// `--op bessel`: CPU f64 and GPU f32/f64 evaluations/s on `--n` points.
 fn run_bessel(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let gpu = match &args.adapter {
-        Some(sel) => Some(Context::with_adapter(sel)?),
-        None => Context::new().ok(),
+    let gpu = match (args.device.as_str(), &args.adapter) {
+        ("cpu", _) => None,
+        ("gpu" | "both", Some(sel)) => Some(Context::with_adapter(sel)?),
+        ("gpu", None) => Some(Context::new()?),
+        ("both", None) => Context::new().ok(),
+        (other, _) => {
+            return Err(format!("--device must be cpu, gpu or both, not '{other}'").into())
+        }
     };
+    if args.device == "gpu" && !gpu.as_ref().is_some_and(|c| c.is_gpu()) {
+        return Err("--device gpu: no GPU adapter was found".into());
+    }
     let r = lowbit::bench_bessel::bench_bessel(
         gpu.as_ref(),
         args.n,
@@ -62,7 +74,7 @@ fn run_bessel(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let base = r.rates.first().map_or(1.0, |b| b.points_per_s);
     for rate in &r.rates {
         println!(
-            "{:18} {:>11.3e} points/s  ({:.2}x cpu log I)  {} [{}]",
+            "{:26} {:>11.3e} points/s  ({:.2}x cpu log I)  {} [{}]",
             rate.path,
             rate.points_per_s,
             rate.points_per_s / base,
