@@ -44,6 +44,9 @@ pub enum Error {
     /// An invalid argument that is not a shape or dtype (e.g. an unparsable selector).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A GGUF file that is corrupt, truncated or uses what lowbit does not read.
+    #[error("GGUF: {0}")]
+    Gguf(String),
 }
 
 impl From<lowbit_kernels::KernelError> for Error {

@@ -22,6 +22,7 @@ pub mod bench;
 pub mod bench_bessel;
 mod context;
 mod error;
+pub mod gguf;
 mod gpu;
 pub mod measure;
 pub mod ops;

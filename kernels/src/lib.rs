@@ -14,6 +14,7 @@ pub mod bandwidth;
 pub mod bessel;
 pub mod dtype;
 mod error;
+pub mod formats;
 pub mod matmul;
 pub mod reference;
 pub mod simd;
