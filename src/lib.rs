@@ -26,6 +26,7 @@ pub mod gguf;
 mod gpu;
 pub mod measure;
 pub mod ops;
+pub mod quant;
 mod shader_text;
 pub mod shaders;
 mod tensor;
@@ -38,6 +39,7 @@ pub use error::{Error, Result};
 pub use gpu::Caps;
 pub use lowbit_kernels as kernels;
 pub use lowbit_kernels::{CpuConfig, DType, SimdLevel};
+pub use quant::QuantMatrix;
 pub use shaders::F16Path;
 #[doc(hidden)]
 pub use tensor::HostData;

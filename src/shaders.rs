@@ -106,5 +106,6 @@ pub fn catalog() -> Vec<ShaderVariant> {
     out.extend(crate::ops::int8::all_shader_variants());
     out.extend(crate::bandwidth::all_shader_variants());
     out.extend(crate::ops::bessel::all_shader_variants());
+    out.extend(crate::ops::quant::all_shader_variants());
     out
 }

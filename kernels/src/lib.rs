@@ -16,6 +16,7 @@ pub mod dtype;
 mod error;
 pub mod formats;
 pub mod matmul;
+pub mod quant_matmul;
 pub mod reference;
 pub mod simd;
 

@@ -1,0 +1,350 @@
+// y = x · Wᵀ with W in a GGUF block format, decoded in registers 32 elements at a time (never a
+// dequantised copy of W). One workgroup per row of W; its invocations stride over the row's
+// 32-element chunks, dot each with up to MT tokens of x, and reduce through workgroup memory.
+// A dispatch covers tokens m0 .. m0 + MT; larger M takes several dispatches.
+//
+// W is bound as raw bytes in `array<u32>`: most formats' rows and blocks are not 4-byte
+// aligned (Q4_0 blocks are 18 bytes, MXFP4 17), so every field is assembled from bytes. f16
+// scales are decoded by hand, subnormals included (unpack2x16float may flush them).
+// One FMT_<TYPE> define selects the decoder; X_F16 reads x as packed f16.
+
+struct Params {
+    n: u32,
+    k: u32,
+    m: u32,
+    row_bytes: u32,
+    m0: u32,
+    // Workgroups per row of the (folded) grid.
+    groups_x: u32,
+    pad0: u32,
+    pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> w: array<u32>;
+//#if X_F16
+@group(0) @binding(2) var<storage, read> x: array<u32>;
+//#else
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+//#endif
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+const WG: u32 = 64u;
+const MT: u32 = 4u;
+
+var<workgroup> partial: array<f32, 256>;
+
+fn byte_at(i: u32) -> u32 {
+    return (w[i >> 2u] >> ((i & 3u) << 3u)) & 0xffu;
+}
+
+fn u16_at(i: u32) -> u32 {
+    return byte_at(i) | (byte_at(i + 1u) << 8u);
+}
+
+fn u32_at(i: u32) -> u32 {
+    return u16_at(i) | (u16_at(i + 2u) << 16u);
+}
+
+// IEEE binary16 bits to f32, exactly (subnormals are m·2⁻²⁴, normal in f32).
+fn f16_bits(h: u32) -> f32 {
+    let e = (h >> 10u) & 31u;
+    let m = h & 1023u;
+    var v: f32;
+    if e == 0u {
+        v = f32(m) * 5.9604644775390625e-8;
+    } else if e == 31u {
+        v = bitcast<f32>(0x7f800000u | (m << 13u));
+    } else {
+        v = bitcast<f32>(((e + 112u) << 23u) | (m << 13u));
+    }
+    return select(v, -v, (h & 0x8000u) != 0u);
+}
+
+fn f16_at(i: u32) -> f32 {
+    return f16_bits(u16_at(i));
+}
+
+fn i8_of(b: u32) -> i32 {
+    return bitcast<i32>(b << 24u) >> 24u;
+}
+
+var<private> KV_IQ4: array<f32, 16> = array<f32, 16>(
+    -127.0, -104.0, -83.0, -65.0, -49.0, -35.0, -22.0, -10.0,
+    1.0, 13.0, 25.0, 38.0, 53.0, 69.0, 89.0, 113.0);
+var<private> KV_FP4: array<f32, 16> = array<f32, 16>(
+    0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 0.0, -1.0, -2.0, -3.0, -4.0, -6.0, -8.0, -12.0);
+var<private> POW3: array<u32, 5> = array<u32, 5>(1u, 3u, 9u, 27u, 81u);
+
+// The 6-bit (scale, min) pair j of Q4_K / Q5_K from the 12 scale bytes at s.
+fn k_scale_min(s: u32, j: u32) -> vec2<f32> {
+    if j < 4u {
+        return vec2<f32>(f32(byte_at(s + j) & 63u), f32(byte_at(s + j + 4u) & 63u));
+    }
+    let sc = (byte_at(s + j + 4u) & 15u) | ((byte_at(s + j - 4u) >> 6u) << 4u);
+    let mn = (byte_at(s + j + 4u) >> 4u) | ((byte_at(s + j) >> 6u) << 4u);
+    return vec2<f32>(f32(sc), f32(mn));
+}
+
+// Elements 32c .. 32c + 31 of the row whose bytes start at `base`.
+fn decode32(base: u32, c: u32) -> array<f32, 32> {
+    var out: array<f32, 32>;
+//#if FMT_Q8_0
+    let b = base + c * 34u;
+    let d = f16_at(b);
+    for (var e = 0u; e < 32u; e++) {
+        out[e] = d * f32(i8_of(byte_at(b + 2u + e)));
+    }
+//#endif
+//#if FMT_Q4_0
+    let b = base + c * 18u;
+    let d = f16_at(b);
+    for (var j = 0u; j < 16u; j++) {
+        let q = byte_at(b + 2u + j);
+        out[j] = d * f32(i32(q & 15u) - 8);
+        out[j + 16u] = d * f32(i32(q >> 4u) - 8);
+    }
+//#endif
+//#if FMT_Q4_1
+    let b = base + c * 20u;
+    let d = f16_at(b);
+    let m = f16_at(b + 2u);
+    for (var j = 0u; j < 16u; j++) {
+        let q = byte_at(b + 4u + j);
+        out[j] = d * f32(q & 15u) + m;
+        out[j + 16u] = d * f32(q >> 4u) + m;
+    }
+//#endif
+//#if FMT_Q5_0
+    let b = base + c * 22u;
+    let d = f16_at(b);
+    let qh = u32_at(b + 2u);
+    for (var j = 0u; j < 16u; j++) {
+        let q = byte_at(b + 6u + j);
+        let lo = (q & 15u) | (((qh >> j) & 1u) << 4u);
+        let hi = (q >> 4u) | (((qh >> (j + 16u)) & 1u) << 4u);
+        out[j] = d * f32(i32(lo) - 16);
+        out[j + 16u] = d * f32(i32(hi) - 16);
+    }
+//#endif
+//#if FMT_Q5_1
+    let b = base + c * 24u;
+    let d = f16_at(b);
+    let m = f16_at(b + 2u);
+    let qh = u32_at(b + 4u);
+    for (var j = 0u; j < 16u; j++) {
+        let q = byte_at(b + 8u + j);
+        let lo = (q & 15u) | (((qh >> j) & 1u) << 4u);
+        let hi = (q >> 4u) | (((qh >> (j + 16u)) & 1u) << 4u);
+        out[j] = d * f32(lo) + m;
+        out[j + 16u] = d * f32(hi) + m;
+    }
+//#endif
+//#if FMT_IQ4_NL
+    let b = base + c * 18u;
+    let d = f16_at(b);
+    for (var j = 0u; j < 16u; j++) {
+        let q = byte_at(b + 2u + j);
+        out[j] = d * KV_IQ4[q & 15u];
+        out[j + 16u] = d * KV_IQ4[q >> 4u];
+    }
+//#endif
+//#if FMT_MXFP4
+    let b = base + c * 17u;
+    let e8 = byte_at(b);
+    let d = bitcast<f32>(select((e8 - 1u) << 23u, 0x00200000u << e8, e8 < 2u));
+    for (var j = 0u; j < 16u; j++) {
+        let q = byte_at(b + 1u + j);
+        out[j] = d * KV_FP4[q & 15u];
+        out[j + 16u] = d * KV_FP4[q >> 4u];
+    }
+//#endif
+//#if FMT_NVFP4
+    let b = base + (c >> 1u) * 36u;
+    for (var h = 0u; h < 2u; h++) {
+        let s = 2u * (c & 1u) + h;
+        let x8 = byte_at(b + s);
+        let ex = (x8 >> 3u) & 15u;
+        let mn = x8 & 7u;
+        var d = select(bitcast<f32>(((ex + 120u) << 23u) | (mn << 20u)), f32(mn) * 0.001953125, ex == 0u);
+        d = select(d * 0.5, 0.0, x8 == 0u || x8 == 0x7fu);
+        for (var j = 0u; j < 8u; j++) {
+            let q = byte_at(b + 4u + 8u * s + j);
+            out[16u * h + j] = d * KV_FP4[q & 15u];
+            out[16u * h + j + 8u] = d * KV_FP4[q >> 4u];
+        }
+    }
+//#endif
+//#if FMT_Q2_K
+    let b = base + (c >> 3u) * 84u;
+    let j = c & 7u;
+    let d = f16_at(b + 80u);
+    let dmin = f16_at(b + 82u);
+    for (var l = 0u; l < 32u; l++) {
+        let s = byte_at(b + 2u * j + (l >> 4u));
+        let q = (byte_at(b + 16u + 32u * (j >> 2u) + l) >> (2u * (j & 3u))) & 3u;
+        out[l] = (d * f32(s & 15u)) * f32(q) - dmin * f32(s >> 4u);
+    }
+//#endif
+//#if FMT_Q3_K
+    let b = base + (c >> 3u) * 110u;
+    let j = c & 7u;
+    let d = f16_at(b + 108u);
+    for (var l = 0u; l < 32u; l++) {
+        let ql = (byte_at(b + 32u + 32u * (j >> 2u) + l) >> (2u * (j & 3u))) & 3u;
+        let hb = (byte_at(b + l) >> j) & 1u;
+        let q = i32(ql) - select(4, 0, hb != 0u);
+        let s = 2u * j + (l >> 4u);
+        var low4: u32;
+        if s < 8u {
+            low4 = byte_at(b + 96u + s) & 15u;
+        } else {
+            low4 = byte_at(b + 96u + s - 8u) >> 4u;
+        }
+        let high2 = (byte_at(b + 104u + (s & 3u)) >> (2u * (s >> 2u))) & 3u;
+        let sc = i32(low4 | (high2 << 4u)) - 32;
+        out[l] = (d * f32(sc)) * f32(q);
+    }
+//#endif
+//#if FMT_Q4_K
+    let b = base + (c >> 3u) * 144u;
+    let j = c & 7u;
+    let d = f16_at(b);
+    let dmin = f16_at(b + 2u);
+    let sm = k_scale_min(b + 4u, j);
+    let ds = d * sm.x;
+    let dm = dmin * sm.y;
+    for (var l = 0u; l < 32u; l++) {
+        let q = (byte_at(b + 16u + 32u * (j >> 1u) + l) >> (4u * (j & 1u))) & 15u;
+        out[l] = ds * f32(q) - dm;
+    }
+//#endif
+//#if FMT_Q5_K
+    let b = base + (c >> 3u) * 176u;
+    let j = c & 7u;
+    let d = f16_at(b);
+    let dmin = f16_at(b + 2u);
+    let sm = k_scale_min(b + 4u, j);
+    let ds = d * sm.x;
+    let dm = dmin * sm.y;
+    for (var l = 0u; l < 32u; l++) {
+        let lo = (byte_at(b + 48u + 32u * (j >> 1u) + l) >> (4u * (j & 1u))) & 15u;
+        let q = lo | (((byte_at(b + 16u + l) >> j) & 1u) << 4u);
+        out[l] = ds * f32(q) - dm;
+    }
+//#endif
+//#if FMT_Q6_K
+    let b = base + (c >> 3u) * 210u;
+    let j = c & 7u;
+    let d = f16_at(b + 208u);
+    let h = j >> 2u;
+    for (var l = 0u; l < 32u; l++) {
+        let l64 = 32u * (j & 1u) + l;
+        let low4 = (byte_at(b + 64u * h + l64) >> (4u * ((j >> 1u) & 1u))) & 15u;
+        let high2 = (byte_at(b + 128u + 32u * h + l) >> (2u * (j & 3u))) & 3u;
+        let q = i32(low4 | (high2 << 4u)) - 32;
+        let sc = i8_of(byte_at(b + 192u + 2u * j + (l >> 4u)));
+        out[l] = (d * f32(sc)) * f32(q);
+    }
+//#endif
+//#if FMT_IQ4_XS
+    let b = base + (c >> 3u) * 136u;
+    let s = c & 7u;
+    let d = f16_at(b);
+    let sh = u16_at(b + 2u);
+    let low = (byte_at(b + 4u + (s >> 1u)) >> (4u * (s & 1u))) & 15u;
+    let high = (sh >> (2u * s)) & 3u;
+    let dl = d * f32(i32(low | (high << 4u)) - 32);
+    for (var j = 0u; j < 16u; j++) {
+        let q = byte_at(b + 8u + 16u * s + j);
+        out[j] = dl * KV_IQ4[q & 15u];
+        out[j + 16u] = dl * KV_IQ4[q >> 4u];
+    }
+//#endif
+//#if FMT_TQ1_0
+    let b = base + (c >> 3u) * 54u;
+    let j = c & 7u;
+    let d = f16_at(b + 52u);
+    for (var l = 0u; l < 32u; l++) {
+        let e = 32u * j + l;
+        var byte_index: u32;
+        var p: u32;
+        if e < 160u {
+            byte_index = e & 31u;
+            p = e >> 5u;
+        } else if e < 240u {
+            byte_index = 32u + ((e - 160u) & 15u);
+            p = (e - 160u) >> 4u;
+        } else {
+            byte_index = 48u + ((e - 240u) & 3u);
+            p = (e - 240u) >> 2u;
+        }
+        let v = (byte_at(b + byte_index) * POW3[p]) & 255u;
+        let t = (v * 3u) >> 8u;
+        out[l] = d * f32(i32(t) - 1);
+    }
+//#endif
+//#if FMT_TQ2_0
+    let b = base + (c >> 3u) * 66u;
+    let j = c & 7u;
+    let d = f16_at(b + 64u);
+    for (var l = 0u; l < 32u; l++) {
+        let q = (byte_at(b + 32u * (j >> 2u) + l) >> (2u * (j & 3u))) & 3u;
+        out[l] = d * f32(i32(q) - 1);
+    }
+//#endif
+    return out;
+}
+
+fn x_at(i: u32) -> f32 {
+//#if X_F16
+    let pair = unpack2x16float(x[i >> 1u]);
+    return select(pair.x, pair.y, (i & 1u) == 1u);
+//#else
+    return x[i];
+//#endif
+}
+
+@compute @workgroup_size(64)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) tid: u32,
+) {
+    // The row is uniform across the workgroup, so an early return keeps barriers uniform.
+    let row = wid.y * params.groups_x + wid.x;
+    if row >= params.n {
+        return;
+    }
+    let base = row * params.row_bytes;
+    let chunks = params.k / 32u;
+    let mt = min(MT, params.m - params.m0);
+    var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
+    for (var c = tid; c < chunks; c += WG) {
+        let vals = decode32(base, c);
+        for (var t = 0u; t < mt; t++) {
+            let xo = (params.m0 + t) * params.k + 32u * c;
+            var s = 0.0;
+            for (var e = 0u; e < 32u; e++) {
+                s += vals[e] * x_at(xo + e);
+            }
+            acc[t] += s;
+        }
+    }
+    for (var t = 0u; t < MT; t++) {
+        partial[t * WG + tid] = acc[t];
+    }
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+        if tid < stride {
+            for (var t = 0u; t < MT; t++) {
+                partial[t * WG + tid] += partial[t * WG + tid + stride];
+            }
+        }
+        workgroupBarrier();
+    }
+    if tid == 0u {
+        for (var t = 0u; t < mt; t++) {
+            y[(params.m0 + t) * params.n + row] = partial[t * WG];
+        }
+    }
+}

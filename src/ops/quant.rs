@@ -1,0 +1,203 @@
+//! `quant_matmul`: `y = x · Wᵀ` with x f32 or f16 `[M, K]` and W a [`QuantMatrix`], f32 output.
+//! GPU: `shaders/quant_gemv.wgsl` decodes W's blocks in registers (F16/BF16/F32 weights go to
+//! the dense kernels). CPU: `lowbit_kernels::quant_matmul`, block by block.
+
+use std::collections::BTreeSet;
+
+use lowbit_kernels::formats::QuantType;
+use lowbit_kernels::DType;
+
+use super::plan::{check_ctx, dims2, gpu_parts, mat_bytes, whole_binding};
+use crate::context::{Backend, Context};
+use crate::error::{Error, Result};
+use crate::gpu::{Dispatch, Gpu};
+use crate::quant::{QuantData, QuantMatrix};
+use crate::shader_text::preprocess;
+use crate::shaders::ShaderVariant;
+use crate::tensor::{HostData, Tensor, TensorView, ViewData};
+
+const QUANT_GEMV: &str = include_str!("../../shaders/quant_gemv.wgsl");
+/// Tokens per dispatch of the kernel.
+const MT: usize = 4;
+
+/// Block formats the GPU kernel decodes (the plain ones use the dense kernels).
+pub const GPU_BLOCK_TYPES: [QuantType; 16] = [
+    QuantType::Q8_0,
+    QuantType::Q4_0,
+    QuantType::Q4_1,
+    QuantType::Q5_0,
+    QuantType::Q5_1,
+    QuantType::Q2_K,
+    QuantType::Q3_K,
+    QuantType::Q4_K,
+    QuantType::Q5_K,
+    QuantType::Q6_K,
+    QuantType::IQ4_NL,
+    QuantType::IQ4_XS,
+    QuantType::MXFP4,
+    QuantType::NVFP4,
+    QuantType::TQ1_0,
+    QuantType::TQ2_0,
+];
+
+fn plain_dtype(ty: QuantType) -> Option<DType> {
+    match ty {
+        QuantType::F32 => Some(DType::F32),
+        QuantType::F16 => Some(DType::F16),
+        QuantType::BF16 => Some(DType::BF16),
+        _ => None,
+    }
+}
+
+/// The composed kernel for a block format and x dtype.
+pub(crate) fn variant(ty: QuantType, x_f16: bool) -> ShaderVariant {
+    let fmt = format!("FMT_{}", ty.name());
+    let mut defines: BTreeSet<&str> = BTreeSet::new();
+    defines.insert(fmt.as_str());
+    if x_f16 {
+        defines.insert("X_F16");
+    }
+    ShaderVariant {
+        name: format!(
+            "quant_gemv.{}.{}",
+            ty.name(),
+            if x_f16 { "xf16" } else { "xf32" }
+        ),
+        source: preprocess(QUANT_GEMV, &defines),
+        needs_f16: false,
+        needs_subgroups: false,
+        needs_f64: false,
+    }
+}
+
+/// Every composed quant shader, for offline validation.
+pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
+    GPU_BLOCK_TYPES
+        .iter()
+        .flat_map(|&t| [variant(t, false), variant(t, true)])
+        .collect()
+}
+
+/// `y = x · Wᵀ`: x `[M, K]` f32 or f16 on `ctx`, W `[N, K]` quantized, y `[M, N]` f32.
+pub fn quant_matmul<'a>(
+    ctx: &Context,
+    x: impl Into<TensorView<'a>>,
+    w: &QuantMatrix,
+) -> Result<Tensor> {
+    let x = x.into();
+    check_ctx(ctx, &x, "x")?;
+    if !w.ctx.same(ctx) {
+        return Err(Error::ContextMismatch(format!(
+            "W lives on {:?}, the op runs on {ctx:?}",
+            w.ctx
+        )));
+    }
+    let (m, k) = dims2(&x, "x")?;
+    if k != w.k {
+        return Err(Error::Shape(format!(
+            "x is [{m}, {k}] but W is {} [{}, {}]",
+            w.ty.name(),
+            w.n,
+            w.k
+        )));
+    }
+    if !matches!(x.dtype, DType::F32 | DType::F16) {
+        return Err(Error::DType {
+            op: "quant_matmul".into(),
+            what: "x".into(),
+            dtype: x.dtype,
+        });
+    }
+    let n = w.n;
+    match (&*ctx.inner, &w.data) {
+        (Backend::Cpu(cfg), QuantData::Host(bytes)) => {
+            let xf: Vec<f32> = match x.data {
+                ViewData::Host(HostData::F32(v)) => v.clone(),
+                ViewData::Host(HostData::F16(v)) => v.iter().map(|h| h.to_f32()).collect(),
+                _ => unreachable!("checked dtype and context"),
+            };
+            let mut y = vec![0f32; m * n];
+            lowbit_kernels::quant_matmul::quant_matmul(
+                cfg.threads,
+                w.ty,
+                bytes,
+                &xf,
+                m,
+                n,
+                k,
+                &mut y,
+            )?;
+            Ok(Tensor::from_host(
+                ctx,
+                HostData::F32(y),
+                DType::F32,
+                &[m, n],
+            ))
+        }
+        (Backend::Gpu(g), QuantData::Gpu(buf)) => {
+            if let Some(dtype) = plain_dtype(w.ty) {
+                let wv = TensorView::from_buffer(buf, 0, dtype, &[n, k])?;
+                return super::matmul::matmul(ctx, x, wv);
+            }
+            let y = g.alloc(mat_bytes(DType::F32, m, n), "y")?;
+            gpu(g, &x, w, buf, &y)?;
+            Ok(Tensor::from_buffer(ctx, y, DType::F32, &[m, n]))
+        }
+        _ => unreachable!("a QuantMatrix's data matches its context"),
+    }
+}
+
+fn gpu(
+    g: &Gpu,
+    x: &TensorView,
+    w: &QuantMatrix,
+    wbuf: &wgpu::Buffer,
+    y: &wgpu::Buffer,
+) -> Result<()> {
+    let (m, k) = (x.shape[0], x.shape[1]);
+    let n = w.n;
+    let comp = variant(w.ty, x.dtype == DType::F16);
+    let pipeline = g.pipeline(&comp.name, || comp.source.clone(), &[])?;
+    let row_bytes = w.row_bytes();
+    let w_bytes = (n * row_bytes) as u64;
+    let w_bind = whole_binding(g, wbuf, 0, w_bytes.div_ceil(4) * 4, "W")?;
+    let (xb, xo) = gpu_parts(x);
+    let x_bind = whole_binding(g, xb, xo, mat_bytes(x.dtype, m, k).div_ceil(4) * 4, "x")?;
+    let y_bind = whole_binding(g, y, 0, mat_bytes(DType::F32, m, n), "y")?;
+    let dim = g.limits.max_compute_workgroups_per_dimension as usize;
+    let (gx, gy) = if n <= dim {
+        (n, 1)
+    } else {
+        (dim, n.div_ceil(dim))
+    };
+    let to_u32 = |v: usize, what: &str| {
+        u32::try_from(v).map_err(|_| Error::DeviceLimit(format!("{what} = {v} exceeds u32")))
+    };
+    let mut params = Vec::new();
+    for m0 in (0..m).step_by(MT) {
+        params.push(g.uniform(&[
+            to_u32(n, "n")?,
+            to_u32(k, "k")?,
+            to_u32(m, "m")?,
+            to_u32(row_bytes, "row bytes")?,
+            m0 as u32,
+            gx as u32,
+            0,
+            0,
+        ])?);
+    }
+    let dispatches: Vec<Dispatch> = params
+        .iter()
+        .map(|p| Dispatch {
+            pipeline: &pipeline,
+            bindings: vec![
+                p.as_entire_binding(),
+                w_bind.clone(),
+                x_bind.clone(),
+                y_bind.clone(),
+            ],
+            groups: [gx as u32, gy as u32, 1],
+        })
+        .collect();
+    g.run(&dispatches, None)
+}

@@ -1,0 +1,137 @@
+//! [`QuantMatrix`]: a weight matrix `[N, K]` in a GGUF block format, kept in its own bytes on
+//! a context (a storage buffer on a GPU, host memory on the CPU backend). The matmul ops
+//! decode it block by block inside the kernels; no dequantised copy is ever made.
+
+use std::sync::Arc;
+
+use lowbit_kernels::formats::{quantize_row, QuantType};
+
+use crate::context::{Backend, Context};
+use crate::error::{Error, Result};
+use crate::gguf::GgufFile;
+
+/// Where the bytes are.
+pub(crate) enum QuantData {
+    Host(Arc<Vec<u8>>),
+    Gpu(wgpu::Buffer),
+}
+
+/// A quantized weight matrix: `n` rows of `k` elements, each row `k / block` blocks of `ty`.
+pub struct QuantMatrix {
+    pub(crate) ctx: Context,
+    pub(crate) ty: QuantType,
+    pub(crate) n: usize,
+    pub(crate) k: usize,
+    pub(crate) data: QuantData,
+}
+
+impl std::fmt::Debug for QuantMatrix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "QuantMatrix({} [{}, {}])",
+            self.ty.name(),
+            self.n,
+            self.k
+        )
+    }
+}
+
+impl QuantMatrix {
+    /// Wraps `bytes` (exactly `n · row_bytes(k)` of them, as GGUF stores a `[N, K]` tensor).
+    pub fn from_bytes(
+        ctx: &Context,
+        ty: QuantType,
+        n: usize,
+        k: usize,
+        bytes: &[u8],
+    ) -> Result<Self> {
+        if n == 0 || k == 0 {
+            return Err(Error::Shape(format!(
+                "{}: n = {n}, k = {k} must be ≥ 1",
+                ty.name()
+            )));
+        }
+        let row = ty.row_bytes(k)?;
+        let want = n
+            .checked_mul(row)
+            .ok_or_else(|| Error::Shape(format!("{}: [{n}, {k}] overflows", ty.name())))?;
+        if bytes.len() != want {
+            return Err(Error::Shape(format!(
+                "{} [{n}, {k}] takes {want} bytes, got {}",
+                ty.name(),
+                bytes.len()
+            )));
+        }
+        let data = match &*ctx.inner {
+            Backend::Cpu(_) => QuantData::Host(Arc::new(bytes.to_vec())),
+            Backend::Gpu(g) => QuantData::Gpu(g.upload(bytes, ty.name())?),
+        };
+        Ok(QuantMatrix {
+            ctx: ctx.clone(),
+            ty,
+            n,
+            k,
+            data,
+        })
+    }
+
+    /// The tensor `name` of a GGUF file, uploaded in its own format. Its GGUF dims are
+    /// `[K, N]` (`ne0 = K` contiguous), or `[K]` for a single row.
+    pub fn from_gguf(ctx: &Context, file: &GgufFile, name: &str) -> Result<Self> {
+        let (info, bytes) = file.tensor_with_data(name)?;
+        if info.dims.len() > 2 {
+            return Err(Error::Shape(format!(
+                "'{name}' has dims {:?}; a weight matrix has at most 2",
+                info.dims
+            )));
+        }
+        let (n, k) = info.rows_cols();
+        Self::from_bytes(ctx, info.ty, n, k, bytes)
+    }
+
+    /// Quantizes `w` (`[n, k]` row-major f32) with `ty`'s reference quantiser.
+    pub fn quantize(ctx: &Context, ty: QuantType, n: usize, k: usize, w: &[f32]) -> Result<Self> {
+        if w.len() != n * k {
+            return Err(Error::Shape(format!(
+                "quantize: {} values for [{n}, {k}]",
+                w.len()
+            )));
+        }
+        let row = ty.row_bytes(k)?;
+        let mut bytes = vec![0u8; n * row];
+        for r in 0..n {
+            quantize_row(
+                ty,
+                &w[r * k..(r + 1) * k],
+                &mut bytes[r * row..(r + 1) * row],
+            )?;
+        }
+        Self::from_bytes(ctx, ty, n, k, &bytes)
+    }
+
+    /// The block format.
+    pub fn quant_type(&self) -> QuantType {
+        self.ty
+    }
+
+    /// Rows (output features).
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Row length (input features).
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// Bytes per row.
+    pub fn row_bytes(&self) -> usize {
+        self.ty.row_bytes(self.k).expect("checked at construction")
+    }
+
+    /// The context the matrix lives on.
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+}
