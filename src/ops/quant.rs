@@ -103,8 +103,8 @@ pub fn quant_matmul<'a>(
     }
     if !matches!(x.dtype, DType::F32 | DType::F16) {
         return Err(Error::DType {
-            op: "quant_matmul".into(),
-            what: "x".into(),
+            op: "quant_matmul",
+            what: "x",
             dtype: x.dtype,
         });
     }
