@@ -131,9 +131,9 @@ fn m_past_one_dispatch_and_bad_input() {
         assert!(check(&got, &deq, &x, m, n, k) <= 1.0);
 
         // Wrong K, wrong dtype, wrong byte count, K not a multiple of the block.
-        let bad = Tensor::from_slice(&ctx, &vec![0f32; 2 * 32], &[2, 32]).unwrap();
+        let bad = Tensor::from_slice(&ctx, &[0f32; 2 * 32], &[2, 32]).unwrap();
         assert!(quant_matmul(&ctx, &bad, &q).is_err());
-        let xi = Tensor::from_slice(&ctx, &vec![0i8; 64], &[1, 64]).unwrap();
+        let xi = Tensor::from_slice(&ctx, &[0i8; 64], &[1, 64]).unwrap();
         assert!(quant_matmul(&ctx, &xi, &q).is_err());
         assert!(QuantMatrix::from_bytes(&ctx, QuantType::Q4_0, 2, 32, &[0u8; 35]).is_err());
         assert!(QuantMatrix::from_bytes(&ctx, QuantType::Q4_K, 1, 128, &[0u8; 144]).is_err());
