@@ -6,7 +6,8 @@
 // W is bound as raw bytes in `array<u32>`: most formats' rows and blocks are not 4-byte
 // aligned (Q4_0 blocks are 18 bytes, MXFP4 17), so every field is assembled from bytes. f16
 // scales are decoded by hand, subnormals included (unpack2x16float may flush them).
-// One FMT_<TYPE> define selects the decoder; X_F16 reads x as packed f16.
+// One FMT_<TYPE> define selects the decoder; X_F16 reads x as packed f16; DEQUANT replaces the
+// matmul by a kernel writing the decoded matrix.
 
 struct Params {
     n: u32,
@@ -22,12 +23,16 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> w: array<u32>;
+//#if DEQUANT
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+//#else
 //#if X_F16
 @group(0) @binding(2) var<storage, read> x: array<u32>;
 //#else
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 //#endif
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
+//#endif
 
 const WG: u32 = 64u;
 const MT: u32 = 4u;
@@ -296,6 +301,24 @@ fn decode32(base: u32, c: u32) -> array<f32, 32> {
     return out;
 }
 
+//#if DEQUANT
+// The decoded matrix [N, K], one invocation per 32-element chunk (for validation and for the
+// "dequantise, then dense" baseline; the matmul never makes this copy).
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let chunks = params.k / 32u;
+    let i = gid.y * params.groups_x * 64u + gid.x;
+    if i >= params.n * chunks {
+        return;
+    }
+    let row = i / chunks;
+    let c = i % chunks;
+    let vals = decode32(row * params.row_bytes, c);
+    for (var e = 0u; e < 32u; e++) {
+        y[row * params.k + 32u * c + e] = vals[e];
+    }
+}
+//#else
 fn x_at(i: u32) -> f32 {
 //#if X_F16
     let pair = unpack2x16float(x[i >> 1u]);
@@ -348,3 +371,4 @@ fn main(
         }
     }
 }
+//#endif

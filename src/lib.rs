@@ -32,6 +32,7 @@ pub mod shaders;
 mod tensor;
 pub mod validate;
 pub mod validate_bessel;
+pub mod validate_quant;
 
 pub use adapter::{list_adapters, AdapterDescription, AdapterSelector};
 pub use context::{backend_name, device_type_name, BackendInfo, Context, ADAPTER_ENV};

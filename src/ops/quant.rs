@@ -49,20 +49,35 @@ fn plain_dtype(ty: QuantType) -> Option<DType> {
     }
 }
 
-/// The composed kernel for a block format and x dtype.
-pub(crate) fn variant(ty: QuantType, x_f16: bool) -> ShaderVariant {
+/// What a composed quant kernel does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum QuantKernel {
+    /// The matmul, x f32.
+    MatmulXf32,
+    /// The matmul, x f16.
+    MatmulXf16,
+    /// Writes the decoded matrix.
+    Dequant,
+}
+
+/// The composed kernel for a block format.
+pub(crate) fn variant(ty: QuantType, kernel: QuantKernel) -> ShaderVariant {
     let fmt = format!("FMT_{}", ty.name());
     let mut defines: BTreeSet<&str> = BTreeSet::new();
     defines.insert(fmt.as_str());
-    if x_f16 {
-        defines.insert("X_F16");
-    }
+    let tag = match kernel {
+        QuantKernel::MatmulXf32 => "xf32",
+        QuantKernel::MatmulXf16 => {
+            defines.insert("X_F16");
+            "xf16"
+        }
+        QuantKernel::Dequant => {
+            defines.insert("DEQUANT");
+            "dequant"
+        }
+    };
     ShaderVariant {
-        name: format!(
-            "quant_gemv.{}.{}",
-            ty.name(),
-            if x_f16 { "xf16" } else { "xf32" }
-        ),
+        name: format!("quant_gemv.{}.{tag}", ty.name()),
         source: preprocess(QUANT_GEMV, &defines),
         needs_f16: false,
         needs_subgroups: false,
@@ -74,7 +89,14 @@ pub(crate) fn variant(ty: QuantType, x_f16: bool) -> ShaderVariant {
 pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
     GPU_BLOCK_TYPES
         .iter()
-        .flat_map(|&t| [variant(t, false), variant(t, true)])
+        .flat_map(|&t| {
+            [
+                QuantKernel::MatmulXf32,
+                QuantKernel::MatmulXf16,
+                QuantKernel::Dequant,
+            ]
+            .map(|k| variant(t, k))
+        })
         .collect()
 }
 
@@ -156,7 +178,12 @@ fn gpu(
 ) -> Result<()> {
     let (m, k) = (x.shape[0], x.shape[1]);
     let n = w.n;
-    let comp = variant(w.ty, x.dtype == DType::F16);
+    let kernel = if x.dtype == DType::F16 {
+        QuantKernel::MatmulXf16
+    } else {
+        QuantKernel::MatmulXf32
+    };
+    let comp = variant(w.ty, kernel);
     let pipeline = g.pipeline(&comp.name, || comp.source.clone(), &[])?;
     let row_bytes = w.row_bytes();
     let w_bytes = (n * row_bytes) as u64;
@@ -200,4 +227,64 @@ fn gpu(
         })
         .collect();
     g.run(&dispatches, None)
+}
+
+/// W decoded to f32 `[N, K]` on its context: a copy the matmul never makes, for validation
+/// (bit-exact against the reference decoders) and for the "dequantise, then dense" baseline.
+pub fn dequantize(w: &QuantMatrix) -> Result<Tensor> {
+    let (n, k) = (w.n, w.k);
+    match (&*w.ctx.inner, &w.data) {
+        (Backend::Cpu(_), QuantData::Host(bytes)) => {
+            let row = w.row_bytes();
+            let mut out = vec![0f32; n * k];
+            for r in 0..n {
+                lowbit_kernels::formats::dequantize_row(
+                    w.ty,
+                    &bytes[r * row..(r + 1) * row],
+                    &mut out[r * k..(r + 1) * k],
+                )?;
+            }
+            Ok(Tensor::from_host(
+                &w.ctx,
+                HostData::F32(out),
+                DType::F32,
+                &[n, k],
+            ))
+        }
+        (Backend::Gpu(g), QuantData::Gpu(buf)) => {
+            if let Some(dtype) = plain_dtype(w.ty) {
+                // Plain weights: the dense path's identity, through a matmul would round; copy.
+                let bytes = g.download(buf, 0, mat_bytes(dtype, n, k))?;
+                let mut out = vec![0f32; n * k];
+                lowbit_kernels::formats::dequantize_row(w.ty, &bytes, &mut out)?;
+                return Tensor::from_slice(&w.ctx, &out, &[n, k]);
+            }
+            let y = g.alloc(mat_bytes(DType::F32, n, k), "dequant")?;
+            let comp = variant(w.ty, QuantKernel::Dequant);
+            let pipeline = g.pipeline(&comp.name, || comp.source.clone(), &[])?;
+            let row_bytes = w.row_bytes();
+            let w_bind = whole_binding(g, buf, 0, ((n * row_bytes) as u64).div_ceil(4) * 4, "W")?;
+            let y_bind = whole_binding(g, &y, 0, mat_bytes(DType::F32, n, k), "dequant")?;
+            let invocations = n * (k / 32);
+            let groups = invocations.div_ceil(64);
+            let dim = g.limits.max_compute_workgroups_per_dimension as usize;
+            let (gx, gy) = if groups <= dim {
+                (groups, 1)
+            } else {
+                (dim, groups.div_ceil(dim))
+            };
+            let params =
+                g.uniform(&[n as u32, k as u32, 0, row_bytes as u32, 0, gx as u32, 0, 0])?;
+            g.run(
+                &[Dispatch {
+                    pipeline: &pipeline,
+                    bindings: vec![params.as_entire_binding(), w_bind, y_bind],
+                    groups: [gx as u32, gy as u32, 1],
+                }],
+                None,
+            )?;
+            Ok(Tensor::from_buffer(&w.ctx, y, DType::F32, &[n, k]))
+        }
+        _ => unreachable!("a QuantMatrix's data matches its context"),
+    }
 }

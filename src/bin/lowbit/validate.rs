@@ -20,6 +20,11 @@ pub struct Args {
     /// Also write every case as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Check a quantized-matmul test-vector file (the format of tests/data/quant_vectors.gguf)
+    /// instead of the built-in cases: per case, the decode bit-exact and the matmul within
+    /// the f32 bound.
+    #[arg(long)]
+    vectors: Option<PathBuf>,
     /// Print every case, not only failures and a summary per adapter.
     #[arg(long, short)]
     verbose: bool,
@@ -68,16 +73,24 @@ fn line(r: &CaseResult) -> String {
 
 pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let ctxs = contexts(&args)?;
+    let vectors = match &args.vectors {
+        Some(p) => Some(lowbit::gguf::GgufFile::open(p)?),
+        None => None,
+    };
     let mut cases = Vec::new();
     let mut adapters = Vec::new();
     for ctx in &ctxs {
         let info = ctx.info();
         println!("== {} ({}, {})", info.name, info.backend, info.driver);
-        let results = validate_context(ctx, |r| {
+        let show = |r: &CaseResult| {
             if args.verbose || !r.pass {
                 println!("{}", line(r));
             }
-        });
+        };
+        let results = match &vectors {
+            Some(file) => lowbit::validate_quant::validate_vectors(ctx, file, show),
+            None => validate_context(ctx, show),
+        };
         let failed = results.iter().filter(|r| !r.pass).count();
         println!("   {} cases, {} failed", results.len(), failed);
         adapters.push(json!({"name": info.name, "backend": info.backend, "driver": info.driver}));
