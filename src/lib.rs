@@ -20,6 +20,7 @@ pub mod adapter;
 pub mod bandwidth;
 pub mod bench;
 pub mod bench_bessel;
+pub mod bench_quant;
 mod context;
 mod error;
 pub mod gguf;

@@ -6,9 +6,10 @@ mod common;
 
 use half::f16;
 use lowbit::gguf::GgufFile;
-use lowbit::ops::quant_matmul;
+use lowbit::ops::{quant_matmul, quant_matmul_with, QuantPath};
 use lowbit::{Context, QuantMatrix, Tensor};
 use lowbit_kernels::formats::QuantType;
+use lowbit_kernels::quant_matmul::int8_error_bound;
 
 fn vectors() -> GgufFile {
     GgufFile::open(format!(
@@ -45,6 +46,28 @@ fn check(got: &[f32], deq: &[f32], x: &[f32], m: usize, n: usize, k: usize) -> f
     worst
 }
 
+/// Like [`check`] for the int8 path: `R + (K+2)·u·(Σ|w·x| + R) + u·|y|` with `R` the error
+/// quantising x may add (`int8_error_bound`).
+fn check_int8(got: &[f32], deq: &[f32], x: &[f32], m: usize, n: usize, k: usize) -> f64 {
+    let mut worst: f64 = 0.0;
+    for mi in 0..m {
+        let xr = &x[mi * k..(mi + 1) * k];
+        for j in 0..n {
+            let wr = &deq[j * k..(j + 1) * k];
+            let (mut y, mut mag) = (0.0f64, 0.0f64);
+            for i in 0..k {
+                let p = f64::from(wr[i]) * f64::from(xr[i]);
+                y += p;
+                mag += p.abs();
+            }
+            let r = int8_error_bound(wr, xr);
+            let bound = r + (k as f64 + 2.0) * U * (mag + r) + U * y.abs() + f64::MIN_POSITIVE;
+            worst = worst.max((f64::from(got[mi * n + j]) - y).abs() / bound);
+        }
+    }
+    worst
+}
+
 fn run_cases(ctx: &Context) {
     let f = vectors();
     let cases: Vec<String> = f
@@ -63,11 +86,22 @@ fn run_cases(ctx: &Context) {
         let x = f32s(xb);
         let deq = f32s(db);
         let xt = Tensor::from_slice(ctx, &x, &[m, k]).unwrap();
-        let got = quant_matmul(ctx, &xt, &w).unwrap().to_vec::<f32>().unwrap();
+        let got = quant_matmul_with(ctx, &xt, &w, QuantPath::Exact)
+            .unwrap()
+            .to_vec::<f32>()
+            .unwrap();
         let e = check(&got, &deq, &x, m, n, k);
         assert!(
             e <= 1.0,
             "{} {case} x f32: {e:.3} of the bound",
+            ctx.info().name
+        );
+        // The default (int8 where the CPU has it) within its own derived bound.
+        let got = quant_matmul(ctx, &xt, &w).unwrap().to_vec::<f32>().unwrap();
+        let e = check_int8(&got, &deq, &x, m, n, k);
+        assert!(
+            e <= 1.0,
+            "{} {case} int8: {e:.3} of the bound",
             ctx.info().name
         );
         // The file's own y agrees with the same bound (it is the exact sum, rounded).
@@ -77,7 +111,10 @@ fn run_cases(ctx: &Context) {
         let xh: Vec<f16> = x.iter().map(|&v| f16::from_f32(v)).collect();
         let xr: Vec<f32> = xh.iter().map(|v| v.to_f32()).collect();
         let xt = Tensor::from_slice(ctx, &xh, &[m, k]).unwrap();
-        let got = quant_matmul(ctx, &xt, &w).unwrap().to_vec::<f32>().unwrap();
+        let got = quant_matmul_with(ctx, &xt, &w, QuantPath::Exact)
+            .unwrap()
+            .to_vec::<f32>()
+            .unwrap();
         let e = check(&got, &deq, &xr, m, n, k);
         assert!(
             e <= 1.0,
@@ -125,6 +162,11 @@ fn m_past_one_dispatch_and_bad_input() {
         }
         let xt = Tensor::from_slice(&ctx, &x, &[m, k]).unwrap();
         let got = quant_matmul(&ctx, &xt, &q)
+            .unwrap()
+            .to_vec::<f32>()
+            .unwrap();
+        assert!(check_int8(&got, &deq, &x, m, n, k) <= 1.0);
+        let got = quant_matmul_with(&ctx, &xt, &q, QuantPath::Exact)
             .unwrap()
             .to_vec::<f32>()
             .unwrap();

@@ -16,7 +16,11 @@ pub mod dtype;
 mod error;
 pub mod formats;
 pub mod matmul;
+#[cfg(target_arch = "x86_64")]
+mod quant_int8_x86;
 pub mod quant_matmul;
+#[cfg(target_arch = "x86_64")]
+mod quant_matmul_x86;
 pub mod reference;
 pub mod simd;
 

@@ -5,7 +5,32 @@
 use rayon::prelude::*;
 
 use crate::formats::{dequantize_block, QuantType};
-use crate::KernelError;
+use crate::{KernelError, SimdLevel};
+
+/// How activations meet the weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum QuantPath {
+    /// Weights decoded to exact f32, f32 products and accumulation: within the f32 bound
+    /// `(K+1)·2⁻²⁴·Σ|w·x| + 2⁻²⁴·|y|`.
+    Exact,
+    /// x quantised to int8 per 32-block and integer dot products (AVX2 for Q4_0, Q8_0,
+    /// Q4_K; other formats and machines take the exact path): adds at most
+    /// `Σ_b (dx_b/2)·Σ_{i∈b}|w_i|` (see [`int8_error_bound`]).
+    Int8,
+}
+
+/// The part of `|y − Σ w·x|` that quantising x adds, for one output: `Σ_b (dx_b/2)·Σ_{i∈b}|w_i|`
+/// (each `|x_i − dx_b·q_i| ≤ dx_b/2`). The rest is f32 rounding, covered by the f32 bound
+/// applied to `|w|·(|x| + dx/2)`.
+pub fn int8_error_bound(w: &[f32], x: &[f32]) -> f64 {
+    let mut r = 0.0f64;
+    for (wb, xb) in w.chunks(32).zip(x.chunks(32)) {
+        let amax = xb.iter().fold(0.0f32, |a, &v| a.max(v.abs()));
+        let half_dx = f64::from(amax / 127.0) / 2.0;
+        r += half_dx * wb.iter().map(|&v| f64::from(v.abs())).sum::<f64>();
+    }
+    r
+}
 
 /// Rows per rayon task.
 const ROWS_PER_TASK: usize = 16;
@@ -27,10 +52,101 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     s
 }
 
+#[cfg(target_arch = "x86_64")]
+type QuantX = crate::quant_int8_x86::QuantX;
+#[cfg(not(target_arch = "x86_64"))]
+type QuantX = ();
+
+/// Every token quantised to int8 blocks, when the int8 path serves `ty` at `level`.
+fn quantized_x(
+    path: QuantPath,
+    level: SimdLevel,
+    ty: QuantType,
+    x: &[f32],
+    m: usize,
+    k: usize,
+) -> Option<Vec<QuantX>> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let ok = path == QuantPath::Int8
+            && crate::simd::clamp(level) >= SimdLevel::Avx2
+            && crate::quant_int8_x86::supports(ty);
+        ok.then(|| {
+            (0..m)
+                .map(|t| crate::quant_int8_x86::quantize_x(&x[t * k..(t + 1) * k]))
+                .collect()
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (path, level, ty, x, m, k);
+        None
+    }
+}
+
+/// One row of W against every quantised token, four a pass.
+#[cfg(target_arch = "x86_64")]
+fn int8_row(ty: QuantType, wr: &[u8], xq: &[QuantX], k: usize, acc: &mut [f32]) {
+    for t0 in (0..xq.len()).step_by(4) {
+        let t1 = (t0 + 4).min(xq.len());
+        let mut refs = [&xq[t0]; 4];
+        for (r, x) in refs.iter_mut().zip(&xq[t0..t1]) {
+            *r = x;
+        }
+        let xs = &refs[..t1 - t0];
+        let mut out = [0.0f32; 4];
+        // SAFETY: quantized_x() checked AVX2+FMA and the format; `wr` is one row of `ty`
+        // blocks for `k`; every token was quantised from `k` values.
+        unsafe { crate::quant_int8_x86::row_int8(ty, wr, xs, k, &mut out) };
+        acc[t0..t1].copy_from_slice(&out[..t1 - t0]);
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn int8_row(_: QuantType, _: &[u8], _: &[QuantX], _: usize, _: &mut [f32]) {
+    unreachable!("quantized_x() is None off x86_64")
+}
+
+/// Whether the SIMD row kernels serve `ty` at `level` on this machine.
+fn simd_rows(level: SimdLevel, ty: QuantType) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        crate::simd::clamp(level) >= SimdLevel::Avx2 && crate::quant_matmul_x86::supports(ty)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (level, ty);
+        false
+    }
+}
+
+/// One row of W against every token, through the SIMD row kernel, four tokens a pass.
+#[cfg(target_arch = "x86_64")]
+fn simd_row(ty: QuantType, wr: &[u8], x: &[f32], m: usize, k: usize, acc: &mut [f32]) {
+    use crate::quant_matmul_x86::{row_dot, MAX_TOKENS};
+    for t0 in (0..m).step_by(MAX_TOKENS) {
+        let t1 = (t0 + MAX_TOKENS).min(m);
+        let xs: Vec<&[f32]> = (t0..t1).map(|t| &x[t * k..(t + 1) * k]).collect();
+        let mut out = [0.0f32; MAX_TOKENS];
+        // SAFETY: simd_rows() checked AVX2+FMA and the format; `wr` is one whole row of `ty`
+        // blocks for `k` and every x row has `k` elements (lengths checked by quant_matmul).
+        unsafe { row_dot(ty, wr, &xs, k, &mut out) };
+        acc[t0..t1].copy_from_slice(&out[..t1 - t0]);
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn simd_row(_: QuantType, _: &[u8], _: &[f32], _: usize, _: usize, _: &mut [f32]) {
+    unreachable!("simd_rows() is false off x86_64")
+}
+
 /// `y[m·n + j] = Σ_k x[m·k + i]·W[j][i]` for x `[m, k]` f32, W `[n, k]` as `n` rows of
-/// `ty` blocks (`w.len() = n · row_bytes(k)`), y `[m, n]`, on `threads` threads (≤ 1: this one).
+/// `ty` blocks (`w.len() = n · row_bytes(k)`), y `[m, n]`, on `threads` threads (≤ 1: this one),
+/// with the SIMD row kernels where `level` (capped to the machine) has one for `ty`.
 #[allow(clippy::too_many_arguments)]
 pub fn quant_matmul(
+    path: QuantPath,
+    level: SimdLevel,
     threads: usize,
     ty: QuantType,
     w: &[u8],
@@ -60,11 +176,21 @@ pub fn quant_matmul(
     let (be, bb) = (ty.block_elems(), ty.block_bytes());
     // Results row by row of W ([n, m]), transposed into y at the end.
     let mut yt = vec![0.0f32; n * m];
+    let simd = simd_rows(level, ty);
+    let xq = quantized_x(path, level, ty, x, m, k);
     let work = |(task, out): (usize, &mut [f32])| {
         let mut buf = [0.0f32; 256];
         let first = task * ROWS_PER_TASK;
         for (r, acc) in out.chunks_mut(m).enumerate() {
             let wr = &w[(first + r) * row..(first + r + 1) * row];
+            if let Some(xq) = &xq {
+                int8_row(ty, wr, xq, k, acc);
+                continue;
+            }
+            if simd {
+                simd_row(ty, wr, x, m, k, acc);
+                continue;
+            }
             for b in 0..k / be {
                 let vals = &mut buf[..be];
                 dequantize_block(ty, &wr[b * bb..(b + 1) * bb], vals);

@@ -5,12 +5,13 @@
 use std::collections::BTreeSet;
 
 use lowbit_kernels::formats::QuantType;
+pub use lowbit_kernels::quant_matmul::QuantPath;
 use lowbit_kernels::DType;
 
 use super::plan::{check_ctx, dims2, gpu_parts, mat_bytes, whole_binding};
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
-use crate::gpu::{Dispatch, Gpu};
+use crate::gpu::{Dispatch, Gpu, GpuTimer};
 use crate::quant::{QuantData, QuantMatrix};
 use crate::shader_text::preprocess;
 use crate::shaders::ShaderVariant;
@@ -100,11 +101,24 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
         .collect()
 }
 
-/// `y = x · Wᵀ`: x `[M, K]` f32 or f16 on `ctx`, W `[N, K]` quantized, y `[M, N]` f32.
+/// `y = x · Wᵀ`: x `[M, K]` f32 or f16 on `ctx`, W `[N, K]` quantized, y `[M, N]` f32, by
+/// the fastest path: on the CPU the int8 one ([`QuantPath::Int8`]) where it exists.
 pub fn quant_matmul<'a>(
     ctx: &Context,
     x: impl Into<TensorView<'a>>,
     w: &QuantMatrix,
+) -> Result<Tensor> {
+    quant_matmul_with(ctx, x, w, QuantPath::Int8)
+}
+
+/// [`quant_matmul`] by a chosen path. GPU kernels decode to exact f32 whatever the path (an
+/// int8 GPU path is future work); on the CPU `Int8` falls back to `Exact` for formats and
+/// machines without an integer kernel.
+pub fn quant_matmul_with<'a>(
+    ctx: &Context,
+    x: impl Into<TensorView<'a>>,
+    w: &QuantMatrix,
+    path: QuantPath,
 ) -> Result<Tensor> {
     let x = x.into();
     check_ctx(ctx, &x, "x")?;
@@ -140,6 +154,8 @@ pub fn quant_matmul<'a>(
             };
             let mut y = vec![0f32; m * n];
             lowbit_kernels::quant_matmul::quant_matmul(
+                path,
+                cfg.level,
                 cfg.threads,
                 w.ty,
                 bytes,
@@ -162,19 +178,20 @@ pub fn quant_matmul<'a>(
                 return super::matmul::matmul(ctx, x, wv);
             }
             let y = g.alloc(mat_bytes(DType::F32, m, n), "y")?;
-            gpu(g, &x, w, buf, &y)?;
+            gpu(g, &x, w, buf, &y, None)?;
             Ok(Tensor::from_buffer(ctx, y, DType::F32, &[m, n]))
         }
         _ => unreachable!("a QuantMatrix's data matches its context"),
     }
 }
 
-fn gpu(
+pub(crate) fn gpu(
     g: &Gpu,
     x: &TensorView,
     w: &QuantMatrix,
     wbuf: &wgpu::Buffer,
     y: &wgpu::Buffer,
+    timer: Option<&GpuTimer>,
 ) -> Result<()> {
     let (m, k) = (x.shape[0], x.shape[1]);
     let n = w.n;
@@ -226,7 +243,7 @@ fn gpu(
             groups: [gx as u32, gy as u32, 1],
         })
         .collect();
-    g.run(&dispatches, None)
+    g.run(&dispatches, timer)
 }
 
 /// W decoded to f32 `[N, K]` on its context: a copy the matmul never makes, for validation

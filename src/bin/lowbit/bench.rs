@@ -27,6 +27,10 @@ pub struct Args {
     /// Shared dimension (input features).
     #[arg(long, default_value_t = 4096)]
     k: usize,
+    /// Weight format for a quantized matmul (q4_0, q4_k, … any GGUF type lowbit reads); x is
+    /// f32 and the baseline is the dense f16 kernel on the dequantised weights.
+    #[arg(long)]
+    w_format: Option<String>,
     /// Kernel variant by name (default: the one dispatch picks); an unknown name lists the choices.
     #[arg(long)]
     variant: Option<String>,
@@ -117,18 +121,25 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Some(sel) => Context::with_adapter(sel)?,
         None => Context::new()?,
     };
-    let r = lowbit::bench::bench_matmul(
-        &ctx,
-        args.x_dtype,
-        args.w_dtype,
-        (args.m, args.n, args.k),
-        args.variant.as_deref(),
-        Duration::from_secs_f64(args.seconds),
-    )?;
+    let budget = Duration::from_secs_f64(args.seconds);
+    let r = if let Some(fmt) = &args.w_format {
+        let ty = lowbit::kernels::formats::QuantType::from_name(fmt)
+            .ok_or_else(|| format!("unknown --w-format '{fmt}'"))?;
+        lowbit::bench_quant::bench_quant_matmul(&ctx, ty, (args.m, args.n, args.k), budget)?
+    } else {
+        lowbit::bench::bench_matmul(
+            &ctx,
+            args.x_dtype,
+            args.w_dtype,
+            (args.m, args.n, args.k),
+            args.variant.as_deref(),
+            budget,
+        )?
+    };
     println!("adapter   {} ({}, {})", r.adapter, r.backend, r.driver);
     println!(
-        "op        matmul x {} w {} M={} N={} K={}  variant {}",
-        r.x_dtype, r.w_dtype, r.m, r.n, r.k, r.variant
+        "op        {} x {} w {} M={} N={} K={}  variant {}",
+        r.op, r.x_dtype, r.w_dtype, r.m, r.n, r.k, r.variant
     );
     println!("time      {:.3} ms ({})", r.time_ms, r.timing);
     println!("rate      {:.2} GFLOP/s, {:.2} GB/s", r.gflops, r.gbps);

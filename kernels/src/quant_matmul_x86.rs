@@ -1,0 +1,157 @@
+//! AVX2 + FMA row kernels for the common formats (Q4_0, Q8_0, Q4_K): each block is decoded
+//! to exact f32 weights in registers (the same values the reference decoder gives: integer
+//! times an f16-derived scale, with the K-quants' one subtraction fused) and dotted with up to
+//! four tokens at once. f32 accumulation, so results stay within the f32 matmul bound.
+
+use std::arch::x86_64::*;
+
+use crate::formats::kquants::k_scale_min;
+use crate::formats::plain::f16_at;
+use crate::formats::QuantType;
+
+/// Largest number of tokens one pass over a row serves.
+pub(crate) const MAX_TOKENS: usize = 4;
+
+/// Whether a row kernel exists here for `ty`.
+pub(crate) fn supports(ty: QuantType) -> bool {
+    matches!(ty, QuantType::Q4_0 | QuantType::Q8_0 | QuantType::Q4_K)
+}
+
+#[target_feature(enable = "avx2,fma")]
+fn hsum(v: __m256) -> f32 {
+    let lo = _mm256_castps256_ps128(v);
+    let hi = _mm256_extractf128_ps::<1>(v);
+    let s = _mm_add_ps(lo, hi);
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    let s = _mm_add_ss(s, _mm_shuffle_ps::<1>(s, s));
+    _mm_cvtss_f32(s)
+}
+
+/// 8 bytes (unsigned) at the low half of `v` as f32.
+#[target_feature(enable = "avx2,fma")]
+fn u8x8_to_f32(v: __m128i) -> __m256 {
+    _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v))
+}
+
+/// `acc[t][lane] += w·x_t[at .. at + 8]` for every token. Four accumulators per token (one per
+/// 8-wide part of a 32-element chunk) keep four independent FMA chains in flight; `T` is a
+/// constant so they stay in registers.
+#[inline(always)]
+fn fma_tokens<const T: usize>(
+    acc: &mut [[__m256; 4]; T],
+    lane: usize,
+    w: __m256,
+    x: &[&[f32]; T],
+    at: usize,
+) {
+    for t in 0..T {
+        // SAFETY: callers pass `at + 8 ≤ k = x[t].len()` (whole blocks of the row); this is
+        // only inlined into functions compiled with AVX2 + FMA.
+        unsafe {
+            let xv = _mm256_loadu_ps(x[t].as_ptr().add(at));
+            acc[t][lane] = _mm256_fmadd_ps(w, xv, acc[t][lane]);
+        }
+    }
+}
+
+/// One row of W (`row`, whole blocks of `ty`) against up to [`MAX_TOKENS`] token rows `x`
+/// (each `k` long): `out[t] = Σ_i W[i]·x_t[i]`.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA; `row` holds `k / block` blocks of `ty`, every `x[t]` has
+/// `k` elements, `x.len() ≤ MAX_TOKENS ≤ out.len()`, and `ty` is one [`supports`] accepts.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn row_dot(ty: QuantType, row: &[u8], x: &[&[f32]], k: usize, out: &mut [f32]) {
+    // SAFETY (all four): forwarded from this function's contract; the slices have T rows.
+    unsafe {
+        match x.len() {
+            1 => row_dot_t::<1>(ty, row, &[x[0]], k, out),
+            2 => row_dot_t::<2>(ty, row, &[x[0], x[1]], k, out),
+            3 => row_dot_t::<3>(ty, row, &[x[0], x[1], x[2]], k, out),
+            _ => row_dot_t::<4>(ty, row, &[x[0], x[1], x[2], x[3]], k, out),
+        }
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn row_dot_t<const T: usize>(
+    ty: QuantType,
+    row: &[u8],
+    x: &[&[f32]; T],
+    k: usize,
+    out: &mut [f32],
+) {
+    let mut acc = [[_mm256_setzero_ps(); 4]; T];
+    let p = row.as_ptr();
+    match ty {
+        QuantType::Q4_0 => {
+            let eight = _mm256_set1_ps(8.0);
+            let mask = _mm_set1_epi8(0x0f);
+            for b in 0..k / 32 {
+                let d = _mm256_set1_ps(f16_at(row, b * 18));
+                // SAFETY: block b's 16 quant bytes lie at 18b + 2 .. 18b + 18 < row.len().
+                let qs = unsafe { _mm_loadu_si128(p.add(b * 18 + 2) as *const __m128i) };
+                let lo = _mm_and_si128(qs, mask);
+                let hi = _mm_and_si128(_mm_srli_epi16::<4>(qs), mask);
+                let parts = [lo, _mm_srli_si128::<8>(lo), hi, _mm_srli_si128::<8>(hi)];
+                for (i, part) in parts.into_iter().enumerate() {
+                    let w = _mm256_mul_ps(_mm256_sub_ps(u8x8_to_f32(part), eight), d);
+                    fma_tokens(&mut acc, i, w, x, 32 * b + 8 * i);
+                }
+            }
+        }
+        QuantType::Q8_0 => {
+            for b in 0..k / 32 {
+                let d = _mm256_set1_ps(f16_at(row, b * 34));
+                for i in 0..4 {
+                    // SAFETY: 8 of block b's 32 quant bytes, inside 34b + 2 .. 34b + 34.
+                    let q = unsafe { _mm_loadl_epi64(p.add(b * 34 + 2 + 8 * i) as *const __m128i) };
+                    let w = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), d);
+                    fma_tokens(&mut acc, i, w, x, 32 * b + 8 * i);
+                }
+            }
+        }
+        QuantType::Q4_K => {
+            let mask = _mm_set1_epi8(0x0f);
+            for b in 0..k / 256 {
+                let blk = &row[b * 144..(b + 1) * 144];
+                let (d, dmin) = (f16_at(blk, 0), f16_at(blk, 2));
+                for c in 0..4 {
+                    // SAFETY: the 32 quant bytes of sub-block pair c, 16 + 32c .. 48 + 32c ≤ 144.
+                    let q0 =
+                        unsafe { _mm_loadu_si128(blk.as_ptr().add(16 + 32 * c) as *const __m128i) };
+                    // SAFETY: as above, the second 16 of those 32 bytes.
+                    let q1 =
+                        unsafe { _mm_loadu_si128(blk.as_ptr().add(32 + 32 * c) as *const __m128i) };
+                    for t in 0..2 {
+                        let j = 2 * c + t;
+                        let (sc, mn) = k_scale_min(&blk[4..16], j);
+                        let ds = _mm256_set1_ps(d * f32::from(sc));
+                        let ndm = _mm256_set1_ps(-(dmin * f32::from(mn)));
+                        let (a, bq) = if t == 0 {
+                            (_mm_and_si128(q0, mask), _mm_and_si128(q1, mask))
+                        } else {
+                            (
+                                _mm_and_si128(_mm_srli_epi16::<4>(q0), mask),
+                                _mm_and_si128(_mm_srli_epi16::<4>(q1), mask),
+                            )
+                        };
+                        let parts = [a, _mm_srli_si128::<8>(a), bq, _mm_srli_si128::<8>(bq)];
+                        for (i, part) in parts.into_iter().enumerate() {
+                            // (d·sc)·q is exact, so one rounding, as the reference decoder.
+                            let w = _mm256_fmadd_ps(ds, u8x8_to_f32(part), ndm);
+                            fma_tokens(&mut acc, i, w, x, 256 * b + 32 * j + 8 * i);
+                        }
+                    }
+                }
+            }
+        }
+        _ => unreachable!("supports() was checked"),
+    }
+    for (o, a) in out.iter_mut().zip(acc.iter()) {
+        *o = hsum(_mm256_add_ps(
+            _mm256_add_ps(a[0], a[1]),
+            _mm256_add_ps(a[2], a[3]),
+        ));
+    }
+}

@@ -1,0 +1,97 @@
+//! `lowbit bench --op matmul --w-format FMT`: the fused quantized matmul, side by side in one
+//! run with the dense f16 kernel on the same weights dequantised (the "dequantise to f16, then
+//! the dense kernel" route) and the read bound over the compressed weight bytes.
+
+use std::time::Duration;
+
+use lowbit_kernels::formats::QuantType;
+
+use crate::bandwidth::read_bound;
+use crate::bench::{Baseline, BenchResult};
+use crate::context::{Backend, Context};
+use crate::error::Result;
+use crate::measure::{measure_gpu, measure_wall};
+use crate::ops::quant::gpu as quant_gpu;
+use crate::ops::{dequantize, quant_matmul};
+use crate::quant::{QuantData, QuantMatrix};
+use crate::tensor::Tensor;
+use lowbit_kernels::DType;
+
+/// Seeded bytes: every bit pattern is a valid block; the f16 scale fields of random bytes
+/// are as good as any for timing.
+fn seeded_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut s = seed;
+    (0..len)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 56) as u8
+        })
+        .collect()
+}
+
+/// Times `quant_matmul` of `[m, k]` f32 x by `[n, k]` weights in `ty` on `ctx`.
+pub fn bench_quant_matmul(
+    ctx: &Context,
+    ty: QuantType,
+    (m, n, k): (usize, usize, usize),
+    budget: Duration,
+) -> Result<BenchResult> {
+    let row = ty.row_bytes(k)?;
+    let w = QuantMatrix::from_bytes(ctx, ty, n, k, &seeded_bytes(n * row, 3))?;
+    let xs: Vec<f32> = seeded_bytes(m * k, 4)
+        .iter()
+        .map(|&b| f32::from(b) / 255.0 - 0.5)
+        .collect();
+    let x = Tensor::from_slice(ctx, &xs, &[m, k])?;
+    let (secs, timing) = match (&*ctx.inner, &w.data) {
+        (Backend::Gpu(g), QuantData::Gpu(buf))
+            if !matches!(ty, QuantType::F32 | QuantType::F16 | QuantType::BF16) =>
+        {
+            let y = g.alloc((m * n * 4) as u64, "y")?;
+            let xv = x.view();
+            measure_gpu(g, budget, |t| quant_gpu(g, &xv, &w, buf, &y, t))?
+        }
+        _ => measure_wall(budget, || quant_matmul(ctx, &x, &w).map(|_| ()))?,
+    };
+    // Baseline: the same weights dequantised once (not timed) to f16, then the dense kernel.
+    let deq = dequantize(&w)?.to_vec::<f32>()?;
+    let wh: Vec<half::f16> = deq.iter().map(|&v| half::f16::from_f32(v)).collect();
+    let wd = Tensor::from_slice(ctx, &wh, &[n, k])?;
+    let (dense_secs, _, dense_variant) = crate::bench::time_matmul(ctx, &x, &wd, None, budget)?;
+    let w_bytes = n * row;
+    let bound = read_bound(ctx, w_bytes.max(1 << 20), budget)?;
+    let gbps = w_bytes as f64 / secs / 1e9;
+    let info = ctx.info();
+    Ok(BenchResult {
+        op: "quant_matmul".into(),
+        adapter: info.name,
+        backend: info.backend,
+        driver: info.driver,
+        variant: if ctx.is_gpu() {
+            "quant_gemv"
+        } else {
+            "cpu-blocks"
+        }
+        .into(),
+        x_dtype: DType::F32.name().into(),
+        w_dtype: ty.name().into(),
+        m,
+        n,
+        k,
+        timing: timing.name().into(),
+        time_ms: secs * 1e3,
+        gflops: 2.0 * (m * n * k) as f64 / secs / 1e9,
+        gbps,
+        bound_gbps: bound.gbps(),
+        fraction_of_bound: gbps / bound.gbps(),
+        bound_timing: bound.timing.name().into(),
+        bound_layout: bound.layout.clone(),
+        baselines: vec![Baseline {
+            name: format!("dequant-f16 + dense ({dense_variant})"),
+            time_ms: dense_secs * 1e3,
+            speedup: dense_secs / secs,
+        }],
+    })
+}
