@@ -33,7 +33,7 @@ pub fn int8_error_bound(w: &[f32], x: &[f32]) -> f64 {
 }
 
 /// Rows per rayon task.
-const ROWS_PER_TASK: usize = 16;
+const ROWS_PER_TASK: usize = 64;
 
 /// `Σ a[i]·b[i]` with eight partial sums (any order is within the f32 bound).
 #[inline(always)]
