@@ -1,7 +1,8 @@
 // y = x · Wᵀ with W in a GGUF block format, decoded in registers 32 elements at a time (never a
 // dequantised copy of W). One workgroup per row of W; its invocations stride over the row's
 // 32-element chunks, dot each with up to MT tokens of x, and reduce through workgroup memory.
-// A dispatch covers tokens m0 .. m0 + MT; larger M takes several dispatches.
+// A dispatch covers tokens m0 .. m0 + MT (MT = 1 with the MT1 define, else 4); larger M
+// takes several dispatches.
 //
 // W is bound as raw bytes in `array<u32>`: most formats' rows and blocks are not 4-byte
 // aligned (Q4_0 blocks are 18 bytes, MXFP4 17), so every field is assembled from bytes. f16
@@ -35,7 +36,11 @@ struct Params {
 //#endif
 
 const WG: u32 = 64u;
+//#if MT1
+const MT: u32 = 1u;
+//#else
 const MT: u32 = 4u;
+//#endif
 
 var<workgroup> partial: array<f32, 256>;
 
@@ -91,14 +96,15 @@ fn k_scale_min(s: u32, j: u32) -> vec2<f32> {
     return vec2<f32>(f32(sc), f32(mn));
 }
 
-// Elements 32c .. 32c + 31 of the row whose bytes start at `base`.
-fn decode32(base: u32, c: u32) -> array<f32, 32> {
-    var out: array<f32, 32>;
+// Decodes elements 32c .. 32c + 31 of the row whose bytes start at `base`, handing each to
+// `put` (no array of 32 in between: dynamically indexed private arrays become per-lane memory
+// on llvmpipe and register pressure elsewhere).
+fn decode_chunk(base: u32, c: u32) {
 //#if FMT_Q8_0
     let b = base + c * 34u;
     let d = f16_at(b);
     for (var e = 0u; e < 32u; e++) {
-        out[e] = d * f32(i8_of(byte_at(b + 2u + e)));
+        put(e, d * f32(i8_of(byte_at(b + 2u + e))));
     }
 //#endif
 //#if FMT_Q4_0
@@ -106,8 +112,8 @@ fn decode32(base: u32, c: u32) -> array<f32, 32> {
     let d = f16_at(b);
     for (var j = 0u; j < 16u; j++) {
         let q = byte_at(b + 2u + j);
-        out[j] = d * f32(i32(q & 15u) - 8);
-        out[j + 16u] = d * f32(i32(q >> 4u) - 8);
+        put(j, d * f32(i32(q & 15u) - 8));
+        put(j + 16u, d * f32(i32(q >> 4u) - 8));
     }
 //#endif
 //#if FMT_Q4_1
@@ -116,8 +122,8 @@ fn decode32(base: u32, c: u32) -> array<f32, 32> {
     let m = f16_at(b + 2u);
     for (var j = 0u; j < 16u; j++) {
         let q = byte_at(b + 4u + j);
-        out[j] = d * f32(q & 15u) + m;
-        out[j + 16u] = d * f32(q >> 4u) + m;
+        put(j, d * f32(q & 15u) + m);
+        put(j + 16u, d * f32(q >> 4u) + m);
     }
 //#endif
 //#if FMT_Q5_0
@@ -128,8 +134,8 @@ fn decode32(base: u32, c: u32) -> array<f32, 32> {
         let q = byte_at(b + 6u + j);
         let lo = (q & 15u) | (((qh >> j) & 1u) << 4u);
         let hi = (q >> 4u) | (((qh >> (j + 16u)) & 1u) << 4u);
-        out[j] = d * f32(i32(lo) - 16);
-        out[j + 16u] = d * f32(i32(hi) - 16);
+        put(j, d * f32(i32(lo) - 16));
+        put(j + 16u, d * f32(i32(hi) - 16));
     }
 //#endif
 //#if FMT_Q5_1
@@ -141,8 +147,8 @@ fn decode32(base: u32, c: u32) -> array<f32, 32> {
         let q = byte_at(b + 8u + j);
         let lo = (q & 15u) | (((qh >> j) & 1u) << 4u);
         let hi = (q >> 4u) | (((qh >> (j + 16u)) & 1u) << 4u);
-        out[j] = d * f32(lo) + m;
-        out[j + 16u] = d * f32(hi) + m;
+        put(j, d * f32(lo) + m);
+        put(j + 16u, d * f32(hi) + m);
     }
 //#endif
 //#if FMT_IQ4_NL
@@ -150,8 +156,8 @@ fn decode32(base: u32, c: u32) -> array<f32, 32> {
     let d = f16_at(b);
     for (var j = 0u; j < 16u; j++) {
         let q = byte_at(b + 2u + j);
-        out[j] = d * KV_IQ4[q & 15u];
-        out[j + 16u] = d * KV_IQ4[q >> 4u];
+        put(j, d * KV_IQ4[q & 15u]);
+        put(j + 16u, d * KV_IQ4[q >> 4u]);
     }
 //#endif
 //#if FMT_MXFP4
@@ -160,8 +166,8 @@ fn decode32(base: u32, c: u32) -> array<f32, 32> {
     let d = bitcast<f32>(select((e8 - 1u) << 23u, 0x00200000u << e8, e8 < 2u));
     for (var j = 0u; j < 16u; j++) {
         let q = byte_at(b + 1u + j);
-        out[j] = d * KV_FP4[q & 15u];
-        out[j + 16u] = d * KV_FP4[q >> 4u];
+        put(j, d * KV_FP4[q & 15u]);
+        put(j + 16u, d * KV_FP4[q >> 4u]);
     }
 //#endif
 //#if FMT_NVFP4
@@ -175,8 +181,8 @@ fn decode32(base: u32, c: u32) -> array<f32, 32> {
         d = select(d * 0.5, 0.0, x8 == 0u || x8 == 0x7fu);
         for (var j = 0u; j < 8u; j++) {
             let q = byte_at(b + 4u + 8u * s + j);
-            out[16u * h + j] = d * KV_FP4[q & 15u];
-            out[16u * h + j + 8u] = d * KV_FP4[q >> 4u];
+            put(16u * h + j, d * KV_FP4[q & 15u]);
+            put(16u * h + j + 8u, d * KV_FP4[q >> 4u]);
         }
     }
 //#endif
@@ -188,7 +194,7 @@ fn decode32(base: u32, c: u32) -> array<f32, 32> {
     for (var l = 0u; l < 32u; l++) {
         let s = byte_at(b + 2u * j + (l >> 4u));
         let q = (byte_at(b + 16u + 32u * (j >> 2u) + l) >> (2u * (j & 3u))) & 3u;
-        out[l] = (d * f32(s & 15u)) * f32(q) - dmin * f32(s >> 4u);
+        put(l, (d * f32(s & 15u)) * f32(q) - dmin * f32(s >> 4u));
     }
 //#endif
 //#if FMT_Q3_K
@@ -208,7 +214,7 @@ fn decode32(base: u32, c: u32) -> array<f32, 32> {
         }
         let high2 = (byte_at(b + 104u + (s & 3u)) >> (2u * (s >> 2u))) & 3u;
         let sc = i32(low4 | (high2 << 4u)) - 32;
-        out[l] = (d * f32(sc)) * f32(q);
+        put(l, (d * f32(sc)) * f32(q));
     }
 //#endif
 //#if FMT_Q4_K
@@ -221,7 +227,7 @@ fn decode32(base: u32, c: u32) -> array<f32, 32> {
     let dm = dmin * sm.y;
     for (var l = 0u; l < 32u; l++) {
         let q = (byte_at(b + 16u + 32u * (j >> 1u) + l) >> (4u * (j & 1u))) & 15u;
-        out[l] = ds * f32(q) - dm;
+        put(l, ds * f32(q) - dm);
     }
 //#endif
 //#if FMT_Q5_K
@@ -235,7 +241,7 @@ fn decode32(base: u32, c: u32) -> array<f32, 32> {
     for (var l = 0u; l < 32u; l++) {
         let lo = (byte_at(b + 48u + 32u * (j >> 1u) + l) >> (4u * (j & 1u))) & 15u;
         let q = lo | (((byte_at(b + 16u + l) >> j) & 1u) << 4u);
-        out[l] = ds * f32(q) - dm;
+        put(l, ds * f32(q) - dm);
     }
 //#endif
 //#if FMT_Q6_K
@@ -249,7 +255,7 @@ fn decode32(base: u32, c: u32) -> array<f32, 32> {
         let high2 = (byte_at(b + 128u + 32u * h + l) >> (2u * (j & 3u))) & 3u;
         let q = i32(low4 | (high2 << 4u)) - 32;
         let sc = i8_of(byte_at(b + 192u + 2u * j + (l >> 4u)));
-        out[l] = (d * f32(sc)) * f32(q);
+        put(l, (d * f32(sc)) * f32(q));
     }
 //#endif
 //#if FMT_IQ4_XS
@@ -262,8 +268,8 @@ fn decode32(base: u32, c: u32) -> array<f32, 32> {
     let dl = d * f32(i32(low | (high << 4u)) - 32);
     for (var j = 0u; j < 16u; j++) {
         let q = byte_at(b + 8u + 16u * s + j);
-        out[j] = dl * KV_IQ4[q & 15u];
-        out[j + 16u] = dl * KV_IQ4[q >> 4u];
+        put(j, dl * KV_IQ4[q & 15u]);
+        put(j + 16u, dl * KV_IQ4[q >> 4u]);
     }
 //#endif
 //#if FMT_TQ1_0
@@ -286,7 +292,7 @@ fn decode32(base: u32, c: u32) -> array<f32, 32> {
         }
         let v = (byte_at(b + byte_index) * POW3[p]) & 255u;
         let t = (v * 3u) >> 8u;
-        out[l] = d * f32(i32(t) - 1);
+        put(l, d * f32(i32(t) - 1));
     }
 //#endif
 //#if FMT_TQ2_0
@@ -295,13 +301,18 @@ fn decode32(base: u32, c: u32) -> array<f32, 32> {
     let d = f16_at(b + 64u);
     for (var l = 0u; l < 32u; l++) {
         let q = (byte_at(b + 32u * (j >> 2u) + l) >> (2u * (j & 3u))) & 3u;
-        out[l] = d * f32(i32(q) - 1);
+        put(l, d * f32(i32(q) - 1));
     }
 //#endif
-    return out;
 }
 
 //#if DEQUANT
+var<private> out_base: u32;
+
+fn put(e: u32, v: f32) {
+    y[out_base + e] = v;
+}
+
 // The decoded matrix [N, K], one invocation per 32-element chunk (for validation and for the
 // "dequantise, then dense" baseline; the matmul never makes this copy).
 @compute @workgroup_size(64)
@@ -313,12 +324,30 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let row = i / chunks;
     let c = i % chunks;
-    let vals = decode32(row * params.row_bytes, c);
-    for (var e = 0u; e < 32u; e++) {
-        y[row * params.k + 32u * c + e] = vals[e];
-    }
+    out_base = row * params.k + 32u * c;
+    decode_chunk(row * params.row_bytes, c);
 }
 //#else
+// Per-invocation dot products with up to MT tokens, fed element by element by `put`.
+var<private> acc4: vec4<f32>;
+var<private> xrow: u32;
+
+fn put(e: u32, v: f32) {
+    let i = xrow + e;
+//#if MT1
+    acc4.x += v * x_at(i);
+//#else
+    // Tokens past M read token M−1 again (in bounds) and their sums are never written.
+    let kk = params.k;
+    let last = params.m - 1u - params.m0;
+    acc4 += v * vec4<f32>(
+        x_at(i),
+        x_at(i + min(1u, last) * kk),
+        x_at(i + min(2u, last) * kk),
+        x_at(i + min(3u, last) * kk));
+//#endif
+}
+
 fn x_at(i: u32) -> f32 {
 //#if X_F16
     let pair = unpack2x16float(x[i >> 1u]);
@@ -341,18 +370,11 @@ fn main(
     let base = row * params.row_bytes;
     let chunks = params.k / 32u;
     let mt = min(MT, params.m - params.m0);
-    var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
     for (var c = tid; c < chunks; c += WG) {
-        let vals = decode32(base, c);
-        for (var t = 0u; t < mt; t++) {
-            let xo = (params.m0 + t) * params.k + 32u * c;
-            var s = 0.0;
-            for (var e = 0u; e < 32u; e++) {
-                s += vals[e] * x_at(xo + e);
-            }
-            acc[t] += s;
-        }
+        xrow = params.m0 * params.k + 32u * c;
+        decode_chunk(base, c);
     }
+    let acc = array<f32, 4>(acc4.x, acc4.y, acc4.z, acc4.w);
     for (var t = 0u; t < MT; t++) {
         partial[t * WG + tid] = acc[t];
     }

@@ -53,10 +53,10 @@ fn plain_dtype(ty: QuantType) -> Option<DType> {
 /// What a composed quant kernel does.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum QuantKernel {
-    /// The matmul, x f32.
-    MatmulXf32,
-    /// The matmul, x f16.
-    MatmulXf16,
+    /// The matmul, x f32; `true`: one token per dispatch (the decode case).
+    MatmulXf32(bool),
+    /// The matmul, x f16; `true`: one token per dispatch.
+    MatmulXf16(bool),
     /// Writes the decoded matrix.
     Dequant,
 }
@@ -67,10 +67,20 @@ pub(crate) fn variant(ty: QuantType, kernel: QuantKernel) -> ShaderVariant {
     let mut defines: BTreeSet<&str> = BTreeSet::new();
     defines.insert(fmt.as_str());
     let tag = match kernel {
-        QuantKernel::MatmulXf32 => "xf32",
-        QuantKernel::MatmulXf16 => {
-            defines.insert("X_F16");
-            "xf16"
+        QuantKernel::MatmulXf32(one) | QuantKernel::MatmulXf16(one) => {
+            let f16 = matches!(kernel, QuantKernel::MatmulXf16(_));
+            if f16 {
+                defines.insert("X_F16");
+            }
+            if one {
+                defines.insert("MT1");
+            }
+            match (f16, one) {
+                (false, false) => "xf32",
+                (false, true) => "xf32.m1",
+                (true, false) => "xf16",
+                (true, true) => "xf16.m1",
+            }
         }
         QuantKernel::Dequant => {
             defines.insert("DEQUANT");
@@ -92,8 +102,10 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
         .iter()
         .flat_map(|&t| {
             [
-                QuantKernel::MatmulXf32,
-                QuantKernel::MatmulXf16,
+                QuantKernel::MatmulXf32(false),
+                QuantKernel::MatmulXf32(true),
+                QuantKernel::MatmulXf16(false),
+                QuantKernel::MatmulXf16(true),
                 QuantKernel::Dequant,
             ]
             .map(|k| variant(t, k))
@@ -195,10 +207,11 @@ pub(crate) fn gpu(
 ) -> Result<()> {
     let (m, k) = (x.shape[0], x.shape[1]);
     let n = w.n;
+    let one = m == 1;
     let kernel = if x.dtype == DType::F16 {
-        QuantKernel::MatmulXf16
+        QuantKernel::MatmulXf16(one)
     } else {
-        QuantKernel::MatmulXf32
+        QuantKernel::MatmulXf32(one)
     };
     let comp = variant(w.ty, kernel);
     let pipeline = g.pipeline(&comp.name, || comp.source.clone(), &[])?;
