@@ -79,6 +79,16 @@ fn i8_of(b: u32) -> i32 {
     return bitcast<i32>(b << 24u) >> 24u;
 }
 
+//#if FMT_I4G32
+const I4G: u32 = 32u;
+//#endif
+//#if FMT_I4G64
+const I4G: u32 = 64u;
+//#endif
+//#if FMT_I4G128
+const I4G: u32 = 128u;
+//#endif
+
 var<private> KV_IQ4: array<f32, 16> = array<f32, 16>(
     -127.0, -104.0, -83.0, -65.0, -49.0, -35.0, -22.0, -10.0,
     1.0, 13.0, 25.0, 38.0, 53.0, 69.0, 89.0, 113.0);
@@ -293,6 +303,19 @@ fn decode_chunk(base: u32, c: u32) {
         let v = (byte_at(b + byte_index) * POW3[p]) & 255u;
         let t = (v * 3u) >> 8u;
         put(l, d * f32(i32(t) - 1));
+    }
+//#endif
+//#if FMT_I4G
+    // lowbit's AWQ/GPTQ layout: per group of I4G elements d: f16, z: u8, nibbles.
+    let per = I4G / 32u;
+    let b = base + (c / per) * (I4G / 2u + 3u);
+    let sub = c % per;
+    let d = f16_at(b);
+    let z = i32(byte_at(b + 2u));
+    for (var l = 0u; l < 32u; l++) {
+        let e = 32u * sub + l;
+        let q = (byte_at(b + 3u + (e >> 1u)) >> (4u * (e & 1u))) & 15u;
+        put(l, d * f32(i32(q) - z));
     }
 //#endif
 //#if FMT_TQ2_0

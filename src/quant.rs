@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use lowbit_kernels::formats::int4::Int4Weights;
 use lowbit_kernels::formats::{quantize_row, QuantType};
 
 use crate::context::{Backend, Context};
@@ -23,6 +24,14 @@ pub struct QuantMatrix {
     pub(crate) n: usize,
     pub(crate) k: usize,
     pub(crate) data: QuantData,
+    /// Act-order int4 weights: stored column `i` is input feature `perm[i]`.
+    pub(crate) perm: Option<Permutation>,
+}
+
+/// An input-feature permutation, on the host and (GPU contexts) in a buffer.
+pub(crate) struct Permutation {
+    pub host: Arc<Vec<u32>>,
+    pub gpu: Option<wgpu::Buffer>,
 }
 
 impl std::fmt::Debug for QuantMatrix {
@@ -73,7 +82,38 @@ impl QuantMatrix {
             n,
             k,
             data,
+            perm: None,
         })
+    }
+
+    /// AWQ or GPTQ weights converted by `lowbit_kernels::formats::int4` (`from_awq`,
+    /// `from_gptq`), act-order permutation included.
+    pub fn from_int4(ctx: &Context, w: &Int4Weights) -> Result<Self> {
+        let mut m = Self::from_bytes(ctx, w.ty, w.n, w.k, &w.bytes)?;
+        if let Some(p) = &w.perm {
+            let valid = p.len() == w.k && {
+                let mut seen = vec![false; w.k];
+                p.iter().all(|&i| {
+                    let i = i as usize;
+                    i < w.k && !std::mem::replace(&mut seen[i], true)
+                })
+            };
+            if !valid {
+                return Err(Error::Shape(format!(
+                    "int4 permutation is not a permutation of 0..{}",
+                    w.k
+                )));
+            }
+            let gpu = match &*ctx.inner {
+                Backend::Gpu(g) => Some(g.upload(bytemuck::cast_slice(p), "perm")?),
+                Backend::Cpu(_) => None,
+            };
+            m.perm = Some(Permutation {
+                host: Arc::new(p.clone()),
+                gpu,
+            });
+        }
+        Ok(m)
     }
 
     /// The tensor `name` of a GGUF file, uploaded in its own format. Its GGUF dims are

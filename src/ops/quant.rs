@@ -18,11 +18,12 @@ use crate::shaders::ShaderVariant;
 use crate::tensor::{HostData, Tensor, TensorView, ViewData};
 
 const QUANT_GEMV: &str = include_str!("../../shaders/quant_gemv.wgsl");
+const PERMUTE_COLS: &str = include_str!("../../shaders/permute_cols.wgsl");
 /// Tokens per dispatch of the kernel.
 const MT: usize = 4;
 
 /// Block formats the GPU kernel decodes (the plain ones use the dense kernels).
-pub const GPU_BLOCK_TYPES: [QuantType; 16] = [
+pub const GPU_BLOCK_TYPES: [QuantType; 19] = [
     QuantType::Q8_0,
     QuantType::Q4_0,
     QuantType::Q4_1,
@@ -39,6 +40,9 @@ pub const GPU_BLOCK_TYPES: [QuantType; 16] = [
     QuantType::NVFP4,
     QuantType::TQ1_0,
     QuantType::TQ2_0,
+    QuantType::I4G32,
+    QuantType::I4G64,
+    QuantType::I4G128,
 ];
 
 fn plain_dtype(ty: QuantType) -> Option<DType> {
@@ -66,6 +70,9 @@ pub(crate) fn variant(ty: QuantType, kernel: QuantKernel) -> ShaderVariant {
     let fmt = format!("FMT_{}", ty.name());
     let mut defines: BTreeSet<&str> = BTreeSet::new();
     defines.insert(fmt.as_str());
+    if matches!(ty, QuantType::I4G32 | QuantType::I4G64 | QuantType::I4G128) {
+        defines.insert("FMT_I4G");
+    }
     let tag = match kernel {
         QuantKernel::MatmulXf32(one) | QuantKernel::MatmulXf16(one) => {
             let f16 = matches!(kernel, QuantKernel::MatmulXf16(_));
@@ -98,6 +105,7 @@ pub(crate) fn variant(ty: QuantType, kernel: QuantKernel) -> ShaderVariant {
 
 /// Every composed quant shader, for offline validation.
 pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
+    let permutes = [permute_variant(false), permute_variant(true)];
     GPU_BLOCK_TYPES
         .iter()
         .flat_map(|&t| {
@@ -110,6 +118,7 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
             ]
             .map(|k| variant(t, k))
         })
+        .chain(permutes)
         .collect()
 }
 
@@ -159,11 +168,19 @@ pub fn quant_matmul_with<'a>(
     let n = w.n;
     match (&*ctx.inner, &w.data) {
         (Backend::Cpu(cfg), QuantData::Host(bytes)) => {
-            let xf: Vec<f32> = match x.data {
+            let mut xf: Vec<f32> = match x.data {
                 ViewData::Host(HostData::F32(v)) => v.clone(),
                 ViewData::Host(HostData::F16(v)) => v.iter().map(|h| h.to_f32()).collect(),
                 _ => unreachable!("checked dtype and context"),
             };
+            if let Some(p) = &w.perm {
+                let src = xf.clone();
+                for (row_out, row_in) in xf.chunks_mut(k).zip(src.chunks(k)) {
+                    for (o, &i) in row_out.iter_mut().zip(p.host.iter()) {
+                        *o = row_in[i as usize];
+                    }
+                }
+            }
             let mut y = vec![0f32; m * n];
             lowbit_kernels::quant_matmul::quant_matmul(
                 path,
@@ -190,7 +207,14 @@ pub fn quant_matmul_with<'a>(
                 return super::matmul::matmul(ctx, x, wv);
             }
             let y = g.alloc(mat_bytes(DType::F32, m, n), "y")?;
-            gpu(g, &x, w, buf, &y, None)?;
+            match &w.perm {
+                None => gpu(g, &x, w, buf, &y, None)?,
+                Some(p) => {
+                    let xp = permute_cols(g, &x, p.gpu.as_ref().expect("uploaded with W"))?;
+                    let xv = TensorView::from_buffer(&xp, 0, DType::F32, &[m, k])?;
+                    gpu(g, &xv, w, buf, &y, None)?;
+                }
+            }
             Ok(Tensor::from_buffer(ctx, y, DType::F32, &[m, n]))
         }
         _ => unreachable!("a QuantMatrix's data matches its context"),
@@ -259,9 +283,27 @@ pub(crate) fn gpu(
     g.run(&dispatches, timer)
 }
 
-/// W decoded to f32 `[N, K]` on its context: a copy the matmul never makes, for validation
-/// (bit-exact against the reference decoders) and for the "dequantise, then dense" baseline.
+/// W decoded to f32 `[N, K]` on its context, in input-feature order (act-order int4 weights
+/// un-permuted): a copy the matmul never makes, for validation (bit-exact against the
+/// reference decoders) and for the "dequantise, then dense" baseline.
 pub fn dequantize(w: &QuantMatrix) -> Result<Tensor> {
+    let stored = dequantize_stored(w)?;
+    let Some(p) = &w.perm else {
+        return Ok(stored);
+    };
+    let (n, k) = (w.n, w.k);
+    let v = stored.to_vec::<f32>()?;
+    let mut out = vec![0f32; n * k];
+    for (o, i) in out.chunks_mut(k).zip(v.chunks(k)) {
+        for (j, &src) in p.host.iter().enumerate() {
+            o[src as usize] = i[j];
+        }
+    }
+    Tensor::from_slice(&w.ctx, &out, &[n, k])
+}
+
+/// [`dequantize`] in the stored column order.
+fn dequantize_stored(w: &QuantMatrix) -> Result<Tensor> {
     let (n, k) = (w.n, w.k);
     match (&*w.ctx.inner, &w.data) {
         (Backend::Cpu(_), QuantData::Host(bytes)) => {
@@ -317,4 +359,48 @@ pub fn dequantize(w: &QuantMatrix) -> Result<Tensor> {
         }
         _ => unreachable!("a QuantMatrix's data matches its context"),
     }
+}
+
+/// The permutation kernel for x f32 or f16.
+pub(crate) fn permute_variant(x_f16: bool) -> ShaderVariant {
+    let mut defines: BTreeSet<&str> = BTreeSet::new();
+    if x_f16 {
+        defines.insert("X_F16");
+    }
+    ShaderVariant {
+        name: format!("permute_cols.{}", if x_f16 { "xf16" } else { "xf32" }),
+        source: preprocess(PERMUTE_COLS, &defines),
+        needs_f16: false,
+        needs_subgroups: false,
+        needs_f64: false,
+    }
+}
+
+/// `x[.., perm]` into a new f32 buffer.
+fn permute_cols(g: &Gpu, x: &TensorView, perm: &wgpu::Buffer) -> Result<wgpu::Buffer> {
+    let (m, k) = (x.shape[0], x.shape[1]);
+    let comp = permute_variant(x.dtype == DType::F16);
+    let pipeline = g.pipeline(&comp.name, || comp.source.clone(), &[])?;
+    let out = g.alloc(mat_bytes(DType::F32, m, k), "x permuted")?;
+    let (xb, xo) = gpu_parts(x);
+    let x_bind = whole_binding(g, xb, xo, mat_bytes(x.dtype, m, k).div_ceil(4) * 4, "x")?;
+    let p_bind = whole_binding(g, perm, 0, (k * 4) as u64, "perm")?;
+    let o_bind = whole_binding(g, &out, 0, mat_bytes(DType::F32, m, k), "x permuted")?;
+    let groups = (m * k).div_ceil(64);
+    let dim = g.limits.max_compute_workgroups_per_dimension as usize;
+    let (gx, gy) = if groups <= dim {
+        (groups, 1)
+    } else {
+        (dim, groups.div_ceil(dim))
+    };
+    let params = g.uniform(&[m as u32, k as u32, (gx * 64) as u32, 0])?;
+    g.run(
+        &[Dispatch {
+            pipeline: &pipeline,
+            bindings: vec![params.as_entire_binding(), x_bind, p_bind, o_bind],
+            groups: [gx as u32, gy as u32, 1],
+        }],
+        None,
+    )?;
+    Ok(out)
 }

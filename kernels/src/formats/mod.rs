@@ -7,9 +7,10 @@
 //!
 //! One file per family: [`plain`] (F16, BF16), [`legacy`] (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1),
 //! [`kquants`] (Q2_K … Q6_K), [`iq4`] (IQ4_NL, IQ4_XS), [`fp4`] (MXFP4, NVFP4),
-//! [`ternary`] (TQ1_0, TQ2_0).
+//! [`ternary`] (TQ1_0, TQ2_0), [`int4`] (AWQ / GPTQ int4, converted to lowbit's `I4G*` layout).
 
 pub mod fp4;
+pub mod int4;
 pub mod iq4;
 pub mod kquants;
 pub mod legacy;
@@ -60,10 +61,18 @@ pub enum QuantType {
     TQ1_0,
     /// 256 ternary weights, 2 bits each, f16 scale.
     TQ2_0,
+    /// lowbit's internal int4 layout for AWQ/GPTQ weights, groups of 32: `d: f16`, zero `z: u8`,
+    /// 16 bytes of nibbles (element `j`: byte `j/2`, low nibble first); `w = d·(q − z)`.
+    /// Not a GGUF type.
+    I4G32,
+    /// As [`QuantType::I4G32`] with groups of 64.
+    I4G64,
+    /// As [`QuantType::I4G32`] with groups of 128.
+    I4G128,
 }
 
 /// Every type, in ggml id order.
-pub const ALL: [QuantType; 19] = [
+pub const ALL: [QuantType; 22] = [
     QuantType::F32,
     QuantType::F16,
     QuantType::Q4_0,
@@ -83,6 +92,9 @@ pub const ALL: [QuantType; 19] = [
     QuantType::TQ2_0,
     QuantType::MXFP4,
     QuantType::NVFP4,
+    QuantType::I4G32,
+    QuantType::I4G64,
+    QuantType::I4G128,
 ];
 
 impl QuantType {
@@ -109,6 +121,10 @@ impl QuantType {
             TQ2_0 => (35, 256, 66, "TQ2_0"),
             MXFP4 => (39, 32, 17, "MXFP4"),
             NVFP4 => (40, 64, 36, "NVFP4"),
+            // Ids outside ggml's range: never read from a GGUF file.
+            I4G32 => (0x1_0032, 32, 19, "I4G32"),
+            I4G64 => (0x1_0064, 64, 35, "I4G64"),
+            I4G128 => (0x1_0128, 128, 67, "I4G128"),
         }
     }
 
@@ -119,7 +135,12 @@ impl QuantType {
 
     /// The type with ggml id `id`, if lowbit reads it.
     pub fn from_ggml_id(id: u32) -> Option<Self> {
-        ALL.into_iter().find(|t| t.ggml_id() == id)
+        ALL.into_iter().find(|t| t.is_gguf() && t.ggml_id() == id)
+    }
+
+    /// Whether GGUF files can hold the type (lowbit's `I4G*` layouts are internal).
+    pub fn is_gguf(self) -> bool {
+        self.ggml_id() < 0x1_0000
     }
 
     /// Elements per block.
@@ -212,6 +233,7 @@ pub fn dequantize_block(ty: QuantType, src: &[u8], dst: &mut [f32]) {
         NVFP4 => fp4::dequant_nvfp4(src, dst),
         TQ1_0 => ternary::dequant_tq1_0(src, dst),
         TQ2_0 => ternary::dequant_tq2_0(src, dst),
+        I4G32 | I4G64 | I4G128 => int4::dequant_i4g(src, dst),
     }
 }
 

@@ -1,0 +1,220 @@
+//! AWQ and GPTQ int4 weights: packed here from their published layouts (independently of the
+//! converters), converted to lowbit's I4G layouts, and run on every backend: the decode must
+//! equal `s·(q − z)` exactly and the matmul stay within the f32 bound, act-order included.
+
+mod common;
+
+use half::f16;
+use lowbit::ops::{dequantize, quant_matmul};
+use lowbit::{QuantMatrix, Tensor};
+use lowbit_kernels::formats::int4::{from_awq, from_gptq, Int4Weights, AWQ_ORDER};
+
+struct Source {
+    n: usize,
+    k: usize,
+    group: usize,
+    q: Vec<u8>,       // [n][k], 0..15
+    z: Vec<u8>,       // [groups][n], the real zero point 0..15
+    s: Vec<f16>,      // [groups][n]
+    g_of: Vec<usize>, // group of each input feature
+}
+
+fn source(n: usize, k: usize, group: usize, act_order: bool, seed: u64) -> Source {
+    let mut st = seed;
+    let mut next = move || {
+        st = st
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (st >> 33) as u32
+    };
+    let groups = k / group;
+    let q = (0..n * k).map(|_| (next() % 16) as u8).collect();
+    // 1..=15: GPTQ v1 stores zero − 1 in 4 bits, so a zero of 0 has no v1 encoding.
+    let z = (0..groups * n).map(|_| (1 + next() % 15) as u8).collect();
+    let s = (0..groups * n)
+        .map(|_| f16::from_f32((next() % 1000) as f32 * 1e-5 + 1e-4))
+        .collect();
+    let mut g_of: Vec<usize> = (0..k).map(|c| c / group).collect();
+    if act_order {
+        // A fixed shuffle of the group assignment (each group keeps `group` members).
+        for i in (1..k).rev() {
+            let j = next() as usize % (i + 1);
+            g_of.swap(i, j);
+        }
+    }
+    Source {
+        n,
+        k,
+        group,
+        q,
+        z,
+        s,
+        g_of,
+    }
+}
+
+impl Source {
+    fn w(&self, row: usize, col: usize) -> f32 {
+        let g = self.g_of[col];
+        let s = self.s[g * self.n + row].to_f32();
+        s * (f32::from(self.q[row * self.k + col]) - f32::from(self.z[g * self.n + row]))
+    }
+
+    /// GPTQ tensors: qweight [k/8, n] packed along K, qzeros [groups, n/8] along N.
+    fn gptq(&self, v1: bool) -> Int4Weights {
+        let (n, k) = (self.n, self.k);
+        let mut qweight = vec![0i32; k / 8 * n];
+        for col in 0..k {
+            for row in 0..n {
+                qweight[(col / 8) * n + row] |= i32::from(self.q[row * k + col]) << (4 * (col % 8));
+            }
+        }
+        let groups = k / self.group;
+        let mut qzeros = vec![0i32; groups * n / 8];
+        for g in 0..groups {
+            for row in 0..n {
+                let stored = if v1 {
+                    self.z[g * n + row] - 1
+                } else {
+                    self.z[g * n + row]
+                };
+                qzeros[g * (n / 8) + row / 8] |= i32::from(stored) << (4 * (row % 8));
+            }
+        }
+        let g_idx: Vec<i32> = self.g_of.iter().map(|&g| g as i32).collect();
+        from_gptq(
+            &qweight,
+            &qzeros,
+            &self.s,
+            Some(&g_idx),
+            n,
+            k,
+            self.group,
+            v1,
+        )
+        .unwrap()
+    }
+
+    /// AWQ tensors: qweight [k, n/8] packed along N in AWQ_ORDER, qzeros likewise.
+    fn awq(&self) -> Int4Weights {
+        let (n, k) = (self.n, self.k);
+        let pack = |vals: &dyn Fn(usize) -> u8| -> i32 {
+            let mut word = 0u32;
+            for (nibble, &col) in AWQ_ORDER.iter().enumerate() {
+                word |= u32::from(vals(col)) << (4 * nibble);
+            }
+            word as i32
+        };
+        let mut qweight = vec![0i32; k * n / 8];
+        for col in 0..k {
+            for c in 0..n / 8 {
+                qweight[col * (n / 8) + c] = pack(&|j| self.q[(8 * c + j) * k + col]);
+            }
+        }
+        let groups = k / self.group;
+        let mut qzeros = vec![0i32; groups * n / 8];
+        for g in 0..groups {
+            for c in 0..n / 8 {
+                qzeros[g * (n / 8) + c] = pack(&|j| self.z[g * n + 8 * c + j]);
+            }
+        }
+        from_awq(&qweight, &qzeros, &self.s, n, k, self.group).unwrap()
+    }
+}
+
+#[test]
+fn awq_and_gptq_decode_exactly_and_multiply_within_the_bound() {
+    let u = 1.0 / (1u64 << 24) as f64;
+    for ctx in common::all_contexts() {
+        for (group, k, act) in [
+            (32, 96, false),
+            (64, 256, true),
+            (128, 384, true),
+            (128, 128, false),
+        ] {
+            let n = 24;
+            let src = source(n, k, group, act, group as u64 + k as u64);
+            let (m, x): (usize, Vec<f32>) = (
+                3,
+                (0..3 * k)
+                    .map(|i| ((i * 31) % 23) as f32 / 23.0 - 0.4)
+                    .collect(),
+            );
+            let weights = [
+                ("awq", (!act).then(|| src.awq())),
+                ("gptq v1", Some(src.gptq(true))),
+                ("gptq v2", Some(src.gptq(false))),
+            ];
+            for (label, w) in weights {
+                let Some(w) = w else { continue };
+                assert_eq!(w.perm.is_some(), act && label != "awq", "{label}");
+                let qm = QuantMatrix::from_int4(&ctx, &w).unwrap();
+                let deq = dequantize(&qm).unwrap().to_vec::<f32>().unwrap();
+                for row in 0..n {
+                    for col in 0..k {
+                        assert_eq!(
+                            deq[row * k + col].to_bits(),
+                            src.w(row, col).to_bits(),
+                            "{label} G{group} ({row},{col})"
+                        );
+                    }
+                }
+                let xt = Tensor::from_slice(&ctx, &x, &[m, k]).unwrap();
+                let y = quant_matmul(&ctx, &xt, &qm)
+                    .unwrap()
+                    .to_vec::<f32>()
+                    .unwrap();
+                let xh: Vec<f16> = x.iter().map(|&v| f16::from_f32(v)).collect();
+                let yh = quant_matmul(&ctx, &Tensor::from_slice(&ctx, &xh, &[m, k]).unwrap(), &qm)
+                    .unwrap()
+                    .to_vec::<f32>()
+                    .unwrap();
+                for (ys, xs) in [
+                    (&y, x.clone()),
+                    (&yh, xh.iter().map(|v| v.to_f32()).collect::<Vec<_>>()),
+                ] {
+                    for t in 0..m {
+                        for row in 0..n {
+                            let (mut exact, mut mag) = (0.0f64, 0.0f64);
+                            for col in 0..k {
+                                let p = f64::from(src.w(row, col)) * f64::from(xs[t * k + col]);
+                                exact += p;
+                                mag += p.abs();
+                            }
+                            let bound = (k as f64 + 1.0) * u * mag + u * exact.abs();
+                            let got = f64::from(ys[t * n + row]);
+                            assert!(
+                                (got - exact).abs() <= bound,
+                                "{} {label} G{group}: {got} vs {exact}",
+                                ctx.info().name
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_int4_tensors_are_errors() {
+    let s = [f16::ONE; 4 * 8];
+    assert!(from_awq(&[0; 32 * 8 / 8], &[0; 8 / 8], &s[..8], 8, 32, 48).is_err());
+    assert!(from_awq(&[0; 3], &[0; 1], &s[..8], 8, 32, 32).is_err());
+    // g_idx naming a group that does not exist, and groups of unequal size.
+    let bad = [5i32; 32];
+    assert!(from_gptq(&[0; 4 * 8], &[0; 1], &s[..8], Some(&bad), 8, 32, 32, true).is_err());
+    let mut uneven: Vec<i32> = (0..64).map(|c| c / 32).collect();
+    uneven[0] = 1;
+    assert!(from_gptq(
+        &[0; 8 * 8],
+        &[0; 2],
+        &s[..16],
+        Some(&uneven),
+        8,
+        64,
+        32,
+        true
+    )
+    .is_err());
+}
