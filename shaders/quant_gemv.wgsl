@@ -318,6 +318,28 @@ fn decode_chunk(base: u32, c: u32) {
         put(l, d * f32(i32(q) - z));
     }
 //#endif
+//#if FMT_F8E4M3
+    // lowbit's FP8 layout: f32 scale, then 32 E4M3 codes; w = fl(scale · value).
+    let b = base + c * 36u;
+    let scale = bitcast<f32>(u32_at(b));
+    for (var l = 0u; l < 32u; l++) {
+        let code = byte_at(b + 4u + l);
+        let e = (code >> 3u) & 15u;
+        let m = code & 7u;
+        var v = select(bitcast<f32>(((e + 120u) << 23u) | (m << 20u)), f32(m) * 0.001953125, e == 0u);
+        v = select(v, -v, (code & 0x80u) != 0u);
+        v = select(v, bitcast<f32>(0x7fc00000u), (code & 0x7fu) == 0x7fu);
+        put(l, scale * v);
+    }
+//#endif
+//#if FMT_F8E5M2
+    // E5M2 has f16's exponent width and bias: its code is the top byte of an f16.
+    let b = base + c * 36u;
+    let scale = bitcast<f32>(u32_at(b));
+    for (var l = 0u; l < 32u; l++) {
+        put(l, scale * f16_bits(byte_at(b + 4u + l) << 8u));
+    }
+//#endif
 //#if FMT_TQ2_0
     let b = base + (c >> 3u) * 66u;
     let j = c & 7u;

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use lowbit_kernels::formats::fp8::{fp8_blocks, Fp8};
 use lowbit_kernels::formats::int4::Int4Weights;
 use lowbit_kernels::formats::{quantize_row, QuantType};
 
@@ -84,6 +85,24 @@ impl QuantMatrix {
             data,
             perm: None,
         })
+    }
+
+    /// FP8 weights: `[n, k]` codes with one f32 scale per row (`scales.len() == n`) or per
+    /// tensor (`1`), `kind` E4M3 or E5M2.
+    pub fn from_fp8(
+        ctx: &Context,
+        kind: Fp8,
+        codes: &[u8],
+        scales: &[f32],
+        n: usize,
+        k: usize,
+    ) -> Result<Self> {
+        let bytes = fp8_blocks(codes, scales, n, k)?;
+        let ty = match kind {
+            Fp8::E4M3 => QuantType::F8E4M3,
+            Fp8::E5M2 => QuantType::F8E5M2,
+        };
+        Self::from_bytes(ctx, ty, n, k, &bytes)
     }
 
     /// AWQ or GPTQ weights converted by `lowbit_kernels::formats::int4` (`from_awq`,

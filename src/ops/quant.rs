@@ -23,7 +23,7 @@ const PERMUTE_COLS: &str = include_str!("../../shaders/permute_cols.wgsl");
 const MT: usize = 4;
 
 /// Block formats the GPU kernel decodes (the plain ones use the dense kernels).
-pub const GPU_BLOCK_TYPES: [QuantType; 19] = [
+pub const GPU_BLOCK_TYPES: [QuantType; 21] = [
     QuantType::Q8_0,
     QuantType::Q4_0,
     QuantType::Q4_1,
@@ -43,6 +43,8 @@ pub const GPU_BLOCK_TYPES: [QuantType; 19] = [
     QuantType::I4G32,
     QuantType::I4G64,
     QuantType::I4G128,
+    QuantType::F8E4M3,
+    QuantType::F8E5M2,
 ];
 
 fn plain_dtype(ty: QuantType) -> Option<DType> {

@@ -7,9 +7,11 @@
 //!
 //! One file per family: [`plain`] (F16, BF16), [`legacy`] (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1),
 //! [`kquants`] (Q2_K … Q6_K), [`iq4`] (IQ4_NL, IQ4_XS), [`fp4`] (MXFP4, NVFP4),
-//! [`ternary`] (TQ1_0, TQ2_0), [`int4`] (AWQ / GPTQ int4, converted to lowbit's `I4G*` layout).
+//! [`ternary`] (TQ1_0, TQ2_0), [`int4`] (AWQ / GPTQ int4, converted to lowbit's `I4G*` layout), [`fp8`] (E4M3 / E5M2 with
+//! a row or tensor scale, lowbit's `F8*` layouts).
 
 pub mod fp4;
+pub mod fp8;
 pub mod int4;
 pub mod iq4;
 pub mod kquants;
@@ -69,10 +71,14 @@ pub enum QuantType {
     I4G64,
     /// As [`QuantType::I4G32`] with groups of 128.
     I4G128,
+    /// lowbit's FP8 E4M3 layout: blocks of 32 codes after the row's f32 scale. Not a GGUF type.
+    F8E4M3,
+    /// lowbit's FP8 E5M2 layout, as [`QuantType::F8E4M3`].
+    F8E5M2,
 }
 
 /// Every type, in ggml id order.
-pub const ALL: [QuantType; 22] = [
+pub const ALL: [QuantType; 24] = [
     QuantType::F32,
     QuantType::F16,
     QuantType::Q4_0,
@@ -95,6 +101,8 @@ pub const ALL: [QuantType; 22] = [
     QuantType::I4G32,
     QuantType::I4G64,
     QuantType::I4G128,
+    QuantType::F8E4M3,
+    QuantType::F8E5M2,
 ];
 
 impl QuantType {
@@ -125,6 +133,8 @@ impl QuantType {
             I4G32 => (0x1_0032, 32, 19, "I4G32"),
             I4G64 => (0x1_0064, 64, 35, "I4G64"),
             I4G128 => (0x1_0128, 128, 67, "I4G128"),
+            F8E4M3 => (0x1_0f43, 32, 36, "F8E4M3"),
+            F8E5M2 => (0x1_0f52, 32, 36, "F8E5M2"),
         }
     }
 
@@ -234,6 +244,8 @@ pub fn dequantize_block(ty: QuantType, src: &[u8], dst: &mut [f32]) {
         TQ1_0 => ternary::dequant_tq1_0(src, dst),
         TQ2_0 => ternary::dequant_tq2_0(src, dst),
         I4G32 | I4G64 | I4G128 => int4::dequant_i4g(src, dst),
+        F8E4M3 => fp8::dequant_fp8(fp8::Fp8::E4M3, src, dst),
+        F8E5M2 => fp8::dequant_fp8(fp8::Fp8::E5M2, src, dst),
     }
 }
 

@@ -1,0 +1,102 @@
+//! FP8 E4M3 / E5M2: every code decodes to its OCP value, f32 → FP8 rounds to nearest even and
+//! saturates, and FP8 weights with row or tensor scales multiply within the f32 bound on every
+//! backend (decode `fl(scale·value)` bit-exact there).
+
+mod common;
+
+use lowbit::ops::{dequantize, quant_matmul};
+use lowbit::{QuantMatrix, Tensor};
+use lowbit_kernels::formats::fp8::{
+    e4m3_to_f32, e5m2_to_f32, f32_to_e4m3, f32_to_e5m2, quantize_fp8, Fp8,
+};
+
+#[test]
+fn codes_decode_to_ocp_values_and_convert_back() {
+    assert_eq!(e4m3_to_f32(0x7e), 448.0);
+    assert_eq!(e4m3_to_f32(0x01), 2f32.powi(-9));
+    assert_eq!(e4m3_to_f32(0x08), 2f32.powi(-6));
+    assert!(e4m3_to_f32(0x7f).is_nan() && e4m3_to_f32(0xff).is_nan());
+    assert_eq!(e5m2_to_f32(0x7b), 57344.0);
+    assert_eq!(e5m2_to_f32(0x01), 2f32.powi(-16));
+    assert_eq!(e5m2_to_f32(0x7c), f32::INFINITY);
+    assert!(e5m2_to_f32(0x7d).is_nan());
+    // Every finite code converts back to itself (−0 to −0).
+    for c in 0..=255u8 {
+        let v = e4m3_to_f32(c);
+        if !v.is_nan() {
+            assert_eq!(f32_to_e4m3(v), c, "e4m3 {c:#04x} = {v}");
+        }
+        let v = e5m2_to_f32(c);
+        if v.is_finite() {
+            assert_eq!(f32_to_e5m2(v), c, "e5m2 {c:#04x} = {v}");
+        }
+    }
+    // Halfway between 1 and 1.125 (E4M3) goes to the even code 1.0; between 1.125 and 1.25
+    // to 1.25; past the maximum saturates, and E4M3 has no infinity.
+    assert_eq!(e4m3_to_f32(f32_to_e4m3(1.0625)), 1.0);
+    assert_eq!(e4m3_to_f32(f32_to_e4m3(1.1875)), 1.25);
+    assert_eq!(f32_to_e4m3(1e6), 0x7e);
+    assert_eq!(f32_to_e4m3(-1e6), 0xfe);
+    assert_eq!(f32_to_e4m3(f32::INFINITY), 0x7e);
+    assert_eq!(f32_to_e5m2(1e9), 0x7b);
+    assert!(e4m3_to_f32(f32_to_e4m3(f32::NAN)).is_nan());
+    // Subnormal halfway: 1.5·2⁻⁹ → 2·2⁻⁹ (even), 2.5·2⁻⁹ → 2·2⁻⁹.
+    assert_eq!(
+        e4m3_to_f32(f32_to_e4m3(1.5 * 2f32.powi(-9))),
+        2.0 * 2f32.powi(-9)
+    );
+    assert_eq!(
+        e4m3_to_f32(f32_to_e4m3(2.5 * 2f32.powi(-9))),
+        2.0 * 2f32.powi(-9)
+    );
+}
+
+#[test]
+fn fp8_weights_on_every_backend() {
+    let u = 1.0 / (1u64 << 24) as f64;
+    let (n, k, m) = (17, 96, 3);
+    let w: Vec<f32> = (0..n * k)
+        .map(|i| (((i * 7919) % 211) as f32 / 211.0 - 0.5) * (1.0 + (i % 5) as f32))
+        .collect();
+    let x: Vec<f32> = (0..m * k)
+        .map(|i| ((i * 31) % 29) as f32 / 29.0 - 0.5)
+        .collect();
+    for ctx in common::all_contexts() {
+        for kind in [Fp8::E4M3, Fp8::E5M2] {
+            let (codes, row_scales) = quantize_fp8(kind, &w, n, k);
+            for scales in [row_scales.clone(), vec![row_scales[0]]] {
+                let q = QuantMatrix::from_fp8(&ctx, kind, &codes, &scales, n, k).unwrap();
+                let value = |c: u8| match kind {
+                    Fp8::E4M3 => e4m3_to_f32(c),
+                    Fp8::E5M2 => e5m2_to_f32(c),
+                };
+                let want: Vec<f32> = (0..n * k)
+                    .map(|i| scales[if scales.len() == 1 { 0 } else { i / k }] * value(codes[i]))
+                    .collect();
+                let got = dequantize(&q).unwrap().to_vec::<f32>().unwrap();
+                for (g, e) in got.iter().zip(&want) {
+                    assert_eq!(g.to_bits(), e.to_bits(), "{} {kind:?}", ctx.info().name);
+                }
+                let xt = Tensor::from_slice(&ctx, &x, &[m, k]).unwrap();
+                let y = quant_matmul(&ctx, &xt, &q)
+                    .unwrap()
+                    .to_vec::<f32>()
+                    .unwrap();
+                for t in 0..m {
+                    for row in 0..n {
+                        let (mut exact, mut mag) = (0.0f64, 0.0f64);
+                        for i in 0..k {
+                            let p = f64::from(want[row * k + i]) * f64::from(x[t * k + i]);
+                            exact += p;
+                            mag += p.abs();
+                        }
+                        let bound = (k as f64 + 1.0) * u * mag + u * exact.abs();
+                        assert!((f64::from(y[t * n + row]) - exact).abs() <= bound);
+                    }
+                }
+            }
+        }
+        assert!(QuantMatrix::from_fp8(&ctx, Fp8::E4M3, &[0; 40], &[1.0], 1, 40).is_err());
+        assert!(QuantMatrix::from_fp8(&ctx, Fp8::E4M3, &[0; 64], &[1.0; 3], 2, 32).is_err());
+    }
+}
