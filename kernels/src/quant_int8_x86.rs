@@ -91,10 +91,17 @@ unsafe fn row_t<const T: usize>(
     let mut acc = [[_mm256_setzero_ps(); 2]; T];
     let mut mins = [0.0f32; T];
     let nib = _mm256_set1_epi8(0x0f);
+    // Raw pointers hoisted out of the loops: no bounds checks or reloads through `x`.
+    let xq: [*const i8; T] = std::array::from_fn(|t| x[t].q.as_ptr());
+    let dxp: [*const f32; T] = std::array::from_fn(|t| x[t].dx.as_ptr());
+    let sump: [*const i32; T] = std::array::from_fn(|t| x[t].sum.as_ptr());
     let xload = |t: usize, at: usize| -> __m256i {
         // SAFETY: `at + 32 ≤ k = x[t].q.len()`: every caller passes a whole block's start.
-        unsafe { _mm256_loadu_si256(x[t].q.as_ptr().add(at) as *const __m256i) }
+        unsafe { _mm256_loadu_si256(xq[t].add(at) as *const __m256i) }
     };
+    // SAFETY (both): `b < k / 32 = x[t].dx.len() = x[t].sum.len()` at every call.
+    let dx = |t: usize, b: usize| unsafe { *dxp[t].add(b) };
+    let xsum = |t: usize, b: usize| unsafe { *sump[t].add(b) };
     match ty {
         QuantType::Q4_0 => {
             let eight = _mm256_set1_epi8(8);
@@ -110,7 +117,7 @@ unsafe fn row_t<const T: usize>(
                     // q − 8 ∈ [−8, 7] as signed bytes.
                     let q = _mm256_sub_epi8(_mm256_set_m128i(hi, lo), eight);
                     for t in 0..T {
-                        let scale = _mm256_set1_ps(d * x[t].dx[b]);
+                        let scale = _mm256_set1_ps(d * dx(t, b));
                         acc[t][lane] =
                             _mm256_fmadd_ps(dot_i8_i8(q, xload(t, 32 * b)), scale, acc[t][lane]);
                     }
@@ -132,7 +139,7 @@ unsafe fn row_t<const T: usize>(
                 unsafe {
                     let q = _mm256_loadu_si256(row.as_ptr().add(34 * b + 2) as *const __m256i);
                     for t in 0..T {
-                        let scale = _mm256_set1_ps(d * x[t].dx[b]);
+                        let scale = _mm256_set1_ps(d * dx(t, b));
                         acc[t][lane] =
                             _mm256_fmadd_ps(dot_i8_i8(q, xload(t, 32 * b)), scale, acc[t][lane]);
                     }
@@ -166,14 +173,14 @@ unsafe fn row_t<const T: usize>(
                         let (ds, dm) = (d * f32::from(sc), dmin * f32::from(mn));
                         let xb = 8 * b + j;
                         for t in 0..T {
-                            let dx = x[t].dx[xb];
+                            let dx = dx(t, xb);
                             let a = &mut acc[t][h];
                             *a = _mm256_fmadd_ps(
                                 dot_u8_i8(q, xload(t, 32 * xb)),
                                 _mm256_set1_ps(ds * dx),
                                 *a,
                             );
-                            mins[t] += dm * dx * x[t].sum[xb] as f32;
+                            mins[t] += dm * dx * xsum(t, xb) as f32;
                         }
                     }
                 }
