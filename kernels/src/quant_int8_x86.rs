@@ -79,6 +79,8 @@ fn dot_i8_i8(a: __m256i, b: __m256i) -> __m256 {
 }
 
 /// One row of W against `T` quantised tokens: `out[t] ≈ Σ_i W[i]·x_t[i]`.
+// `t` indexes several per-token arrays at once; an iterator over one of them reads worse.
+#[allow(clippy::needless_range_loop)]
 #[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn row_t<const T: usize>(
     ty: QuantType,
