@@ -8,6 +8,7 @@ use std::fmt::Write;
 use lowbit_kernels::bessel::coeffs::{
     DEBYE_OFFSET, DEBYE_P, ETA_TAYLOR, ETA_Z0_HI, ETA_Z0_LO, RGAMMA1P,
 };
+use lowbit_kernels::bessel::{UNIFORM_MIN_R, UNIFORM_TERM_TIERS};
 
 use crate::shader_text::preprocess;
 use crate::shaders::ShaderVariant;
@@ -67,16 +68,9 @@ const F32: Precision = Precision {
 
 const F64: Precision = Precision {
     f64: true,
-    r_min: 30.0,
-    // The CPU kernels' tiers (first omitted term below 1e-17).
-    tiers: &[
-        (2.0e5, 3),
-        (1.1e4, 4),
-        (2.0e3, 5),
-        (300.0, 7),
-        (120.0, 9),
-        (55.0, 12),
-    ],
+    // The CPU kernels' region and tiers (first omitted term below 1e-17).
+    r_min: UNIFORM_MIN_R,
+    tiers: &UNIFORM_TERM_TIERS,
     max_terms: 17,
     atanh_terms: 13,
     exp_degree: 13,

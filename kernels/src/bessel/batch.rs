@@ -152,8 +152,9 @@ fn chunked<T: Send>(
     }
 }
 
-/// `out[i] = log I_{v[i]}(x[i])`, on `threads` threads (≤ 1: this thread only).
-pub fn log_iv_slice(
+/// One of the two logs into `out`, on `threads` threads.
+fn one_log_slice(
+    want: Want,
     v: &[f64],
     x: &[f64],
     out: &mut [f64],
@@ -161,10 +162,23 @@ pub fn log_iv_slice(
 ) -> Result<(), KernelError> {
     check_len("x", x.len(), v.len())?;
     check_len("out", out.len(), v.len())?;
+    let level = vec_ln::level();
     chunked(v, x, out, threads, |vc, xc, o| {
-        eval_chunk(vc, xc, Want::I, vec_ln::level(), |i, r| o[i] = r.0);
+        eval_chunk(vc, xc, want, level, |i, r| {
+            o[i] = if want == Want::I { r.0 } else { r.1 }
+        });
     });
     Ok(())
+}
+
+/// `out[i] = log I_{v[i]}(x[i])`, on `threads` threads (≤ 1: this thread only).
+pub fn log_iv_slice(
+    v: &[f64],
+    x: &[f64],
+    out: &mut [f64],
+    threads: usize,
+) -> Result<(), KernelError> {
+    one_log_slice(Want::I, v, x, out, threads)
 }
 
 /// `out[i] = log K_{v[i]}(x[i])`, on `threads` threads (≤ 1: this thread only).
@@ -174,12 +188,7 @@ pub fn log_kv_slice(
     out: &mut [f64],
     threads: usize,
 ) -> Result<(), KernelError> {
-    check_len("x", x.len(), v.len())?;
-    check_len("out", out.len(), v.len())?;
-    chunked(v, x, out, threads, |vc, xc, o| {
-        eval_chunk(vc, xc, Want::K, vec_ln::level(), |i, r| o[i] = r.1);
-    });
-    Ok(())
+    one_log_slice(Want::K, v, x, out, threads)
 }
 
 /// `out[i] = (log I_{v[i]}(x[i]), log K_{v[i]}(x[i]))`, on `threads` threads.

@@ -140,6 +140,13 @@ pub struct Switches {
     pub eta_taylor_z: (f64, f64),
 }
 
+/// The f64 uniform expansion's `(r_min, terms)` tiers (first match wins; below all of them
+/// every tabulated term), for the GPU f64 kernel to use the same.
+pub const UNIFORM_TERM_TIERS: [(f64, usize); 6] = uniform::TERM_TIERS;
+
+/// Smallest `√(v²+x²)` the f64 uniform expansion serves.
+pub const UNIFORM_MIN_R: f64 = uniform::R_MIN;
+
 /// The switch points of the f64 kernels.
 pub fn switches() -> Switches {
     let z0 = coeffs::ETA_Z0_HI;
