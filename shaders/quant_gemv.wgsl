@@ -373,6 +373,92 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     decode_chunk(row * params.row_bytes, c);
 }
 //#else
+fn x_at(i: u32) -> f32 {
+//#if X_F16
+    let pair = unpack2x16float(x[i >> 1u]);
+    return select(pair.x, pair.y, (i & 1u) == 1u);
+//#else
+    return x[i];
+//#endif
+}
+
+//#if GEMM
+// Tiled GEMM for M > 4: each step stages a [64 tokens × 32] tile of x and the [64 rows × 32]
+// tile of W decoded by 64 of the 256 invocations into workgroup memory; every invocation then
+// accumulates a 4×4 block of y.
+const BM: u32 = 64u;
+const BN: u32 = 64u;
+var<workgroup> xs: array<f32, 2048>;
+var<workgroup> ws: array<f32, 2048>;
+var<private> wrow: u32;
+
+fn put(e: u32, v: f32) {
+    ws[wrow * 32u + e] = v;
+}
+
+@compute @workgroup_size(256)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) tid: u32,
+) {
+    let n0 = wid.x * BN;
+    let m0 = wid.y * BM;
+    let tx = tid % 16u;
+    let ty = tid / 16u;
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    var acc2 = vec4<f32>(0.0);
+    var acc3 = vec4<f32>(0.0);
+    let chunks = params.k / 32u;
+    for (var c = 0u; c < chunks; c++) {
+        for (var r = 0u; r < 8u; r++) {
+            let idx = tid * 8u + r;
+            let gm = m0 + idx / 32u;
+            // Rows past M read row M−1 (in bounds) and are zeroed.
+            let v = x_at(min(gm, params.m - 1u) * params.k + 32u * c + idx % 32u);
+            xs[idx] = select(0.0, v, gm < params.m);
+        }
+        if tid < BN {
+            wrow = tid;
+            if n0 + tid < params.n {
+                decode_chunk((n0 + tid) * params.row_bytes, c);
+            } else {
+                for (var e = 0u; e < 32u; e++) {
+                    ws[tid * 32u + e] = 0.0;
+                }
+            }
+        }
+        workgroupBarrier();
+        for (var e = 0u; e < 32u; e++) {
+            let xv = vec4<f32>(
+                xs[(4u * ty) * 32u + e],
+                xs[(4u * ty + 1u) * 32u + e],
+                xs[(4u * ty + 2u) * 32u + e],
+                xs[(4u * ty + 3u) * 32u + e]);
+            let wv = vec4<f32>(
+                ws[(4u * tx) * 32u + e],
+                ws[(4u * tx + 1u) * 32u + e],
+                ws[(4u * tx + 2u) * 32u + e],
+                ws[(4u * tx + 3u) * 32u + e]);
+            acc0 += xv.x * wv;
+            acc1 += xv.y * wv;
+            acc2 += xv.z * wv;
+            acc3 += xv.w * wv;
+        }
+        workgroupBarrier();
+    }
+    let accs = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
+    for (var i = 0u; i < 4u; i++) {
+        let m = m0 + 4u * ty + i;
+        for (var j = 0u; j < 4u; j++) {
+            let n = n0 + 4u * tx + j;
+            if m < params.m && n < params.n {
+                y[m * params.n + n] = accs[i][j];
+            }
+        }
+    }
+}
+//#else
 // Per-invocation dot products with up to MT tokens, fed element by element by `put`.
 var<private> acc4: vec4<f32>;
 var<private> xrow: u32;
@@ -390,15 +476,6 @@ fn put(e: u32, v: f32) {
         x_at(i + min(1u, last) * kk),
         x_at(i + min(2u, last) * kk),
         x_at(i + min(3u, last) * kk));
-//#endif
-}
-
-fn x_at(i: u32) -> f32 {
-//#if X_F16
-    let pair = unpack2x16float(x[i >> 1u]);
-    return select(pair.x, pair.y, (i & 1u) == 1u);
-//#else
-    return x[i];
 //#endif
 }
 
@@ -438,4 +515,5 @@ fn main(
         }
     }
 }
+//#endif
 //#endif

@@ -182,3 +182,36 @@ fn m_past_one_dispatch_and_bad_input() {
         assert!(QuantMatrix::quantize(&ctx, QuantType::Q4_K, 1, 256, &[0.0; 256]).is_err());
     }
 }
+
+#[test]
+fn tiled_gemm_on_every_vector_weight_with_70_tokens() {
+    // M = 70 spans two 64-token tiles (and N = 96 two 64-row tiles) of the GPU GEMM.
+    let f = vectors();
+    let m = 70;
+    for ctx in common::all_contexts() {
+        for case in f
+            .tensors
+            .iter()
+            .filter_map(|t| t.name.strip_suffix(".weight"))
+        {
+            let w = QuantMatrix::from_gguf(&ctx, &f, &format!("{case}.weight")).unwrap();
+            let (_, db) = f.tensor_with_data(&format!("{case}.dequant")).unwrap();
+            let deq = f32s(db);
+            let (n, k) = (w.n(), w.k());
+            let x: Vec<f32> = (0..m * k)
+                .map(|i| ((i * 2654435761usize) % 1000) as f32 / 500.0 - 1.0)
+                .collect();
+            let xt = Tensor::from_slice(&ctx, &x, &[m, k]).unwrap();
+            let got = quant_matmul_with(&ctx, &xt, &w, QuantPath::Exact)
+                .unwrap()
+                .to_vec::<f32>()
+                .unwrap();
+            let e = check(&got, &deq, &x, m, n, k);
+            assert!(
+                e <= 1.0,
+                "{} {case} M=70: {e:.3} of the bound",
+                ctx.info().name
+            );
+        }
+    }
+}

@@ -63,6 +63,8 @@ pub(crate) enum QuantKernel {
     MatmulXf32(bool),
     /// The matmul, x f16; `true`: one token per dispatch.
     MatmulXf16(bool),
+    /// The tiled GEMM for M > 4; `true`: x f16.
+    Gemm(bool),
     /// Writes the decoded matrix.
     Dequant,
 }
@@ -91,6 +93,15 @@ pub(crate) fn variant(ty: QuantType, kernel: QuantKernel) -> ShaderVariant {
                 (true, true) => "xf16.m1",
             }
         }
+        QuantKernel::Gemm(f16) => {
+            defines.insert("GEMM");
+            if f16 {
+                defines.insert("X_F16");
+                "gemm.xf16"
+            } else {
+                "gemm.xf32"
+            }
+        }
         QuantKernel::Dequant => {
             defines.insert("DEQUANT");
             "dequant"
@@ -116,6 +127,8 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
                 QuantKernel::MatmulXf32(true),
                 QuantKernel::MatmulXf16(false),
                 QuantKernel::MatmulXf16(true),
+                QuantKernel::Gemm(false),
+                QuantKernel::Gemm(true),
                 QuantKernel::Dequant,
             ]
             .map(|k| variant(t, k))
@@ -233,6 +246,9 @@ pub(crate) fn gpu(
 ) -> Result<()> {
     let (m, k) = (x.shape[0], x.shape[1]);
     let n = w.n;
+    if m > MT {
+        return gemm(g, x, w, wbuf, y, timer);
+    }
     let one = m == 1;
     let kernel = if x.dtype == DType::F16 {
         QuantKernel::MatmulXf16(one)
@@ -361,6 +377,40 @@ fn dequantize_stored(w: &QuantMatrix) -> Result<Tensor> {
         }
         _ => unreachable!("a QuantMatrix's data matches its context"),
     }
+}
+
+/// GEMM tile sizes (tokens × W rows) of the `GEMM` variant.
+const GEMM_BM: usize = 64;
+const GEMM_BN: usize = 64;
+
+/// The tiled kernel for M > 4: W tiles decoded into workgroup memory.
+fn gemm(
+    g: &Gpu,
+    x: &TensorView,
+    w: &QuantMatrix,
+    wbuf: &wgpu::Buffer,
+    y: &wgpu::Buffer,
+    timer: Option<&GpuTimer>,
+) -> Result<()> {
+    let (m, k) = (x.shape[0], x.shape[1]);
+    let n = w.n;
+    let comp = variant(w.ty, QuantKernel::Gemm(x.dtype == DType::F16));
+    let pipeline = g.pipeline(&comp.name, || comp.source.clone(), &[])?;
+    let row_bytes = w.row_bytes();
+    let w_bind = whole_binding(g, wbuf, 0, ((n * row_bytes) as u64).div_ceil(4) * 4, "W")?;
+    let (xb, xo) = gpu_parts(x);
+    let x_bind = whole_binding(g, xb, xo, mat_bytes(x.dtype, m, k).div_ceil(4) * 4, "x")?;
+    let y_bind = whole_binding(g, y, 0, mat_bytes(DType::F32, m, n), "y")?;
+    let params = g.uniform(&[n as u32, k as u32, m as u32, row_bytes as u32, 0, 0, 0, 0])?;
+    let groups = [n.div_ceil(GEMM_BN) as u32, m.div_ceil(GEMM_BM) as u32, 1];
+    g.run(
+        &[Dispatch {
+            pipeline: &pipeline,
+            bindings: vec![params.as_entire_binding(), w_bind, x_bind, y_bind],
+            groups,
+        }],
+        timer,
+    )
 }
 
 /// The permutation kernel for x f32 or f16.
