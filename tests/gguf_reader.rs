@@ -105,6 +105,10 @@ fn tensor_errors_name_the_tensor() {
     let dims_at = off - 4 - 8 * f.tensors[0].dims.len();
     b[dims_at + 8..dims_at + 16].copy_from_slice(&u64::MAX.to_le_bytes());
     assert!(gguf_err(b).contains(&first));
+    // A zero dimension.
+    let mut b = good.clone();
+    b[dims_at..dims_at + 8].copy_from_slice(&0u64.to_le_bytes());
+    assert!(gguf_err(b).contains("dimension 0"));
     // Every truncation of the file is an error, not a panic.
     for len in (0..good.len())
         .step_by(97)

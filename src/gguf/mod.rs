@@ -200,7 +200,12 @@ impl GgufFile {
             }
             let mut dims = Vec::with_capacity(n_dims as usize);
             for _ in 0..n_dims {
-                dims.push(c.u64(&format!("dims of '{name}'"))?);
+                let d = c.u64(&format!("dims of '{name}'"))?;
+                // ggml's dims are positive int64s.
+                if d == 0 || d > i64::MAX as u64 {
+                    return Err(err(format!("'{name}' has dimension {d}")));
+                }
+                dims.push(d);
             }
             let ty_id = c.u32(&format!("type of '{name}'"))?;
             let ty = QuantType::from_ggml_id(ty_id)
