@@ -134,5 +134,39 @@ fn bad_lengths_are_errors() {
     assert!(dequantize_row(QuantType::Q4_K, &[0u8; 144], &mut out).is_err());
     let mut bytes = vec![0u8; 18];
     assert!(quantize_row(QuantType::Q4_0, &[0.0; 31], &mut bytes).is_err());
-    assert!(quantize_row(QuantType::Q4_K, &[0.0; 256], &mut [0u8; 144]).is_err());
+    assert!(quantize_row(QuantType::Q2_K, &[0.0; 256], &mut [0u8; 84]).is_err());
+}
+
+/// Q4_K, Q6_K and IQ4_NL quantisers against the bytes of ggml's C reference quantisers
+/// (`tests/data/ggml_quant`, written by `FIXTURE=tests/data/ggml_quant bash
+/// scripts/check_ggml_quantizers.sh <ggml checkout>` at ggml d99724f2, -ffp-contract=off).
+#[test]
+fn k_quantizers_give_ggml_c_bytes() {
+    let dir = format!("{}/tests/data/ggml_quant", env!("CARGO_MANIFEST_DIR"));
+    let w = f32s(&std::fs::read(format!("{dir}/w.f32")).unwrap());
+    let k = 1024;
+    for ty in [QuantType::Q4_K, QuantType::Q6_K, QuantType::IQ4_NL] {
+        let want = std::fs::read(format!("{dir}/{}.bin", ty.name())).unwrap();
+        let row = ty.row_bytes(k).unwrap();
+        let mut got = vec![0u8; w.len() / k * row];
+        for (x, o) in w.chunks(k).zip(got.chunks_mut(row)) {
+            quantize_row(ty, x, o).unwrap();
+        }
+        assert_eq!(got.len(), want.len());
+        let bb = ty.block_bytes();
+        for (i, (g, e)) in got.iter().zip(&want).enumerate() {
+            let blk = i / bb * bb;
+            // ggml leaves an all-zero IQ4_NL block's levels uninitialised (its scale is 0).
+            let zero_scale = ty == QuantType::IQ4_NL
+                && got[blk..blk + 2] == [0, 0]
+                && want[blk..blk + 2] == [0, 0]
+                && i % bb >= 2;
+            assert!(
+                g == e || zero_scale,
+                "{}: byte {i} (block {}) = {g:#04x}, ggml {e:#04x}",
+                ty.name(),
+                i / bb
+            );
+        }
+    }
 }

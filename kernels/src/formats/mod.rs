@@ -14,6 +14,7 @@ pub mod fp4;
 pub mod fp8;
 pub mod int4;
 pub mod iq4;
+mod kquant_quant;
 pub mod kquants;
 pub mod legacy;
 pub mod plain;
@@ -191,7 +192,19 @@ impl QuantType {
         use QuantType::*;
         matches!(
             self,
-            F32 | F16 | BF16 | Q8_0 | Q4_0 | Q4_1 | Q5_0 | Q5_1 | MXFP4 | TQ1_0 | TQ2_0
+            F32 | F16
+                | BF16
+                | Q8_0
+                | Q4_0
+                | Q4_1
+                | Q5_0
+                | Q5_1
+                | Q4_K
+                | Q6_K
+                | IQ4_NL
+                | MXFP4
+                | TQ1_0
+                | TQ2_0
         )
     }
 }
@@ -268,6 +281,20 @@ pub fn quantize_row(ty: QuantType, src: &[f32], out: &mut [u8]) -> Result<(), Ke
         MXFP4 => fp4::quant_mxfp4,
         TQ1_0 => ternary::quant_tq1_0,
         TQ2_0 => ternary::quant_tq2_0,
+        Q4_K => kquant_quant::quant_q4_k,
+        Q6_K => kquant_quant::quant_q6_k,
+        IQ4_NL => {
+            // ggml keeps the levels of the previous block for an all-zero one.
+            let mut l = [0u8; 32];
+            for i in 0..blocks {
+                kquant_quant::quant_iq4_nl(
+                    &src[i * be..(i + 1) * be],
+                    &mut out[i * bb..(i + 1) * bb],
+                    &mut l,
+                );
+            }
+            return Ok(());
+        }
         other => {
             return Err(KernelError::Shape(format!(
                 "no reference quantiser for {} in lowbit yet",
