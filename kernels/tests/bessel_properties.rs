@@ -189,6 +189,14 @@ fn tiny_and_huge_arguments_stay_finite_and_follow_the_limits() {
 fn limits_at_zero_and_invalid_arguments() {
     assert_eq!(log_ikv(0.0, 0.0), (0.0, f64::INFINITY));
     assert_eq!(log_ikv(2.5, 0.0), (f64::NEG_INFINITY, f64::INFINITY));
+    assert_eq!(
+        log_ikv(3.0, f64::INFINITY),
+        (f64::INFINITY, f64::NEG_INFINITY)
+    );
+    assert_eq!(
+        log_ikv(f64::INFINITY, 2.0),
+        (f64::NEG_INFINITY, f64::INFINITY)
+    );
     for (v, x) in [(-1.0, 1.0), (1.0, -1.0), (f64::NAN, 1.0), (1.0, f64::NAN)] {
         let (li, lk) = log_ikv(v, x);
         assert!(li.is_nan() && lk.is_nan(), "v={v} x={x}");
