@@ -105,46 +105,35 @@ unsafe fn row_t<const T: usize>(
     let dx = |t: usize, b: usize| unsafe { *dxp[t].add(b) };
     let xsum = |t: usize, b: usize| unsafe { *sump[t].add(b) };
     match ty {
-        QuantType::Q4_0 => {
+        QuantType::Q4_0 | QuantType::Q8_0 => {
+            let q4 = ty == QuantType::Q4_0;
             let eight = _mm256_set1_epi8(8);
-            // Block b into accumulator `lane` (a literal at each call, so it stays a register).
-            let block = |acc: &mut [[__m256; 2]; T], b: usize, lane: usize| {
-                let d = f16_fast(row, 18 * b);
-                // SAFETY: the 16 quant bytes of block b lie inside the row; AVX2 is enabled.
+            // Block b's scale and its 32 weights as signed bytes.
+            let weights = |b: usize| -> (f32, __m256i) {
+                // SAFETY: block b's quant bytes (16 from 18b + 2, or 32 from 34b + 2) lie inside
+                // the row; AVX2 is enabled.
                 unsafe {
-                    let q16 = _mm_loadu_si128(row.as_ptr().add(18 * b + 2) as *const __m128i);
-                    let m4 = _mm256_castsi256_si128(nib);
-                    let lo = _mm_and_si128(q16, m4);
-                    let hi = _mm_and_si128(_mm_srli_epi16::<4>(q16), m4);
-                    // q − 8 ∈ [−8, 7] as signed bytes.
-                    let q = _mm256_sub_epi8(_mm256_set_m128i(hi, lo), eight);
-                    for t in 0..T {
-                        let scale = _mm256_set1_ps(d * dx(t, b));
-                        acc[t][lane] =
-                            _mm256_fmadd_ps(dot_i8_i8(q, xload(t, 32 * b)), scale, acc[t][lane]);
+                    if q4 {
+                        let q16 = _mm_loadu_si128(row.as_ptr().add(18 * b + 2) as *const __m128i);
+                        let m4 = _mm256_castsi256_si128(nib);
+                        let lo = _mm_and_si128(q16, m4);
+                        let hi = _mm_and_si128(_mm_srli_epi16::<4>(q16), m4);
+                        // q − 8 ∈ [−8, 7].
+                        let q = _mm256_sub_epi8(_mm256_set_m128i(hi, lo), eight);
+                        (f16_fast(row, 18 * b), q)
+                    } else {
+                        let q = _mm256_loadu_si256(row.as_ptr().add(34 * b + 2) as *const __m256i);
+                        (f16_fast(row, 34 * b), q)
                     }
                 }
             };
-            let nb = k / 32;
-            for b in (0..nb - nb % 2).step_by(2) {
-                block(&mut acc, b, 0);
-                block(&mut acc, b + 1, 1);
-            }
-            if nb % 2 == 1 {
-                block(&mut acc, nb - 1, 0);
-            }
-        }
-        QuantType::Q8_0 => {
+            // Block b into accumulator `lane` (a literal at each call, so it stays a register).
             let block = |acc: &mut [[__m256; 2]; T], b: usize, lane: usize| {
-                let d = f16_fast(row, 34 * b);
-                // SAFETY: the 32 quant bytes of block b lie inside the row; AVX2 is enabled.
-                unsafe {
-                    let q = _mm256_loadu_si256(row.as_ptr().add(34 * b + 2) as *const __m256i);
-                    for t in 0..T {
-                        let scale = _mm256_set1_ps(d * dx(t, b));
-                        acc[t][lane] =
-                            _mm256_fmadd_ps(dot_i8_i8(q, xload(t, 32 * b)), scale, acc[t][lane]);
-                    }
+                let (d, q) = weights(b);
+                for t in 0..T {
+                    let scale = _mm256_set1_ps(d * dx(t, b));
+                    acc[t][lane] =
+                        _mm256_fmadd_ps(dot_i8_i8(q, xload(t, 32 * b)), scale, acc[t][lane]);
                 }
             };
             let nb = k / 32;

@@ -126,11 +126,15 @@ fn simd_row(ty: QuantType, wr: &[u8], x: &[f32], m: usize, k: usize, acc: &mut [
     use crate::quant_matmul_x86::{row_dot, MAX_TOKENS};
     for t0 in (0..m).step_by(MAX_TOKENS) {
         let t1 = (t0 + MAX_TOKENS).min(m);
-        let xs: Vec<&[f32]> = (t0..t1).map(|t| &x[t * k..(t + 1) * k]).collect();
+        // A fixed array, not a Vec: this runs once per row of W.
+        let mut rows: [&[f32]; MAX_TOKENS] = [&[]; MAX_TOKENS];
+        for (r, t) in rows.iter_mut().zip(t0..t1) {
+            *r = &x[t * k..(t + 1) * k];
+        }
         let mut out = [0.0f32; MAX_TOKENS];
         // SAFETY: simd_rows() checked AVX2+FMA and the format; `wr` is one whole row of `ty`
         // blocks for `k` and every x row has `k` elements (lengths checked by quant_matmul).
-        unsafe { row_dot(ty, wr, &xs, k, &mut out) };
+        unsafe { row_dot(ty, wr, &rows[..t1 - t0], k, &mut out) };
         acc[t0..t1].copy_from_slice(&out[..t1 - t0]);
     }
 }

@@ -11,6 +11,7 @@
 use lowbit_kernels::bessel::{self as kb, Region};
 
 use super::bessel_wgsl::{r_min, variant};
+use super::plan::{fold_groups, u32_of};
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::gpu::{Dispatch, Gpu, GpuTimer};
@@ -251,15 +252,13 @@ impl GpuJob {
         }
         let points = g.upload(&bytes, "bessel points")?;
         let result = g.alloc(n as u64 * POINT_BYTES, "bessel result")?;
-        let groups_total = (n as u64).div_ceil(u64::from(WORKGROUP)).max(1);
-        let dim = u64::from(g.limits.max_compute_workgroups_per_dimension);
-        let (gx, gy) = if groups_total <= dim {
-            (groups_total, 1)
-        } else {
-            (dim, groups_total.div_ceil(dim))
-        };
-        let row = (gx * u64::from(WORKGROUP)) as u32;
-        let params = g.uniform(&[n as u32, row, kernel.mode(), 0])?;
+        let groups = fold_groups(g, n.div_ceil(WORKGROUP as usize))?;
+        let params = g.uniform(&[
+            u32_of(n, "points")?,
+            groups[0] * WORKGROUP,
+            kernel.mode(),
+            0,
+        ])?;
         Ok(GpuJob {
             kernel,
             precision,
@@ -267,7 +266,7 @@ impl GpuJob {
             points,
             result,
             params,
-            groups: [gx as u32, gy as u32, 1],
+            groups,
             limits,
             order,
         })

@@ -8,7 +8,7 @@ use lowbit_kernels::formats::QuantType;
 pub use lowbit_kernels::quant_matmul::QuantPath;
 use lowbit_kernels::DType;
 
-use super::plan::{check_ctx, dims2, gpu_parts, mat_bytes, whole_binding};
+use super::plan::{check_ctx, dims2, fold_groups, gpu_parts, mat_bytes, u32_of, whole_binding};
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::gpu::{Dispatch, Gpu, GpuTimer};
@@ -22,30 +22,13 @@ const PERMUTE_COLS: &str = include_str!("../../shaders/permute_cols.wgsl");
 /// Tokens per dispatch of the kernel.
 const MT: usize = 4;
 
-/// Block formats the GPU kernel decodes (the plain ones use the dense kernels).
-pub const GPU_BLOCK_TYPES: [QuantType; 21] = [
-    QuantType::Q8_0,
-    QuantType::Q4_0,
-    QuantType::Q4_1,
-    QuantType::Q5_0,
-    QuantType::Q5_1,
-    QuantType::Q2_K,
-    QuantType::Q3_K,
-    QuantType::Q4_K,
-    QuantType::Q5_K,
-    QuantType::Q6_K,
-    QuantType::IQ4_NL,
-    QuantType::IQ4_XS,
-    QuantType::MXFP4,
-    QuantType::NVFP4,
-    QuantType::TQ1_0,
-    QuantType::TQ2_0,
-    QuantType::I4G32,
-    QuantType::I4G64,
-    QuantType::I4G128,
-    QuantType::F8E4M3,
-    QuantType::F8E5M2,
-];
+/// Block formats the GPU kernel decodes: every format but the plain ones (F32, F16, BF16),
+/// which go to the dense kernels.
+pub fn gpu_block_types() -> impl Iterator<Item = QuantType> {
+    lowbit_kernels::formats::ALL
+        .into_iter()
+        .filter(|&t| plain_dtype(t).is_none())
+}
 
 fn plain_dtype(ty: QuantType) -> Option<DType> {
     match ty {
@@ -119,9 +102,8 @@ pub(crate) fn variant(ty: QuantType, kernel: QuantKernel) -> ShaderVariant {
 /// Every composed quant shader, for offline validation.
 pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
     let permutes = [permute_variant(false), permute_variant(true)];
-    GPU_BLOCK_TYPES
-        .iter()
-        .flat_map(|&t| {
+    gpu_block_types()
+        .flat_map(|t| {
             [
                 QuantKernel::MatmulXf32(false),
                 QuantKernel::MatmulXf32(true),
@@ -263,24 +245,16 @@ pub(crate) fn gpu(
     let (xb, xo) = gpu_parts(x);
     let x_bind = whole_binding(g, xb, xo, mat_bytes(x.dtype, m, k).div_ceil(4) * 4, "x")?;
     let y_bind = whole_binding(g, y, 0, mat_bytes(DType::F32, m, n), "y")?;
-    let dim = g.limits.max_compute_workgroups_per_dimension as usize;
-    let (gx, gy) = if n <= dim {
-        (n, 1)
-    } else {
-        (dim, n.div_ceil(dim))
-    };
-    let to_u32 = |v: usize, what: &str| {
-        u32::try_from(v).map_err(|_| Error::DeviceLimit(format!("{what} = {v} exceeds u32")))
-    };
+    let groups = fold_groups(g, n)?;
     let mut params = Vec::new();
     for m0 in (0..m).step_by(MT) {
         params.push(g.uniform(&[
-            to_u32(n, "n")?,
-            to_u32(k, "k")?,
-            to_u32(m, "m")?,
-            to_u32(row_bytes, "row bytes")?,
+            u32_of(n, "n")?,
+            u32_of(k, "k")?,
+            u32_of(m, "m")?,
+            u32_of(row_bytes, "row bytes")?,
             m0 as u32,
-            gx as u32,
+            groups[0],
             0,
             0,
         ])?);
@@ -295,7 +269,7 @@ pub(crate) fn gpu(
                 x_bind.clone(),
                 y_bind.clone(),
             ],
-            groups: [gx as u32, gy as u32, 1],
+            groups,
         })
         .collect();
     g.run(&dispatches, timer)
@@ -356,20 +330,22 @@ fn dequantize_stored(w: &QuantMatrix) -> Result<Tensor> {
             let w_bind = whole_binding(g, buf, 0, ((n * row_bytes) as u64).div_ceil(4) * 4, "W")?;
             let y_bind = whole_binding(g, &y, 0, mat_bytes(DType::F32, n, k), "dequant")?;
             let invocations = n * (k / 32);
-            let groups = invocations.div_ceil(64);
-            let dim = g.limits.max_compute_workgroups_per_dimension as usize;
-            let (gx, gy) = if groups <= dim {
-                (groups, 1)
-            } else {
-                (dim, groups.div_ceil(dim))
-            };
-            let params =
-                g.uniform(&[n as u32, k as u32, 0, row_bytes as u32, 0, gx as u32, 0, 0])?;
+            let groups = fold_groups(g, invocations.div_ceil(64))?;
+            let params = g.uniform(&[
+                u32_of(n, "n")?,
+                u32_of(k, "k")?,
+                0,
+                u32_of(row_bytes, "row bytes")?,
+                0,
+                groups[0],
+                0,
+                0,
+            ])?;
             g.run(
                 &[Dispatch {
                     pipeline: &pipeline,
                     bindings: vec![params.as_entire_binding(), w_bind, y_bind],
-                    groups: [gx as u32, gy as u32, 1],
+                    groups,
                 }],
                 None,
             )?;
@@ -401,7 +377,16 @@ fn gemm(
     let (xb, xo) = gpu_parts(x);
     let x_bind = whole_binding(g, xb, xo, mat_bytes(x.dtype, m, k).div_ceil(4) * 4, "x")?;
     let y_bind = whole_binding(g, y, 0, mat_bytes(DType::F32, m, n), "y")?;
-    let params = g.uniform(&[n as u32, k as u32, m as u32, row_bytes as u32, 0, 0, 0, 0])?;
+    let params = g.uniform(&[
+        u32_of(n, "n")?,
+        u32_of(k, "k")?,
+        u32_of(m, "m")?,
+        u32_of(row_bytes, "row bytes")?,
+        0,
+        0,
+        0,
+        0,
+    ])?;
     let groups = [n.div_ceil(GEMM_BN) as u32, m.div_ceil(GEMM_BM) as u32, 1];
     g.run(
         &[Dispatch {
@@ -438,19 +423,13 @@ fn permute_cols(g: &Gpu, x: &TensorView, perm: &wgpu::Buffer) -> Result<wgpu::Bu
     let x_bind = whole_binding(g, xb, xo, mat_bytes(x.dtype, m, k).div_ceil(4) * 4, "x")?;
     let p_bind = whole_binding(g, perm, 0, (k * 4) as u64, "perm")?;
     let o_bind = whole_binding(g, &out, 0, mat_bytes(DType::F32, m, k), "x permuted")?;
-    let groups = (m * k).div_ceil(64);
-    let dim = g.limits.max_compute_workgroups_per_dimension as usize;
-    let (gx, gy) = if groups <= dim {
-        (groups, 1)
-    } else {
-        (dim, groups.div_ceil(dim))
-    };
-    let params = g.uniform(&[m as u32, k as u32, (gx * 64) as u32, 0])?;
+    let groups = fold_groups(g, (m * k).div_ceil(64))?;
+    let params = g.uniform(&[u32_of(m, "m")?, u32_of(k, "k")?, groups[0] * 64, 0])?;
     g.run(
         &[Dispatch {
             pipeline: &pipeline,
             bindings: vec![params.as_entire_binding(), x_bind, p_bind, o_bind],
-            groups: [gx as u32, gy as u32, 1],
+            groups,
         }],
         None,
     )?;
