@@ -13,8 +13,9 @@ pub enum QuantPath {
     /// Weights decoded to exact f32, f32 products and accumulation: within the f32 bound
     /// `(K+1)·2⁻²⁴·Σ|w·x| + 2⁻²⁴·|y|`.
     Exact,
-    /// x quantised to int8 per 32-block and integer dot products (AVX2 for Q4_0, Q8_0,
-    /// Q4_K; other formats and machines take the exact path): adds at most
+    /// x quantised to int8 per 32-block and integer dot products (x86_64 with AVX2, and
+    /// AVX-512 VNNI where present, for Q4_0, Q8_0, Q4_K; other formats and machines take the
+    /// exact path): adds at most
     /// `Σ_b (dx_b/2)·Σ_{i∈b}|w_i|` (see [`int8_error_bound`]).
     Int8,
 }
@@ -53,11 +54,14 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 #[cfg(target_arch = "x86_64")]
-type QuantX = crate::quant_int8_x86::QuantX;
+use crate::quant_int8_x86::{IntDot, QuantX};
 #[cfg(not(target_arch = "x86_64"))]
 type QuantX = ();
+#[cfg(not(target_arch = "x86_64"))]
+type IntDot = ();
 
-/// Every token quantised to int8 blocks, when the int8 path serves `ty` at `level`.
+/// Every token quantised to int8 blocks for `ty`, with the dot-product form to use, when the
+/// int8 path serves `ty` at `level`.
 fn quantized_x(
     path: QuantPath,
     level: SimdLevel,
@@ -65,17 +69,14 @@ fn quantized_x(
     x: &[f32],
     m: usize,
     k: usize,
-) -> Option<Vec<QuantX>> {
+) -> Option<(IntDot, Vec<QuantX>)> {
     #[cfg(target_arch = "x86_64")]
     {
-        let ok = path == QuantPath::Int8
-            && crate::simd::clamp(level) >= SimdLevel::Avx2
-            && crate::quant_int8_x86::supports(ty);
-        ok.then(|| {
-            (0..m)
-                .map(|t| crate::quant_int8_x86::quantize_x(&x[t * k..(t + 1) * k]))
-                .collect()
-        })
+        use crate::quant_int8_x86::{int_dot, quantize_x, supports};
+        let dot = int_dot(level).filter(|_| path == QuantPath::Int8 && supports(ty))?;
+        // SAFETY: int_dot() returned a form, so the CPU has AVX2.
+        let xq = (0..m).map(|t| unsafe { quantize_x(ty, dot, &x[t * k..(t + 1) * k]) });
+        Some((dot, xq.collect()))
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -86,24 +87,21 @@ fn quantized_x(
 
 /// One row of W against every quantised token, four a pass.
 #[cfg(target_arch = "x86_64")]
-fn int8_row(ty: QuantType, wr: &[u8], xq: &[QuantX], k: usize, acc: &mut [f32]) {
-    for t0 in (0..xq.len()).step_by(4) {
+fn int8_row(dot: IntDot, ty: QuantType, wr: &[u8], xq: &[QuantX], k: usize, acc: &mut [f32]) {
+    for (t0, out) in (0..xq.len()).step_by(4).zip(acc.chunks_mut(4)) {
         let t1 = (t0 + 4).min(xq.len());
         let mut refs = [&xq[t0]; 4];
         for (r, x) in refs.iter_mut().zip(&xq[t0..t1]) {
             *r = x;
         }
-        let xs = &refs[..t1 - t0];
-        let mut out = [0.0f32; 4];
-        // SAFETY: quantized_x() checked AVX2+FMA and the format; `wr` is one row of `ty`
-        // blocks for `k`; every token was quantised from `k` values.
-        unsafe { crate::quant_int8_x86::row_int8(ty, wr, xs, k, &mut out) };
-        acc[t0..t1].copy_from_slice(&out[..t1 - t0]);
+        // SAFETY: int_dot() returned `dot` for this machine and supports(ty) held; `wr` is one
+        // row of `ty` blocks for `k`; every token was quantised for `ty` from `k` values.
+        unsafe { crate::quant_int8_x86::row_int8(dot, ty, wr, &refs[..t1 - t0], k, out) };
     }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn int8_row(_: QuantType, _: &[u8], _: &[QuantX], _: usize, _: &mut [f32]) {
+fn int8_row(_: IntDot, _: QuantType, _: &[u8], _: &[QuantX], _: usize, _: &mut [f32]) {
     unreachable!("quantized_x() is None off x86_64")
 }
 
@@ -187,8 +185,8 @@ pub fn quant_matmul(
         let first = task * ROWS_PER_TASK;
         for (r, acc) in out.chunks_mut(m).enumerate() {
             let wr = &w[(first + r) * row..(first + r + 1) * row];
-            if let Some(xq) = &xq {
-                int8_row(ty, wr, xq, k, acc);
+            if let Some((dot, xq)) = &xq {
+                int8_row(*dot, ty, wr, xq, k, acc);
                 continue;
             }
             if simd {

@@ -1,0 +1,135 @@
+//! The int8 quantized-matmul path at every SIMD level of this machine, checked tightly: x is
+//! quantised here exactly as the kernels do (`dx = max|x|/127` per block of 32,
+//! `q = x·(1/dx)` rounded to nearest even, clamped to ±127), so the only error left is f32
+//! rounding of the integer-exact block sums — bounded by `(K+2)·2⁻²⁴·Σ|w·x̂| + 2⁻²⁴·|y|`.
+//! A lane, block or token mixed up in a kernel is far outside that. Shapes walk every way the
+//! kernels split a row (groups of four blocks, a pair, a single block) and 1 to 9 tokens.
+
+use lowbit_kernels::formats::{dequantize_row, QuantType};
+use lowbit_kernels::quant_matmul::{int8_error_bound, quant_matmul, QuantPath};
+use lowbit_kernels::simd::machine_levels;
+
+const U: f64 = 1.0 / (1u64 << 24) as f64;
+
+/// Deterministic bytes and values.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn unit(&mut self) -> f32 {
+        (self.next() % 20001) as f32 / 10000.0 - 1.0
+    }
+}
+
+/// x as the kernels see it after quantisation.
+fn quantised(x: &[f32]) -> Vec<f32> {
+    let mut out = Vec::with_capacity(x.len());
+    for b in x.chunks(32) {
+        let amax = b.iter().fold(0.0f32, |a, &v| a.max(v.abs()));
+        let d = amax / 127.0;
+        let id = if d > 0.0 { 1.0 / d } else { 0.0 };
+        out.extend(
+            b.iter()
+                .map(|&v| (v * id).clamp(-127.0, 127.0).round_ties_even() * d),
+        );
+    }
+    out
+}
+
+/// Weight bytes for `ty` whose f16 scales are finite, small and sometimes subnormal.
+fn weights(ty: QuantType, n: usize, k: usize, rng: &mut Lcg) -> Vec<u8> {
+    let row = ty.row_bytes(k).unwrap();
+    let mut w: Vec<u8> = (0..n * row).map(|_| rng.next() as u8).collect();
+    let scale_offsets: &[usize] = match ty {
+        QuantType::Q4_K => &[0, 2],
+        _ => &[0],
+    };
+    for block in w.chunks_mut(ty.block_bytes()) {
+        for &at in scale_offsets {
+            // Exponent field 0..=14 (subnormal up to ~0.5), any mantissa, either sign.
+            let h = (rng.next() as u16 & 0x83ff) | (((rng.next() % 15) as u16) << 10);
+            block[at..at + 2].copy_from_slice(&h.to_le_bytes());
+        }
+    }
+    w
+}
+
+fn check(ty: QuantType, n: usize, k: usize, m: usize, rng: &mut Lcg) {
+    let w = weights(ty, n, k, rng);
+    let row = ty.row_bytes(k).unwrap();
+    let mut x: Vec<f32> = (0..m * k).map(|_| rng.unit()).collect();
+    // Extremes: a zero block, a block with one huge value, and exact ±max values.
+    x[..32].fill(0.0);
+    if k >= 64 {
+        x[40] = 1e6;
+    }
+    x[m * k - 1] = -x.iter().fold(0.0f32, |a, &v| a.max(v.abs()));
+    let mut deq = vec![0.0f32; n * k];
+    for (wr, dr) in w.chunks(row).zip(deq.chunks_mut(k)) {
+        dequantize_row(ty, wr, dr).unwrap();
+    }
+    for level in machine_levels() {
+        let mut y = vec![0.0f32; m * n];
+        quant_matmul(QuantPath::Int8, level, 2, ty, &w, &x, m, n, k, &mut y).unwrap();
+        // The SIMD levels work on quantised x; the scalar level takes the exact path.
+        let int8 = level >= lowbit_kernels::SimdLevel::Avx2;
+        for t in 0..m {
+            let xr = &x[t * k..(t + 1) * k];
+            let xq = if int8 { quantised(xr) } else { xr.to_vec() };
+            for j in 0..n {
+                let wr = &deq[j * k..(j + 1) * k];
+                let (mut exact, mut mag) = (0.0f64, 0.0f64);
+                for (&a, &b) in wr.iter().zip(&xq) {
+                    exact += f64::from(a) * f64::from(b);
+                    mag += (f64::from(a) * f64::from(b)).abs();
+                }
+                let got = f64::from(y[t * n + j]);
+                let bound = (k as f64 + 2.0) * U * mag + U * exact.abs() + f64::MIN_POSITIVE;
+                assert!(
+                    (got - exact).abs() <= bound,
+                    "{} {level:?} n{n} k{k} m{m} token {t} row {j}: got {got}, want {exact} ± {bound}",
+                    ty.name()
+                );
+                // And the derived int8 bound holds against the unquantised x.
+                if int8 {
+                    let full: f64 = wr
+                        .iter()
+                        .zip(xr)
+                        .map(|(&a, &b)| f64::from(a) * f64::from(b))
+                        .sum();
+                    assert!((got - full).abs() <= int8_error_bound(wr, xr) + 2.0 * bound);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn q4_0_and_q8_0_every_split_of_a_row() {
+    let mut rng = Lcg(11);
+    for ty in [QuantType::Q4_0, QuantType::Q8_0] {
+        // 1..=12 blocks: every remainder after groups of four, with and without groups.
+        for blocks in 1..=12 {
+            for m in [1, 2, 3, 4, 5, 9] {
+                check(ty, 3, 32 * blocks, m, &mut rng);
+            }
+        }
+        check(ty, 17, 32 * 129, 1, &mut rng);
+    }
+}
+
+#[test]
+fn q4_k_super_blocks() {
+    let mut rng = Lcg(12);
+    for sb in [1, 2, 3, 5] {
+        for m in [1, 2, 3, 4, 5] {
+            check(QuantType::Q4_K, 3, 256 * sb, m, &mut rng);
+        }
+    }
+    check(QuantType::Q4_K, 33, 256 * 17, 1, &mut rng);
+}
