@@ -11,8 +11,9 @@ use crate::bench::{Baseline, BenchResult};
 use crate::context::{Backend, Context};
 use crate::error::Result;
 use crate::measure::{measure_gpu, measure_wall};
+use crate::ops::quant::default_path;
 use crate::ops::quant::gpu as quant_gpu;
-use crate::ops::{dequantize, quant_matmul};
+use crate::ops::{dequantize, quant_matmul_with, QuantPath};
 use crate::quant::{QuantData, QuantMatrix};
 use crate::tensor::Tensor;
 use lowbit_kernels::DType;
@@ -45,16 +46,28 @@ pub fn bench_quant_matmul(
         .map(|&b| f32::from(b) / 255.0 - 0.5)
         .collect();
     let x = Tensor::from_slice(ctx, &xs, &[m, k])?;
-    let (secs, timing) = match (&*ctx.inner, &w.data) {
+    let time_path = |path: QuantPath| match (&*ctx.inner, &w.data) {
         (Backend::Gpu(g), QuantData::Gpu(buf))
             if !matches!(ty, QuantType::F32 | QuantType::F16 | QuantType::BF16) =>
         {
             let y = g.alloc((m * n * 4) as u64, "y")?;
             let xv = x.view();
-            measure_gpu(g, budget, |t| quant_gpu(g, &xv, &w, buf, &y, t))?
+            measure_gpu(g, budget, |t| quant_gpu(g, &xv, &w, buf, &y, path, t))
         }
-        _ => measure_wall(budget, || quant_matmul(ctx, &x, &w).map(|_| ()))?,
+        _ => measure_wall(budget, || quant_matmul_with(ctx, &x, &w, path).map(|_| ())),
     };
+    let path = default_path(ctx);
+    let (secs, timing) = time_path(path)?;
+    // The other path side by side: the exact decoders when the default is the int8 one.
+    let mut baselines = Vec::new();
+    if path == QuantPath::Int8 {
+        let (exact, _) = time_path(QuantPath::Exact)?;
+        baselines.push(Baseline {
+            name: "exact decoders".into(),
+            time_ms: exact * 1e3,
+            speedup: exact / secs,
+        });
+    }
     // Baseline: the same weights dequantised once (not timed) to f16, then the dense kernel.
     let deq = dequantize(&w)?.to_vec::<f32>()?;
     let wh: Vec<half::f16> = deq.iter().map(|&v| half::f16::from_f32(v)).collect();
@@ -69,10 +82,9 @@ pub fn bench_quant_matmul(
         adapter: info.name,
         backend: info.backend,
         driver: info.driver,
-        variant: if ctx.is_gpu() {
-            "quant_gemv"
-        } else {
-            "cpu-blocks"
+        variant: match path {
+            QuantPath::Int8 => "int8 (x quantised per 32)",
+            QuantPath::Exact => "exact decoders",
         }
         .into(),
         x_dtype: DType::F32.name().into(),
@@ -88,10 +100,13 @@ pub fn bench_quant_matmul(
         fraction_of_bound: gbps / bound.gbps(),
         bound_timing: bound.timing.name().into(),
         bound_layout: bound.layout.clone(),
-        baselines: vec![Baseline {
-            name: format!("dequant-f16 + dense ({dense_variant})"),
-            time_ms: dense_secs * 1e3,
-            speedup: dense_secs / secs,
-        }],
+        baselines: {
+            baselines.push(Baseline {
+                name: format!("dequant-f16 + dense ({dense_variant})"),
+                time_ms: dense_secs * 1e3,
+                speedup: dense_secs / secs,
+            });
+            baselines
+        },
     })
 }

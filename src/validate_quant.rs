@@ -1,9 +1,9 @@
 //! `lowbit validate --vectors FILE.gguf`: the quantized-matmul test vectors (the format of
 //! `tests/data/quant_vectors.gguf`, see its generator) on a context: per case, the decode of
 //! the weights bit for bit against `<case>.dequant`, and `quant_matmul` (exact path) within
-//! the f32 bound `(K+1)·2⁻²⁴·Σ|w·x| + 2⁻²⁴·|y|` of the exact product of `dequant` and `x`; on
-//! the CPU also the int8 path within `R + (K+2)·2⁻²⁴·(Σ|w·x| + R) + 2⁻²⁴·|y|`, `R` the error
-//! quantising x may add.
+//! the f32 bound `(K+1)·2⁻²⁴·Σ|w·x| + 2⁻²⁴·|y|` of the exact product of `dequant` and `x`, and
+//! the int8 path within `R + (K+2)·2⁻²⁴·(Σ|w·x| + R) + 2⁻²⁴·|y|`, `R` the error quantising x
+//! may add.
 
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -12,6 +12,7 @@ use crate::ops::{dequantize, quant_matmul_with, QuantPath};
 use crate::quant::QuantMatrix;
 use crate::tensor::Tensor;
 use crate::validate::CaseResult;
+use lowbit_kernels::formats::{dequantize_block, QuantType};
 use lowbit_kernels::quant_matmul::int8_error_bound;
 
 /// The case names: `testvec.cases` when present, else every `<case>.weight` with its
@@ -66,8 +67,8 @@ fn result(
     }
 }
 
-/// `(dequant check, matmul checks)` of one case: the exact path against the f32 bound on
-/// every backend, and on the CPU also the int8 path against its derived bound.
+/// `(dequant check, matmul checks)` of one case: the exact path against the f32 bound and the
+/// int8 path against its derived bound.
 fn one_case(ctx: &Context, file: &GgufFile, case: &str) -> Result<Vec<CaseResult>> {
     let w = QuantMatrix::from_gguf(ctx, file, &format!("{case}.weight"))?;
     let (xi, xb) = file.tensor_with_data(&format!("{case}.x"))?;
@@ -79,28 +80,41 @@ fn one_case(ctx: &Context, file: &GgufFile, case: &str) -> Result<Vec<CaseResult
             "{case}: x, weight and dequant shapes disagree"
         )));
     }
-    let ty = w.quant_type().name();
-    let deq = f32s(db);
-    let x = f32s(xb);
+    check_case(ctx, &w, &f32s(xb), m, &f32s(db), case)
+}
 
+/// The checks of one case: `w`'s decode bit for bit against `deq` (`[n, k]`), and both matmul
+/// paths with x (`[m, k]`) within their bounds.
+fn check_case(
+    ctx: &Context,
+    w: &QuantMatrix,
+    x: &[f32],
+    m: usize,
+    deq: &[f32],
+    case: &str,
+) -> Result<Vec<CaseResult>> {
+    let (n, k) = (w.n(), w.k());
+    let ty = w.quant_type().name();
     let mut dq = result(ctx, "dequant", ty, case, (m, n, k));
-    let got = dequantize(&w)?.to_vec::<f32>()?;
+    let got = dequantize(w)?.to_vec::<f32>()?;
     let mut exact = true;
-    for (g, e) in got.iter().zip(&deq) {
+    for (g, e) in got.iter().zip(deq) {
         exact &= g.to_bits() == e.to_bits();
         dq.max_abs_err = dq.max_abs_err.max(f64::from((g - e).abs()));
     }
     dq.pass = exact;
 
     let mut out = vec![dq];
-    let xt = Tensor::from_slice(ctx, &x, &[m, k])?;
-    let mut paths = vec![(QuantPath::Exact, "quant_matmul")];
-    if !ctx.is_gpu() {
-        paths.push((QuantPath::Int8, "quant_matmul.int8"));
-    }
+    let xt = Tensor::from_slice(ctx, x, &[m, k])?;
+    // Both paths everywhere: the int8 one is an integer kernel on the CPU (Q4_0, Q8_0, Q4_K)
+    // and on GPUs (Q4_0, Q8_0 at M ≤ 4), the exact decoders elsewhere.
+    let paths = [
+        (QuantPath::Exact, "quant_matmul"),
+        (QuantPath::Int8, "quant_matmul.int8"),
+    ];
     for (path, op) in paths {
         let mut mm = result(ctx, op, ty, case, (m, n, k));
-        let y = quant_matmul_with(ctx, &xt, &w, path)?.to_vec::<f32>()?;
+        let y = quant_matmul_with(ctx, &xt, w, path)?.to_vec::<f32>()?;
         let mut worst = -1.0;
         mm.pass = true;
         for mi in 0..m {
@@ -135,6 +149,71 @@ fn one_case(ctx: &Context, file: &GgufFile, case: &str) -> Result<Vec<CaseResult
         out.push(mm);
     }
     Ok(out)
+}
+
+/// Deterministic pseudo-random numbers for the seeded cases.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 24
+    }
+}
+
+/// Seeded weights for `ty`: random block bytes, each block redrawn until it decodes to values
+/// of magnitude ≤ 2²⁰ (a random f16 scale is infinite or NaN one time in 32, a random E8M0
+/// scale up to 2¹²⁷, and sums of such products would overflow f32), so every field and code of
+/// the format is exercised, not only what a quantiser writes. Returns the bytes and their
+/// decode.
+fn seeded_weights(ty: QuantType, n: usize, k: usize, rng: &mut Lcg) -> Result<(Vec<u8>, Vec<f32>)> {
+    let (be, bb) = (ty.block_elems(), ty.block_bytes());
+    let mut bytes = vec![0u8; n * ty.row_bytes(k)?];
+    let mut deq = vec![0f32; n * k];
+    for (blk, out) in bytes.chunks_mut(bb).zip(deq.chunks_mut(be)) {
+        loop {
+            blk.iter_mut().for_each(|b| *b = rng.next() as u8);
+            dequantize_block(ty, blk, out);
+            if out.iter().all(|v| v.abs() <= (1u32 << 20) as f32) {
+                break;
+            }
+        }
+    }
+    Ok((bytes, deq))
+}
+
+/// Every block format on seeded data (`lowbit validate` without `--vectors`): shapes with one
+/// block, odd N, M = 1, 3 (the GEMV) and 5 (the tiled GEMM), each checked as a vector case.
+pub fn seeded_cases(ctx: &Context) -> Vec<CaseResult> {
+    let mut rng = Lcg(0x5eed);
+    let mut out = Vec::new();
+    for ty in lowbit_kernels::formats::ALL {
+        let be = ty.block_elems();
+        for (m, n, kb) in [(1, 17, 1), (3, 33, 3), (5, 3, 2)] {
+            let k = be * kb;
+            let case = format!("seeded.m{m}n{n}k{k}");
+            let run = |rng: &mut Lcg| -> Result<Vec<CaseResult>> {
+                let (bytes, deq) = seeded_weights(ty, n, k, rng)?;
+                let w = QuantMatrix::from_bytes(ctx, ty, n, k, &bytes)?;
+                let x: Vec<f32> = (0..m * k)
+                    .map(|_| (rng.next() % 2001) as f32 / 1000.0 - 1.0)
+                    .collect();
+                check_case(ctx, &w, &x, m, &deq, &case)
+            };
+            match run(&mut rng) {
+                Ok(rs) => out.extend(rs),
+                Err(e) => {
+                    let mut r = result(ctx, "quant_matmul", ty.name(), &case, (m, n, k));
+                    r.error = Some(e.to_string());
+                    out.push(r);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Every case of a vector file on `ctx`, calling `each` as results arrive.

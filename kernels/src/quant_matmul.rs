@@ -20,14 +20,17 @@ pub enum QuantPath {
     Int8,
 }
 
-/// The part of `|y − Σ w·x|` that quantising x adds, for one output: `Σ_b (dx_b/2)·Σ_{i∈b}|w_i|`
-/// (each `|x_i − dx_b·q_i| ≤ dx_b/2`). The rest is f32 rounding, covered by the f32 bound
-/// applied to `|w|·(|x| + dx/2)`.
+/// The part of `|y − Σ w·x|` that quantising x adds, for one output:
+/// `Σ_b (1 + 2⁻¹²)·(dx_b/2)·Σ_{i∈b}|w_i|` with `dx_b = max|x_b|/127`: each
+/// `|x_i − dx_b·q_i| ≤ dx_b/2` when `q_i` is `x_i/dx_b` rounded; the `2⁻¹²` covers `x·(1/dx)`
+/// being a few ulps from `x/dx` (`1/dx` rounded on the CPU, and WGSL's division is only
+/// 2.5-ulp accurate on GPUs), which moves `|x_i − dx_b·q_i|` by at most `127·2⁻²⁰·dx_b`. The
+/// rest is f32 rounding, covered by the f32 bound applied to `|w|·(|x| + dx/2)`.
 pub fn int8_error_bound(w: &[f32], x: &[f32]) -> f64 {
     let mut r = 0.0f64;
     for (wb, xb) in w.chunks(32).zip(x.chunks(32)) {
         let amax = xb.iter().fold(0.0f32, |a, &v| a.max(v.abs()));
-        let half_dx = f64::from(amax / 127.0) / 2.0;
+        let half_dx = f64::from(amax / 127.0) / 2.0 * (1.0 + 1.0 / 4096.0);
         r += half_dx * wb.iter().map(|&v| f64::from(v.abs())).sum::<f64>();
     }
     r

@@ -9,6 +9,7 @@ pub use lowbit_kernels::quant_matmul::QuantPath;
 use lowbit_kernels::DType;
 
 use super::plan::{check_ctx, dims2, fold_groups, gpu_parts, mat_bytes, u32_of, whole_binding};
+use super::quant_q8;
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::gpu::{Dispatch, Gpu, GpuTimer};
@@ -116,22 +117,38 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
             .map(|k| variant(t, k))
         })
         .chain(permutes)
+        .chain(quant_q8::all_shader_variants())
         .collect()
 }
 
 /// `y = x · Wᵀ`: x `[M, K]` f32 or f16 on `ctx`, W `[N, K]` quantized, y `[M, N]` f32, by
-/// the fastest path: on the CPU the int8 one ([`QuantPath::Int8`]) where it exists.
+/// the path [`default_path`] picks for `ctx`.
 pub fn quant_matmul<'a>(
     ctx: &Context,
     x: impl Into<TensorView<'a>>,
     w: &QuantMatrix,
 ) -> Result<Tensor> {
-    quant_matmul_with(ctx, x, w, QuantPath::Int8)
+    quant_matmul_with(ctx, x, w, default_path(ctx))
 }
 
-/// [`quant_matmul`] by a chosen path. GPU kernels decode to exact f32 whatever the path (an
-/// int8 GPU path is future work); on the CPU `Int8` falls back to `Exact` for formats and
-/// machines without an integer kernel.
+/// The path [`quant_matmul`] takes on `ctx`: [`QuantPath::Int8`] where it was measured faster
+/// than the exact decoders — the CPU backend, and CPU-type GPU adapters (lavapipe, llvmpipe
+/// GL: `lowbit bench --w-format q4_0`, see the README) — else [`QuantPath::Exact`]. Other
+/// GPUs run the int8 route when asked through [`quant_matmul_with`]; it becomes their default
+/// once it has been measured faster on them.
+pub fn default_path(ctx: &Context) -> QuantPath {
+    if !ctx.is_gpu() || ctx.caps().cpu_device {
+        QuantPath::Int8
+    } else {
+        QuantPath::Exact
+    }
+}
+
+/// [`quant_matmul`] by a chosen path. `Int8` quantises x to int8 per block of 32 and uses
+/// integer dot products (CPU: Q4_0, Q8_0, Q4_K where the machine has AVX2; GPUs: Q4_0 and Q8_0
+/// at M ≤ 4, `shaders/quant_q8.wgsl`), within [`lowbit_kernels::quant_matmul::int8_error_bound`];
+/// formats, shapes and machines without an integer kernel fall back to `Exact`, which decodes
+/// the weights to exact f32.
 pub fn quant_matmul_with<'a>(
     ctx: &Context,
     x: impl Into<TensorView<'a>>,
@@ -205,11 +222,11 @@ pub fn quant_matmul_with<'a>(
             }
             let y = g.alloc(mat_bytes(DType::F32, m, n), "y")?;
             match &w.perm {
-                None => gpu(g, &x, w, buf, &y, None)?,
+                None => gpu(g, &x, w, buf, &y, path, None)?,
                 Some(p) => {
                     let xp = permute_cols(g, &x, p.gpu.as_ref().expect("uploaded with W"))?;
                     let xv = TensorView::from_buffer(&xp, 0, DType::F32, &[m, k])?;
-                    gpu(g, &xv, w, buf, &y, None)?;
+                    gpu(g, &xv, w, buf, &y, path, None)?;
                 }
             }
             Ok(Tensor::from_buffer(ctx, y, DType::F32, &[m, n]))
@@ -224,12 +241,16 @@ pub(crate) fn gpu(
     w: &QuantMatrix,
     wbuf: &wgpu::Buffer,
     y: &wgpu::Buffer,
+    path: QuantPath,
     timer: Option<&GpuTimer>,
 ) -> Result<()> {
     let (m, k) = (x.shape[0], x.shape[1]);
     let n = w.n;
     if m > MT {
         return gemm(g, x, w, wbuf, y, timer);
+    }
+    if path == QuantPath::Int8 && m <= quant_q8::MAX_TOKENS && quant_q8::supports(w.ty) {
+        return quant_q8::gemv(g, x, w, wbuf, y, timer);
     }
     let one = m == 1;
     let kernel = if x.dtype == DType::F16 {

@@ -1,0 +1,328 @@
+// The int8 route for quantized weights at M ≤ 4 (llama.cpp's q8_1 idea): x is quantised once
+// per block of 32 to int8 with an f32 scale and the block's integer sum (QUANTIZE), then each
+// weight block's integers meet it through dot4 (dot4I8Packed, or the portable extractBits sum;
+// exact in i32) and one f32 multiply-add per block and token. The only approximation is x's
+// quantisation: |x − dx·q| ≤ dx/2 per element (plus WGSL's 2.5-ulp division in dx and 1/dx).
+//
+// Weight blocks start at even byte offsets (Q4_0: 18 bytes, Q8_0: 34), so a block's quant
+// bytes are either word-aligned or two bytes off: five (Q4_0) or nine (Q8_0) word loads cover
+// a block and the two cases are a select, no byte-wise loads.
+//
+// Shapes (by define): ROW_PER_LANE (CPU-type adapters: 8 invocations, one row each, no
+// barriers — see shaders/README.md) or one workgroup of WG invocations per row striding over
+// its blocks with a workgroup-memory tree. MT1: one token, else up to four per dispatch.
+
+struct Params {
+    n: u32,
+    k: u32,
+    m: u32,
+    row_bytes: u32,
+    m0: u32,
+    // Workgroups per row of the (folded) grid.
+    groups_x: u32,
+    pad0: u32,
+    pad1: u32,
+}
+
+// One block of x: its scale and the sum of its 32 integers.
+struct XScale {
+    d: f32,
+    s: i32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+
+//#if QUANTIZE
+//#if X_F16
+@group(0) @binding(1) var<storage, read> x: array<u32>;
+//#else
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+//#endif
+@group(0) @binding(2) var<storage, read_write> xq: array<u32>;
+@group(0) @binding(3) var<storage, read_write> xs: array<XScale>;
+
+fn x_at(i: u32) -> f32 {
+//#if X_F16
+    let h = unpack2x16float(x[i >> 1u]);
+    return select(h.x, h.y, (i & 1u) == 1u);
+//#else
+    return x[i];
+//#endif
+}
+
+// One invocation per block of 32 values of x ([M, K] row-major, K a multiple of 32).
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let b = gid.y * params.groups_x * 64u + gid.x;
+    if b >= params.m * (params.k / 32u) {
+        return;
+    }
+    var amax = 0.0;
+    for (var i = 0u; i < 32u; i++) {
+        amax = max(amax, abs(x_at(32u * b + i)));
+    }
+    let d = amax / 127.0;
+    let id = select(0.0, 1.0 / d, d > 0.0);
+    var sum = 0;
+    for (var j = 0u; j < 8u; j++) {
+        var word = 0u;
+        for (var e = 0u; e < 4u; e++) {
+            let q = i32(clamp(round(x_at(32u * b + 4u * j + e) * id), -127.0, 127.0));
+            sum += q;
+            word |= (bitcast<u32>(q) & 0xffu) << (8u * e);
+        }
+        xq[8u * b + j] = word;
+    }
+    xs[b] = XScale(d, sum);
+}
+//#else
+//#if SUPER8
+@group(0) @binding(1) var<storage, read> wv: array<vec4<u32>>;
+// The same XScale pairs as (d, s, d, s) words: two blocks a load.
+@group(0) @binding(3) var<storage, read> xs2: array<vec4<u32>>;
+//#else
+@group(0) @binding(1) var<storage, read> w: array<u32>;
+@group(0) @binding(3) var<storage, read> xs: array<XScale>;
+//#endif
+@group(0) @binding(2) var<storage, read> xq: array<vec4<u32>>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+//#if ROW_PER_LANE
+const WG: u32 = 8u;
+//#else
+const WG: u32 = 64u;
+var<workgroup> partial: array<f32, 256>;
+//#endif
+
+// IEEE binary16 bits to f32, exactly (subnormals are m·2⁻²⁴, normal in f32).
+fn f16_bits(h: u32) -> f32 {
+    let e = (h >> 10u) & 31u;
+    let m = h & 1023u;
+    var v: f32;
+    if e == 0u {
+        v = f32(m) * 5.9604644775390625e-8;
+    } else if e == 31u {
+        v = bitcast<f32>(0x7f800000u | (m << 13u));
+    } else {
+        v = bitcast<f32>(((e + 112u) << 23u) | (m << 13u));
+    }
+    return select(v, -v, (h & 0x8000u) != 0u);
+}
+
+// Four quant bytes: those starting two bytes into word `lo` (a funnel of `lo` and `hi`), or,
+// when the block's quant bytes are word-aligned, word `hi` itself.
+fn qword(lo: u32, hi: u32, aligned_next: bool) -> u32 {
+    return select((lo >> 16u) | (hi << 16u), hi, aligned_next);
+}
+
+//#if SUPER8
+// Q4_0 rows whose length is a multiple of 144 bytes (8 blocks, 9 vec4 words; K % 256 == 0),
+// for CPU-type adapters, where every load instruction pays a per-lane loop whatever its width
+// (shaders/README.md): 9 + 16 + 4 vec4 loads per 8 blocks instead of 8 loads a block.
+struct Super {
+    v0: vec4<u32>, v1: vec4<u32>, v2: vec4<u32>, v3: vec4<u32>, v4: vec4<u32>,
+    v5: vec4<u32>, v6: vec4<u32>, v7: vec4<u32>, v8: vec4<u32>,
+}
+
+// One Q4_0 block from the five words holding it: its scale in the low (`odd`: high) half of
+// w0, its quant bytes from two bytes into w0 (`odd`: from w1), against x block `xb` whose
+// scale and sum are (dx, s).
+fn blk(w0: u32, w1: u32, w2: u32, w3: u32, w4: u32, odd: bool, xb: u32, dx: f32, s: i32) -> f32 {
+    let d = f16_bits(select(w0 & 0xffffu, w0 >> 16u, odd));
+    let q = vec4<u32>(qword(w0, w1, odd), qword(w1, w2, odd), qword(w2, w3, odd), qword(w3, w4, odd));
+    let m = 0x0f0f0f0fu;
+    let lo = q & vec4<u32>(m);
+    let hi = (q >> vec4<u32>(4u)) & vec4<u32>(m);
+    let xa = xq[2u * xb];
+    let xc = xq[2u * xb + 1u];
+    let i = dot4(lo.x, xa.x) + dot4(lo.y, xa.y) + dot4(lo.z, xa.z) + dot4(lo.w, xa.w)
+          + dot4(hi.x, xc.x) + dot4(hi.y, xc.y) + dot4(hi.z, xc.z) + dot4(hi.w, xc.w)
+          - 8 * s;
+    return (d * dx) * f32(i);
+}
+
+// Eight blocks (block j at byte 18j: even j word-aligned, odd j two bytes off) against the
+// token's x blocks xb .. xb + 8.
+fn super_dot(g: Super, xb: u32) -> f32 {
+    let s0 = xs2[xb / 2u];
+    let s1 = xs2[xb / 2u + 1u];
+    let s2 = xs2[xb / 2u + 2u];
+    let s3 = xs2[xb / 2u + 3u];
+    var acc = blk(g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x, false, xb, bitcast<f32>(s0.x), bitcast<i32>(s0.y));
+    acc += blk(g.v1.x, g.v1.y, g.v1.z, g.v1.w, g.v2.x, true, xb + 1u, bitcast<f32>(s0.z), bitcast<i32>(s0.w));
+    acc += blk(g.v2.y, g.v2.z, g.v2.w, g.v3.x, g.v3.y, false, xb + 2u, bitcast<f32>(s1.x), bitcast<i32>(s1.y));
+    acc += blk(g.v3.y, g.v3.z, g.v3.w, g.v4.x, g.v4.y, true, xb + 3u, bitcast<f32>(s1.z), bitcast<i32>(s1.w));
+    acc += blk(g.v4.z, g.v4.w, g.v5.x, g.v5.y, g.v5.z, false, xb + 4u, bitcast<f32>(s2.x), bitcast<i32>(s2.y));
+    acc += blk(g.v5.z, g.v5.w, g.v6.x, g.v6.y, g.v6.z, true, xb + 5u, bitcast<f32>(s2.z), bitcast<i32>(s2.w));
+    acc += blk(g.v6.w, g.v7.x, g.v7.y, g.v7.z, g.v7.w, false, xb + 6u, bitcast<f32>(s3.x), bitcast<i32>(s3.y));
+    acc += blk(g.v7.w, g.v8.x, g.v8.y, g.v8.z, g.v8.w, true, xb + 7u, bitcast<f32>(s3.z), bitcast<i32>(s3.w));
+    return acc;
+}
+
+fn row_sums(base: u32, c0: u32, step: u32) -> vec4<f32> {
+    let blocks = params.k / 32u;
+    let last = params.m - 1u - params.m0;
+    // base is a byte offset, a multiple of 144: in vec4 words, base / 16.
+    let v = base / 16u;
+    var acc = vec4<f32>();
+    for (var sg = c0; sg < blocks / 8u; sg += step) {
+        let a = v + 9u * sg;
+        let g = Super(wv[a], wv[a + 1u], wv[a + 2u], wv[a + 3u], wv[a + 4u],
+                      wv[a + 5u], wv[a + 6u], wv[a + 7u], wv[a + 8u]);
+        let x0 = params.m0 * blocks + 8u * sg;
+//#if MT1
+        acc.x += super_dot(g, x0);
+//#else
+        acc += vec4<f32>(
+            super_dot(g, x0),
+            super_dot(g, x0 + min(1u, last) * blocks),
+            super_dot(g, x0 + min(2u, last) * blocks),
+            super_dot(g, x0 + min(3u, last) * blocks));
+//#endif
+    }
+    return acc;
+}
+//#else
+// A weight block decoded to its f16 scale and its quant words, once for all tokens.
+struct WBlock {
+    d: f32,
+    // Q4_0: the four words of nibbles. Q8_0: words 0..3 (the other four are in q2).
+    q: vec4<u32>,
+    q2: vec4<u32>,
+}
+
+fn load_block(base: u32, c: u32) -> WBlock {
+//#if FMT_Q4_0
+    let b = base + 18u * c;
+    let a = b >> 2u;
+    // Bytes b..b+1 are the scale; the 16 quant bytes start at b + 2, word-aligned when b ≡ 2
+    // (mod 4).
+    let odd = (b & 2u) != 0u;
+    let w0 = w[a];
+    let w1 = w[a + 1u];
+    let w2 = w[a + 2u];
+    let w3 = w[a + 3u];
+    let w4 = w[a + 4u];
+    let d = f16_bits(select(w0 & 0xffffu, w0 >> 16u, odd));
+    let q = vec4<u32>(qword(w0, w1, odd), qword(w1, w2, odd), qword(w2, w3, odd), qword(w3, w4, odd));
+    return WBlock(d, q, vec4<u32>());
+//#endif
+//#if FMT_Q8_0
+    let b = base + 34u * c;
+    let a = b >> 2u;
+    let odd = (b & 2u) != 0u;
+    let w0 = w[a];
+    let w1 = w[a + 1u];
+    let w2 = w[a + 2u];
+    let w3 = w[a + 3u];
+    let w4 = w[a + 4u];
+    let w5 = w[a + 5u];
+    let w6 = w[a + 6u];
+    let w7 = w[a + 7u];
+    let w8 = w[a + 8u];
+    let d = f16_bits(select(w0 & 0xffffu, w0 >> 16u, odd));
+    let q = vec4<u32>(qword(w0, w1, odd), qword(w1, w2, odd), qword(w2, w3, odd), qword(w3, w4, odd));
+    let q2 = vec4<u32>(qword(w4, w5, odd), qword(w5, w6, odd), qword(w6, w7, odd), qword(w7, w8, odd));
+    return WBlock(d, q, q2);
+//#endif
+}
+
+// The block's contribution for the token whose x block index is `xb`.
+fn block_dot(wb: WBlock, xb: u32) -> f32 {
+    let xa = xq[2u * xb];
+    let xc = xq[2u * xb + 1u];
+    let s = xs[xb];
+//#if FMT_Q4_0
+    // Nibbles are 0..15 (w = q − 8): low nibbles meet elements 0..15, high ones 16..31.
+    let m = 0x0f0f0f0fu;
+    let lo = wb.q & vec4<u32>(m);
+    let hi = (wb.q >> vec4<u32>(4u)) & vec4<u32>(m);
+    let i = dot4(lo.x, xa.x) + dot4(lo.y, xa.y) + dot4(lo.z, xa.z) + dot4(lo.w, xa.w)
+          + dot4(hi.x, xc.x) + dot4(hi.y, xc.y) + dot4(hi.z, xc.z) + dot4(hi.w, xc.w)
+          - 8 * s.s;
+//#endif
+//#if FMT_Q8_0
+    let i = dot4(wb.q.x, xa.x) + dot4(wb.q.y, xa.y) + dot4(wb.q.z, xa.z) + dot4(wb.q.w, xa.w)
+          + dot4(wb.q2.x, xc.x) + dot4(wb.q2.y, xc.y) + dot4(wb.q2.z, xc.z) + dot4(wb.q2.w, xc.w);
+//#endif
+    // |i| < 2²⁴: exact in f32.
+    return (wb.d * s.d) * f32(i);
+}
+
+// Sums of the row's blocks c0, c0 + step, … for up to four tokens (tokens past M repeat the
+// last one and are never written).
+fn row_sums(base: u32, c0: u32, step: u32) -> vec4<f32> {
+    let blocks = params.k / 32u;
+    let last = params.m - 1u - params.m0;
+    var acc = vec4<f32>();
+    for (var c = c0; c < blocks; c += step) {
+        let wb = load_block(base, c);
+        let x0 = params.m0 * blocks + c;
+//#if MT1
+        acc.x += block_dot(wb, x0);
+//#else
+        acc += vec4<f32>(
+            block_dot(wb, x0),
+            block_dot(wb, x0 + min(1u, last) * blocks),
+            block_dot(wb, x0 + min(2u, last) * blocks),
+            block_dot(wb, x0 + min(3u, last) * blocks));
+//#endif
+    }
+    return acc;
+}
+
+//#endif
+
+fn store(row: u32, acc: vec4<f32>) {
+    let mt = min(4u, params.m - params.m0);
+    y[params.m0 * params.n + row] = acc.x;
+//#if !MT1
+    if mt > 1u {
+        y[(params.m0 + 1u) * params.n + row] = acc.y;
+    }
+    if mt > 2u {
+        y[(params.m0 + 2u) * params.n + row] = acc.z;
+    }
+    if mt > 3u {
+        y[(params.m0 + 3u) * params.n + row] = acc.w;
+    }
+//#endif
+}
+
+@compute @workgroup_size(WG)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) tid: u32,
+) {
+//#if ROW_PER_LANE
+    let row = (wid.y * params.groups_x + wid.x) * WG + tid;
+    if row >= params.n {
+        return;
+    }
+    store(row, row_sums(row * params.row_bytes, 0u, 1u));
+//#else
+    // The row is uniform across the workgroup, so an early return keeps barriers uniform.
+    let row = wid.y * params.groups_x + wid.x;
+    if row >= params.n {
+        return;
+    }
+    let acc = row_sums(row * params.row_bytes, tid, WG);
+    partial[tid] = acc.x;
+    partial[WG + tid] = acc.y;
+    partial[2u * WG + tid] = acc.z;
+    partial[3u * WG + tid] = acc.w;
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+        if tid < stride {
+            for (var t = 0u; t < 4u; t++) {
+                partial[t * WG + tid] += partial[t * WG + tid + stride];
+            }
+        }
+        workgroupBarrier();
+    }
+    if tid == 0u {
+        store(row, vec4<f32>(partial[0], partial[WG], partial[2u * WG], partial[3u * WG]));
+    }
+//#endif
+}
+//#endif

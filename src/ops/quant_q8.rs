@@ -1,0 +1,363 @@
+//! The GPU int8 route for quantized weights at M ≤ 4 (`shaders/quant_q8.wgsl`): x quantised
+//! to int8 per block of 32 by one dispatch, then the GEMV meets each weight block's integers
+//! with `dot4I8Packed` in i32 and applies the two scales once per block. Within
+//! [`lowbit_kernels::quant_matmul::int8_error_bound`] of the exact product, like the CPU's
+//! int8 path.
+
+use std::collections::BTreeSet;
+
+use lowbit_kernels::formats::QuantType;
+use lowbit_kernels::DType;
+
+use super::plan::{fold_groups, gpu_parts, mat_bytes, u32_of, whole_binding};
+use crate::error::Result;
+use crate::gpu::{Dispatch, Gpu, GpuTimer};
+use crate::quant::QuantMatrix;
+use crate::shader_text::preprocess;
+use crate::shaders::{ShaderVariant, INT8_COMMON};
+use crate::tensor::TensorView;
+
+const QUANT_Q8: &str = include_str!("../../shaders/quant_q8.wgsl");
+
+/// Tokens one GEMV dispatch serves.
+pub(crate) const MAX_TOKENS: usize = 4;
+
+/// Invocations (one row each) per workgroup of the CPU-adapter shape.
+const ROWS_PER_GROUP: usize = 8;
+
+/// Whether the int8 route has a kernel for `ty`.
+pub(crate) fn supports(ty: QuantType) -> bool {
+    matches!(ty, QuantType::Q4_0 | QuantType::Q8_0)
+}
+
+/// One composed kernel of the route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Q8Kernel {
+    /// x (f16 when `true`) to int8 blocks.
+    Quantize(bool),
+    /// The GEMV for a format.
+    Gemv {
+        ty: QuantType,
+        /// One token per dispatch.
+        one: bool,
+        /// One row per invocation, 8 a workgroup (CPU-type adapters), else a workgroup a row.
+        row_per_lane: bool,
+        /// `dot4I8Packed`, else the portable extractBits sum.
+        dot_native: bool,
+        /// Q4_0 read eight blocks (144 bytes) at a time as vec4 words (K % 256 == 0).
+        super8: bool,
+    },
+}
+
+pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
+    let mut defines: BTreeSet<&str> = BTreeSet::new();
+    let fmt;
+    let name = match kernel {
+        Q8Kernel::Quantize(f16) => {
+            defines.insert("QUANTIZE");
+            if f16 {
+                defines.insert("X_F16");
+            }
+            format!("quant_q8.quantize.{}", if f16 { "xf16" } else { "xf32" })
+        }
+        Q8Kernel::Gemv {
+            ty,
+            one,
+            row_per_lane,
+            dot_native,
+            super8,
+        } => {
+            fmt = format!("FMT_{}", ty.name());
+            defines.insert(fmt.as_str());
+            for (on, d) in [
+                (one, "MT1"),
+                (row_per_lane, "ROW_PER_LANE"),
+                (dot_native, "DOT_NATIVE"),
+                (super8, "SUPER8"),
+            ] {
+                if on {
+                    defines.insert(d);
+                }
+            }
+            format!(
+                "quant_q8.{}.{}.{}.{}{}",
+                ty.name(),
+                if one { "m1" } else { "m4" },
+                if row_per_lane { "lane" } else { "wg" },
+                if dot_native { "dp4" } else { "dotx" },
+                if super8 { ".super8" } else { "" }
+            )
+        }
+    };
+    let mut source = preprocess(INT8_COMMON, &defines);
+    source.push_str(&preprocess(QUANT_Q8, &defines));
+    ShaderVariant {
+        name,
+        source,
+        needs_f16: false,
+        needs_subgroups: false,
+        needs_f64: false,
+    }
+}
+
+/// Every composed kernel of the route, for offline validation.
+pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
+    let mut out = vec![
+        variant(Q8Kernel::Quantize(false)),
+        variant(Q8Kernel::Quantize(true)),
+    ];
+    for ty in [QuantType::Q4_0, QuantType::Q8_0] {
+        let supers: &[bool] = if ty == QuantType::Q4_0 {
+            &[false, true]
+        } else {
+            &[false]
+        };
+        for one in [true, false] {
+            for row_per_lane in [true, false] {
+                for dot_native in [true, false] {
+                    for &super8 in supers {
+                        out.push(variant(Q8Kernel::Gemv {
+                            ty,
+                            one,
+                            row_per_lane,
+                            dot_native,
+                            super8,
+                        }));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The GEMV's shape and dot product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Q8Shape {
+    /// One row per invocation (CPU-type adapters), else a workgroup per row.
+    pub row_per_lane: bool,
+    /// `dot4I8Packed`, else the portable extractBits sum.
+    pub dot_native: bool,
+    /// Q4_0 eight blocks at a time through vec4 loads, where K % 256 == 0 (else ignored).
+    pub super8: bool,
+}
+
+/// `y = x · Wᵀ` for `1 ≤ M ≤ 4` tokens by the int8 route (`supports(w.ty)` holds): the
+/// quantisation and the GEMV in one pass, in the shape the adapter type prefers.
+pub(crate) fn gemv(
+    g: &Gpu,
+    x: &TensorView,
+    w: &QuantMatrix,
+    wbuf: &wgpu::Buffer,
+    y: &wgpu::Buffer,
+    timer: Option<&GpuTimer>,
+) -> Result<()> {
+    // CPU-type adapters: one row per invocation, as few (wide) loads as possible.
+    let cpu = g.caps.cpu_device;
+    let shape = Q8Shape {
+        row_per_lane: cpu,
+        dot_native: true,
+        super8: cpu,
+    };
+    gemv_with(g, x, w, wbuf, y, shape, timer)
+}
+
+/// [`gemv`] in a chosen shape.
+pub(crate) fn gemv_with(
+    g: &Gpu,
+    x: &TensorView,
+    w: &QuantMatrix,
+    wbuf: &wgpu::Buffer,
+    y: &wgpu::Buffer,
+    shape: Q8Shape,
+    timer: Option<&GpuTimer>,
+) -> Result<()> {
+    let (m, k) = (x.shape[0], x.shape[1]);
+    let n = w.n;
+    debug_assert!((1..=MAX_TOKENS).contains(&m) && supports(w.ty));
+    let blocks = m * (k / 32);
+    let xq = g.alloc((m * k) as u64, "x int8")?;
+    let xs = g.alloc((blocks * 8) as u64, "x block scales")?;
+    let (xb, xo) = gpu_parts(x);
+    let x_bind = whole_binding(g, xb, xo, mat_bytes(x.dtype, m, k).div_ceil(4) * 4, "x")?;
+    let xq_bind = whole_binding(g, &xq, 0, (m * k) as u64, "x int8")?;
+    let xs_bind = whole_binding(g, &xs, 0, (blocks * 8) as u64, "x block scales")?;
+    let row_bytes = w.row_bytes();
+    let w_bind = whole_binding(g, wbuf, 0, ((n * row_bytes) as u64).div_ceil(4) * 4, "W")?;
+    let y_bind = whole_binding(g, y, 0, mat_bytes(DType::F32, m, n), "y")?;
+
+    let quantize = variant(Q8Kernel::Quantize(x.dtype == DType::F16));
+    let q_pipe = g.pipeline(&quantize.name, || quantize.source.clone(), &[])?;
+    let q_groups = fold_groups(g, blocks.div_ceil(64))?;
+    let row_per_lane = shape.row_per_lane;
+    let super8 = shape.super8 && w.ty == QuantType::Q4_0 && k % 256 == 0;
+    let gemv = variant(Q8Kernel::Gemv {
+        ty: w.ty,
+        one: m == 1,
+        row_per_lane,
+        dot_native: shape.dot_native,
+        super8,
+    });
+    let g_pipe = g.pipeline(&gemv.name, || gemv.source.clone(), &[])?;
+    let g_groups = fold_groups(
+        g,
+        if row_per_lane {
+            n.div_ceil(ROWS_PER_GROUP)
+        } else {
+            n
+        },
+    )?;
+    let params = |groups_x: u32| -> Result<wgpu::Buffer> {
+        g.uniform(&[
+            u32_of(n, "n")?,
+            u32_of(k, "k")?,
+            u32_of(m, "m")?,
+            u32_of(row_bytes, "row bytes")?,
+            0,
+            groups_x,
+            0,
+            0,
+        ])
+    };
+    let (q_params, g_params) = (params(q_groups[0])?, params(g_groups[0])?);
+    g.run(
+        &[
+            Dispatch {
+                pipeline: &q_pipe,
+                bindings: vec![
+                    q_params.as_entire_binding(),
+                    x_bind,
+                    xq_bind.clone(),
+                    xs_bind.clone(),
+                ],
+                groups: q_groups,
+            },
+            Dispatch {
+                pipeline: &g_pipe,
+                bindings: vec![
+                    g_params.as_entire_binding(),
+                    w_bind,
+                    xq_bind,
+                    xs_bind,
+                    y_bind,
+                ],
+                groups: g_groups,
+            },
+        ],
+        timer,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::{Backend, Context};
+    use crate::quant::QuantData;
+    use crate::tensor::Tensor;
+    use lowbit_kernels::formats::{dequantize_row, quantize_row};
+    use lowbit_kernels::quant_matmul::int8_error_bound;
+
+    const U: f64 = 1.0 / (1u64 << 24) as f64;
+
+    /// Every shape and dot product of the route on every adapter, every token count, rows
+    /// whose blocks start at both word alignments, against the exact product within the int8
+    /// bound (a lane, block or token mixed up is far outside it).
+    #[test]
+    fn every_shape_on_every_adapter() {
+        let gpus: Vec<Context> = Context::all_gpus()
+            .into_iter()
+            .map(|c| c.unwrap())
+            .collect();
+        if gpus.is_empty() && std::env::var_os("LOWBIT_REQUIRE_GPU").is_some() {
+            panic!("LOWBIT_REQUIRE_GPU is set but no GPU adapter was found");
+        }
+        for ctx in &gpus {
+            let Backend::Gpu(g) = &*ctx.inner else {
+                unreachable!()
+            };
+            for ty in [QuantType::Q4_0, QuantType::Q8_0] {
+                // Odd block counts put every other row's blocks two bytes off a word.
+                for (n, k) in [
+                    (1, 32),
+                    (3, 96),
+                    (17, 288),
+                    (33, 32 * 9),
+                    (5, 1024),
+                    (3, 256),
+                    (2, 768),
+                ] {
+                    let row = ty.row_bytes(k).unwrap();
+                    let wf: Vec<f32> = (0..n * k)
+                        .map(|i| (((i * 7919) % 997) as f32 / 997.0 - 0.5) * (1 + i % 3) as f32)
+                        .collect();
+                    let mut bytes = vec![0u8; n * row];
+                    let mut deq = vec![0f32; n * k];
+                    for r in 0..n {
+                        let b = &mut bytes[r * row..(r + 1) * row];
+                        quantize_row(ty, &wf[r * k..(r + 1) * k], b).unwrap();
+                        dequantize_row(ty, b, &mut deq[r * k..(r + 1) * k]).unwrap();
+                    }
+                    let w = QuantMatrix::from_bytes(ctx, ty, n, k, &bytes).unwrap();
+                    let QuantData::Gpu(wbuf) = &w.data else {
+                        unreachable!()
+                    };
+                    for m in 1..=MAX_TOKENS {
+                        let mut x: Vec<f32> = (0..m * k)
+                            .map(|i| ((i * 104729) % 211) as f32 / 211.0 - 0.5)
+                            .collect();
+                        x[..32].fill(0.0); // a zero block: dx = 0
+                        let xt = Tensor::from_slice(ctx, &x, &[m, k]).unwrap();
+                        for (row_per_lane, dot_native, super8) in [
+                            (true, true, false),
+                            (true, false, false),
+                            (false, true, false),
+                            (false, false, false),
+                            (true, true, true),
+                            (false, false, true),
+                        ] {
+                            {
+                                let shape = Q8Shape {
+                                    row_per_lane,
+                                    dot_native,
+                                    super8,
+                                };
+                                let y = g.alloc((m * n * 4) as u64, "y").unwrap();
+                                gemv_with(g, &xt.view(), &w, wbuf, &y, shape, None).unwrap();
+                                let got = g.download(&y, 0, (m * n * 4) as u64).unwrap();
+                                for t in 0..m {
+                                    let xr = &x[t * k..(t + 1) * k];
+                                    for j in 0..n {
+                                        let wr = &deq[j * k..(j + 1) * k];
+                                        let exact: f64 = wr
+                                            .iter()
+                                            .zip(xr)
+                                            .map(|(&a, &b)| f64::from(a) * f64::from(b))
+                                            .sum();
+                                        let mag: f64 = wr
+                                            .iter()
+                                            .zip(xr)
+                                            .map(|(&a, &b)| (f64::from(a) * f64::from(b)).abs())
+                                            .sum();
+                                        let r = int8_error_bound(wr, xr);
+                                        let bound =
+                                            r + (k as f64 + 2.0) * U * (mag + r) + U * exact.abs();
+                                        let at = 4 * (t * n + j);
+                                        let v =
+                                            f32::from_le_bytes(got[at..at + 4].try_into().unwrap());
+                                        assert!(
+                                            (f64::from(v) - exact).abs() <= bound,
+                                            "{} {} {shape:?} n{n} k{k} m{m} token {t} row {j}: \
+                                             {v} vs {exact} ± {bound}",
+                                            ctx.info().name,
+                                            ty.name()
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
