@@ -8,6 +8,9 @@
 // bytes are either word-aligned or two bytes off: five (Q4_0) or nine (Q8_0) word loads cover
 // a block and the two cases are a select, no byte-wise loads.
 //
+// Q4_K super-blocks (144 bytes, rows a whole number of them) are read as nine vec4 words
+// (WIDE), as are Q4_0's blocks eight at a time where K % 256 == 0 (SUPER8 with WIDE).
+//
 // Shapes (by define): ROW_PER_LANE (CPU-type adapters: 8 invocations, one row each, no
 // barriers — see shaders/README.md) or one workgroup of WG invocations per row striding over
 // its blocks with a workgroup-memory tree. MT1: one token, else up to four per dispatch.
@@ -76,7 +79,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     xs[b] = XScale(d, sum);
 }
 //#else
-//#if SUPER8
+//#if WIDE
 @group(0) @binding(1) var<storage, read> wv: array<vec4<u32>>;
 // The same XScale pairs as (d, s, d, s) words: two blocks a load.
 @group(0) @binding(3) var<storage, read> xs2: array<vec4<u32>>;
@@ -115,15 +118,17 @@ fn qword(lo: u32, hi: u32, aligned_next: bool) -> u32 {
     return select((lo >> 16u) | (hi << 16u), hi, aligned_next);
 }
 
-//#if SUPER8
-// Q4_0 rows whose length is a multiple of 144 bytes (8 blocks, 9 vec4 words; K % 256 == 0),
-// for CPU-type adapters, where every load instruction pays a per-lane loop whatever its width
-// (shaders/README.md): 9 + 16 + 4 vec4 loads per 8 blocks instead of 8 loads a block.
+//#if WIDE
+// 256 elements of a row as nine vec4 words (144 bytes, rows a multiple of it): one Q4_K
+// super-block, or eight Q4_0 blocks (SUPER8, K % 256 == 0: for CPU-type adapters, where every
+// load instruction pays a per-lane loop whatever its width (shaders/README.md), 9 + 16 + 4
+// vec4 loads per 8 blocks instead of 8 loads a block).
 struct Super {
     v0: vec4<u32>, v1: vec4<u32>, v2: vec4<u32>, v3: vec4<u32>, v4: vec4<u32>,
     v5: vec4<u32>, v6: vec4<u32>, v7: vec4<u32>, v8: vec4<u32>,
 }
 
+//#if FMT_Q4_0
 // One Q4_0 block from the five words holding it: its scale in the low (`odd`: high) half of
 // w0, its quant bytes from two bytes into w0 (`odd`: from w1), against x block `xb` whose
 // scale and sum are (dx, s).
@@ -158,6 +163,56 @@ fn super_dot(g: Super, xb: u32) -> f32 {
     acc += blk(g.v7.w, g.v8.x, g.v8.y, g.v8.z, g.v8.w, true, xb + 7u, bitcast<f32>(s3.z), bitcast<i32>(s3.w));
     return acc;
 }
+//#endif
+//#if FMT_Q4_K
+// Byte j of a word as u32.
+fn byte_of(v: u32, j: u32) -> u32 {
+    return (v >> (8u * j)) & 0xffu;
+}
+
+// One Q4_K sub-block: the nibbles at `shift` (0: low, 4: high) of a 32-byte chunk (qa, qb)
+// against x block xb (scale dx, integer sum s); `w = (d·sc)·q − (dmin·m)`.
+fn ksub(qa: vec4<u32>, qb: vec4<u32>, shift: u32, dsc: f32, dm: f32, xb: u32, dx: f32, s: i32) -> f32 {
+    let mask = vec4<u32>(0x0f0f0f0fu);
+    let la = (qa >> vec4<u32>(shift)) & mask;
+    let lb = (qb >> vec4<u32>(shift)) & mask;
+    let xa = xq[2u * xb];
+    let xc = xq[2u * xb + 1u];
+    let i = dot4(la.x, xa.x) + dot4(la.y, xa.y) + dot4(la.z, xa.z) + dot4(la.w, xa.w)
+          + dot4(lb.x, xc.x) + dot4(lb.y, xc.y) + dot4(lb.z, xc.z) + dot4(lb.w, xc.w);
+    return dsc * dx * f32(i) - dm * dx * f32(s);
+}
+
+// A Q4_K super-block (d, dmin: f16; 12 bytes of 6-bit scales and minimums; 128 bytes of
+// nibbles, chunk c's 32 bytes holding sub-block 2c low and 2c + 1 high) against the token's x
+// blocks xb .. xb + 8.
+fn super_dot(g: Super, xb: u32) -> f32 {
+    let d = f16_bits(g.v0.x & 0xffffu);
+    let dmin = f16_bits(g.v0.x >> 16u);
+    // Scales and minimums 0..3 are the low 6 bits of bytes 0..3 and 4..7; 4..7 take their low
+    // nibbles from bytes 8..11 and their top 2 bits from the spare top bits of bytes 0..7.
+    let s0 = g.v0.y;
+    let s1 = g.v0.z;
+    let s2 = g.v0.w;
+    let sc_lo = s0 & 0x3f3f3f3fu;
+    let sc_hi = (s2 & 0x0f0f0f0fu) | (((s0 >> 6u) & 0x03030303u) << 4u);
+    let m_lo = s1 & 0x3f3f3f3fu;
+    let m_hi = ((s2 >> 4u) & 0x0f0f0f0fu) | (((s1 >> 6u) & 0x03030303u) << 4u);
+    let x0 = xs2[xb / 2u];
+    let x1 = xs2[xb / 2u + 1u];
+    let x2 = xs2[xb / 2u + 2u];
+    let x3 = xs2[xb / 2u + 3u];
+    var acc = ksub(g.v1, g.v2, 0u, d * f32(byte_of(sc_lo, 0u)), dmin * f32(byte_of(m_lo, 0u)), xb, bitcast<f32>(x0.x), bitcast<i32>(x0.y));
+    acc += ksub(g.v1, g.v2, 4u, d * f32(byte_of(sc_lo, 1u)), dmin * f32(byte_of(m_lo, 1u)), xb + 1u, bitcast<f32>(x0.z), bitcast<i32>(x0.w));
+    acc += ksub(g.v3, g.v4, 0u, d * f32(byte_of(sc_lo, 2u)), dmin * f32(byte_of(m_lo, 2u)), xb + 2u, bitcast<f32>(x1.x), bitcast<i32>(x1.y));
+    acc += ksub(g.v3, g.v4, 4u, d * f32(byte_of(sc_lo, 3u)), dmin * f32(byte_of(m_lo, 3u)), xb + 3u, bitcast<f32>(x1.z), bitcast<i32>(x1.w));
+    acc += ksub(g.v5, g.v6, 0u, d * f32(byte_of(sc_hi, 0u)), dmin * f32(byte_of(m_hi, 0u)), xb + 4u, bitcast<f32>(x2.x), bitcast<i32>(x2.y));
+    acc += ksub(g.v5, g.v6, 4u, d * f32(byte_of(sc_hi, 1u)), dmin * f32(byte_of(m_hi, 1u)), xb + 5u, bitcast<f32>(x2.z), bitcast<i32>(x2.w));
+    acc += ksub(g.v7, g.v8, 0u, d * f32(byte_of(sc_hi, 2u)), dmin * f32(byte_of(m_hi, 2u)), xb + 6u, bitcast<f32>(x3.x), bitcast<i32>(x3.y));
+    acc += ksub(g.v7, g.v8, 4u, d * f32(byte_of(sc_hi, 3u)), dmin * f32(byte_of(m_hi, 3u)), xb + 7u, bitcast<f32>(x3.z), bitcast<i32>(x3.w));
+    return acc;
+}
+//#endif
 
 fn row_sums(base: u32, c0: u32, step: u32) -> vec4<f32> {
     let blocks = params.k / 32u;

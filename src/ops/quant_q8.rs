@@ -27,7 +27,7 @@ const ROWS_PER_GROUP: usize = 8;
 
 /// Whether the int8 route has a kernel for `ty`.
 pub(crate) fn supports(ty: QuantType) -> bool {
-    matches!(ty, QuantType::Q4_0 | QuantType::Q8_0)
+    matches!(ty, QuantType::Q4_0 | QuantType::Q8_0 | QuantType::Q4_K)
 }
 
 /// One composed kernel of the route.
@@ -74,6 +74,7 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
                 (row_per_lane, "ROW_PER_LANE"),
                 (dot_native, "DOT_NATIVE"),
                 (super8, "SUPER8"),
+                (super8 || ty == QuantType::Q4_K, "WIDE"),
             ] {
                 if on {
                     defines.insert(d);
@@ -106,7 +107,7 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
         variant(Q8Kernel::Quantize(false)),
         variant(Q8Kernel::Quantize(true)),
     ];
-    for ty in [QuantType::Q4_0, QuantType::Q8_0] {
+    for ty in [QuantType::Q4_0, QuantType::Q8_0, QuantType::Q4_K] {
         let supers: &[bool] = if ty == QuantType::Q4_0 {
             &[false, true]
         } else {
@@ -254,10 +255,21 @@ mod tests {
     use crate::context::{Backend, Context};
     use crate::quant::QuantData;
     use crate::tensor::Tensor;
-    use lowbit_kernels::formats::{dequantize_row, quantize_row};
+    use lowbit_kernels::formats::dequantize_row;
     use lowbit_kernels::quant_matmul::int8_error_bound;
 
     const U: f64 = 1.0 / (1u64 << 24) as f64;
+
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            self.0 >> 24
+        }
+    }
 
     /// Every shape and dot product of the route on every adapter, every token count, rows
     /// whose blocks start at both word alignments, against the exact product within the int8
@@ -271,11 +283,12 @@ mod tests {
         if gpus.is_empty() && std::env::var_os("LOWBIT_REQUIRE_GPU").is_some() {
             panic!("LOWBIT_REQUIRE_GPU is set but no GPU adapter was found");
         }
+        let mut rng = Lcg(7);
         for ctx in &gpus {
             let Backend::Gpu(g) = &*ctx.inner else {
                 unreachable!()
             };
-            for ty in [QuantType::Q4_0, QuantType::Q8_0] {
+            for ty in [QuantType::Q4_0, QuantType::Q8_0, QuantType::Q4_K] {
                 // Odd block counts put every other row's blocks two bytes off a word.
                 for (n, k) in [
                     (1, 32),
@@ -286,15 +299,23 @@ mod tests {
                     (3, 256),
                     (2, 768),
                 ] {
+                    if k % ty.block_elems() != 0 {
+                        continue;
+                    }
                     let row = ty.row_bytes(k).unwrap();
-                    let wf: Vec<f32> = (0..n * k)
-                        .map(|i| (((i * 7919) % 997) as f32 / 997.0 - 0.5) * (1 + i % 3) as f32)
-                        .collect();
-                    let mut bytes = vec![0u8; n * row];
+                    // Random block bytes (every code and 6-bit scale, not only what a
+                    // quantiser writes) with finite f16 scales, some subnormal.
+                    let mut bytes: Vec<u8> = (0..n * row).map(|_| rng.next() as u8).collect();
+                    let scales: &[usize] = if ty == QuantType::Q4_K { &[0, 2] } else { &[0] };
+                    for block in bytes.chunks_mut(ty.block_bytes()) {
+                        for &at in scales {
+                            let h = (rng.next() as u16 & 0x83ff) | ((rng.next() % 15) as u16) << 10;
+                            block[at..at + 2].copy_from_slice(&h.to_le_bytes());
+                        }
+                    }
                     let mut deq = vec![0f32; n * k];
                     for r in 0..n {
-                        let b = &mut bytes[r * row..(r + 1) * row];
-                        quantize_row(ty, &wf[r * k..(r + 1) * k], b).unwrap();
+                        let b = &bytes[r * row..(r + 1) * row];
                         dequantize_row(ty, b, &mut deq[r * k..(r + 1) * k]).unwrap();
                     }
                     let w = QuantMatrix::from_bytes(ctx, ty, n, k, &bytes).unwrap();
