@@ -479,6 +479,29 @@ fn put(e: u32, v: f32) {
 //#endif
 }
 
+//#if ROW_PER_LANE
+// CPU-type adapters: 8 invocations (one llvmpipe SIMD vector), a whole row each, no barriers
+// (see shaders/README.md: barriers split the shader into per-vector coroutines there).
+@compute @workgroup_size(8)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) tid: u32,
+) {
+    let row = (wid.y * params.groups_x + wid.x) * 8u + tid;
+    if row >= params.n {
+        return;
+    }
+    let base = row * params.row_bytes;
+    for (var c = 0u; c < params.k / 32u; c++) {
+        xrow = params.m0 * params.k + 32u * c;
+        decode_chunk(base, c);
+    }
+    let acc = array<f32, 4>(acc4.x, acc4.y, acc4.z, acc4.w);
+    for (var t = 0u; t < min(MT, params.m - params.m0); t++) {
+        y[(params.m0 + t) * params.n + row] = acc[t];
+    }
+}
+//#else
 @compute @workgroup_size(64)
 fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -515,5 +538,6 @@ fn main(
         }
     }
 }
+//#endif
 //#endif
 //#endif

@@ -43,10 +43,15 @@ fn plain_dtype(ty: QuantType) -> Option<DType> {
 /// What a composed quant kernel does.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum QuantKernel {
-    /// The matmul, x f32; `true`: one token per dispatch (the decode case).
-    MatmulXf32(bool),
-    /// The matmul, x f16; `true`: one token per dispatch.
-    MatmulXf16(bool),
+    /// The matmul (M ≤ 4 per dispatch).
+    Matmul {
+        /// x f16 (else f32).
+        x_f16: bool,
+        /// One token per dispatch (the decode case).
+        one: bool,
+        /// One row per invocation, 8 a workgroup (CPU-type adapters), else a workgroup a row.
+        lane: bool,
+    },
     /// The tiled GEMM for M > 4; `true`: x f16.
     Gemm(bool),
     /// Writes the decoded matrix.
@@ -61,21 +66,21 @@ pub(crate) fn variant(ty: QuantType, kernel: QuantKernel) -> ShaderVariant {
     if matches!(ty, QuantType::I4G32 | QuantType::I4G64 | QuantType::I4G128) {
         defines.insert("FMT_I4G");
     }
+    let tag;
     let tag = match kernel {
-        QuantKernel::MatmulXf32(one) | QuantKernel::MatmulXf16(one) => {
-            let f16 = matches!(kernel, QuantKernel::MatmulXf16(_));
-            if f16 {
-                defines.insert("X_F16");
+        QuantKernel::Matmul { x_f16, one, lane } => {
+            for (on, d) in [(x_f16, "X_F16"), (one, "MT1"), (lane, "ROW_PER_LANE")] {
+                if on {
+                    defines.insert(d);
+                }
             }
-            if one {
-                defines.insert("MT1");
-            }
-            match (f16, one) {
-                (false, false) => "xf32",
-                (false, true) => "xf32.m1",
-                (true, false) => "xf16",
-                (true, true) => "xf16.m1",
-            }
+            tag = format!(
+                "{}{}{}",
+                if x_f16 { "xf16" } else { "xf32" },
+                if one { ".m1" } else { "" },
+                if lane { ".lane" } else { "" }
+            );
+            &tag
         }
         QuantKernel::Gemm(f16) => {
             defines.insert("GEMM");
@@ -105,16 +110,18 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
     let permutes = [permute_variant(false), permute_variant(true)];
     gpu_block_types()
         .flat_map(|t| {
-            [
-                QuantKernel::MatmulXf32(false),
-                QuantKernel::MatmulXf32(true),
-                QuantKernel::MatmulXf16(false),
-                QuantKernel::MatmulXf16(true),
-                QuantKernel::Gemm(false),
-                QuantKernel::Gemm(true),
-                QuantKernel::Dequant,
-            ]
-            .map(|k| variant(t, k))
+            let matmuls = (0..8).map(|i| QuantKernel::Matmul {
+                x_f16: i & 1 != 0,
+                one: i & 2 != 0,
+                lane: i & 4 != 0,
+            });
+            matmuls
+                .chain([
+                    QuantKernel::Gemm(false),
+                    QuantKernel::Gemm(true),
+                    QuantKernel::Dequant,
+                ])
+                .map(move |k| variant(t, k))
         })
         .chain(permutes)
         .chain(quant_q8::all_shader_variants())
@@ -244,19 +251,33 @@ pub(crate) fn gpu(
     path: QuantPath,
     timer: Option<&GpuTimer>,
 ) -> Result<()> {
-    let (m, k) = (x.shape[0], x.shape[1]);
-    let n = w.n;
+    let m = x.shape[0];
     if m > MT {
         return gemm(g, x, w, wbuf, y, timer);
     }
     if path == QuantPath::Int8 && m <= quant_q8::MAX_TOKENS && quant_q8::supports(w.ty) {
         return quant_q8::gemv(g, x, w, wbuf, y, timer);
     }
-    let one = m == 1;
-    let kernel = if x.dtype == DType::F16 {
-        QuantKernel::MatmulXf16(one)
-    } else {
-        QuantKernel::MatmulXf32(one)
+    gemv_exact(g, x, w, wbuf, y, g.caps.cpu_device, timer)
+}
+
+/// The exact decoders' GEMV for M ≤ 4: one row per invocation (`lane`: CPU-type adapters,
+/// where it measured faster) or a workgroup per row.
+pub(crate) fn gemv_exact(
+    g: &Gpu,
+    x: &TensorView,
+    w: &QuantMatrix,
+    wbuf: &wgpu::Buffer,
+    y: &wgpu::Buffer,
+    lane: bool,
+    timer: Option<&GpuTimer>,
+) -> Result<()> {
+    let (m, k) = (x.shape[0], x.shape[1]);
+    let n = w.n;
+    let kernel = QuantKernel::Matmul {
+        x_f16: x.dtype == DType::F16,
+        one: m == 1,
+        lane,
     };
     let comp = variant(w.ty, kernel);
     let pipeline = g.pipeline(&comp.name, || comp.source.clone(), &[])?;
@@ -266,7 +287,7 @@ pub(crate) fn gpu(
     let (xb, xo) = gpu_parts(x);
     let x_bind = whole_binding(g, xb, xo, mat_bytes(x.dtype, m, k).div_ceil(4) * 4, "x")?;
     let y_bind = whole_binding(g, y, 0, mat_bytes(DType::F32, m, n), "y")?;
-    let groups = fold_groups(g, n)?;
+    let groups = fold_groups(g, if lane { n.div_ceil(8) } else { n })?;
     let mut params = Vec::new();
     for m0 in (0..m).step_by(MT) {
         params.push(g.uniform(&[
@@ -455,4 +476,87 @@ fn permute_cols(g: &Gpu, x: &TensorView, perm: &wgpu::Buffer) -> Result<wgpu::Bu
         None,
     )?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quant::QuantData;
+
+    /// Both shapes of the exact decoders' GEMV (the default picks one per adapter type) for
+    /// every block format on every adapter, M = 1 and 3, within the f32 bound of the CPU's
+    /// decode.
+    #[test]
+    fn exact_gemv_both_shapes_every_format() {
+        const U: f64 = 1.0 / (1u64 << 24) as f64;
+        let gpus: Vec<Context> = Context::all_gpus()
+            .into_iter()
+            .map(|c| c.unwrap())
+            .collect();
+        if gpus.is_empty() && std::env::var_os("LOWBIT_REQUIRE_GPU").is_some() {
+            panic!("LOWBIT_REQUIRE_GPU is set but no GPU adapter was found");
+        }
+        let mut seed = 99u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 24) as u32
+        };
+        for ctx in &gpus {
+            let Backend::Gpu(g) = &*ctx.inner else {
+                unreachable!()
+            };
+            for ty in gpu_block_types() {
+                let (n, k) = (9, 2 * ty.block_elems());
+                let (be, bb) = (ty.block_elems(), ty.block_bytes());
+                let mut bytes = vec![0u8; n * ty.row_bytes(k).unwrap()];
+                let mut deq = vec![0f32; n * k];
+                for (blk, out) in bytes.chunks_mut(bb).zip(deq.chunks_mut(be)) {
+                    // Random blocks, redrawn until they decode to moderate values.
+                    loop {
+                        blk.iter_mut().for_each(|b| *b = next() as u8);
+                        lowbit_kernels::formats::dequantize_block(ty, blk, out);
+                        if out.iter().all(|v| v.abs() <= 1e6) {
+                            break;
+                        }
+                    }
+                }
+                let w = QuantMatrix::from_bytes(ctx, ty, n, k, &bytes).unwrap();
+                let QuantData::Gpu(wbuf) = &w.data else {
+                    unreachable!()
+                };
+                for m in [1, 3] {
+                    let x: Vec<f32> = (0..m * k)
+                        .map(|_| (next() % 2001) as f32 / 1000.0 - 1.0)
+                        .collect();
+                    let xt = Tensor::from_slice(ctx, &x, &[m, k]).unwrap();
+                    for lane in [true, false] {
+                        let y = g.alloc((m * n * 4) as u64, "y").unwrap();
+                        gemv_exact(g, &xt.view(), &w, wbuf, &y, lane, None).unwrap();
+                        let got = g.download(&y, 0, (m * n * 4) as u64).unwrap();
+                        for t in 0..m {
+                            for j in 0..n {
+                                let (mut exact, mut mag) = (0.0f64, 0.0f64);
+                                for i in 0..k {
+                                    let p = f64::from(deq[j * k + i]) * f64::from(x[t * k + i]);
+                                    exact += p;
+                                    mag += p.abs();
+                                }
+                                let bound = (k as f64 + 1.0) * U * mag + U * exact.abs();
+                                let at = 4 * (t * n + j);
+                                let v = f32::from_le_bytes(got[at..at + 4].try_into().unwrap());
+                                assert!(
+                                    (f64::from(v) - exact).abs() <= bound + f64::MIN_POSITIVE,
+                                    "{} {} lane {lane} m{m} token {t} row {j}: {v} vs {exact}",
+                                    ctx.info().name,
+                                    ty.name()
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
