@@ -4,7 +4,7 @@
 // exact in i32) and one f32 multiply-add per block and token. The only approximation is x's
 // quantisation: |x − dx·q| ≤ dx/2 per element (plus WGSL's 2.5-ulp division in dx and 1/dx).
 //
-// Weight blocks start at even byte offsets (Q4_0: 18 bytes, Q8_0: 34), so a block's quant
+// Weight blocks start at even byte offsets (Q4_0: 18 bytes, Q8_0: 34, Q6_K: 210), so a block's quant
 // bytes are either word-aligned or two bytes off: five (Q4_0) or nine (Q8_0) word loads cover
 // a block and the two cases are a select, no byte-wise loads.
 //
@@ -27,10 +27,21 @@ struct Params {
     pad1: u32,
 }
 
-// One block of x: its scale and the sum of its 32 integers.
+// One block of x: its scale and the sums of its two halves of 16 integers as i16 (low:
+// values 0..15, high: 16..31; |sum| ≤ 2032).
 struct XScale {
     d: f32,
-    s: i32,
+    s: u32,
+}
+
+// The sum of all 32 integers of a block from its packed half sums.
+fn s_all(s: u32) -> i32 {
+    return (bitcast<i32>(s << 16u) >> 16u) + (bitcast<i32>(s) >> 16u);
+}
+
+// The sum of half h (0: values 0..15, 1: 16..31).
+fn s_half(s: u32, h: u32) -> i32 {
+    return bitcast<i32>(s << (16u - 16u * h)) >> 16u;
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -66,17 +77,23 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let d = amax / 127.0;
     let id = select(0.0, 1.0 / d, d > 0.0);
-    var sum = 0;
+    var sums = vec2<i32>();
     for (var j = 0u; j < 8u; j++) {
         var word = 0u;
+        var sum = 0;
         for (var e = 0u; e < 4u; e++) {
             let q = i32(clamp(round(x_at(32u * b + 4u * j + e) * id), -127.0, 127.0));
             sum += q;
             word |= (bitcast<u32>(q) & 0xffu) << (8u * e);
         }
+        if j < 4u {
+            sums.x += sum;
+        } else {
+            sums.y += sum;
+        }
         xq[8u * b + j] = word;
     }
-    xs[b] = XScale(d, sum);
+    xs[b] = XScale(d, (bitcast<u32>(sums.x) & 0xffffu) | (bitcast<u32>(sums.y) << 16u));
 }
 //#else
 //#if WIDE
@@ -126,7 +143,17 @@ fn qword(lo: u32, hi: u32, aligned_next: bool) -> u32 {
 struct Super {
     v0: vec4<u32>, v1: vec4<u32>, v2: vec4<u32>, v3: vec4<u32>, v4: vec4<u32>,
     v5: vec4<u32>, v6: vec4<u32>, v7: vec4<u32>, v8: vec4<u32>,
+//#if FMT_Q5_K
+    v9: vec4<u32>, v10: vec4<u32>,
+//#endif
 }
+
+// vec4 words per 256 elements.
+//#if FMT_Q5_K
+const SW: u32 = 11u;
+//#else
+const SW: u32 = 9u;
+//#endif
 
 //#if FMT_Q4_0
 // One Q4_0 block from the five words holding it: its scale in the low (`odd`: high) half of
@@ -153,39 +180,51 @@ fn super_dot(g: Super, xb: u32) -> f32 {
     let s1 = xs2[xb / 2u + 1u];
     let s2 = xs2[xb / 2u + 2u];
     let s3 = xs2[xb / 2u + 3u];
-    var acc = blk(g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x, false, xb, bitcast<f32>(s0.x), bitcast<i32>(s0.y));
-    acc += blk(g.v1.x, g.v1.y, g.v1.z, g.v1.w, g.v2.x, true, xb + 1u, bitcast<f32>(s0.z), bitcast<i32>(s0.w));
-    acc += blk(g.v2.y, g.v2.z, g.v2.w, g.v3.x, g.v3.y, false, xb + 2u, bitcast<f32>(s1.x), bitcast<i32>(s1.y));
-    acc += blk(g.v3.y, g.v3.z, g.v3.w, g.v4.x, g.v4.y, true, xb + 3u, bitcast<f32>(s1.z), bitcast<i32>(s1.w));
-    acc += blk(g.v4.z, g.v4.w, g.v5.x, g.v5.y, g.v5.z, false, xb + 4u, bitcast<f32>(s2.x), bitcast<i32>(s2.y));
-    acc += blk(g.v5.z, g.v5.w, g.v6.x, g.v6.y, g.v6.z, true, xb + 5u, bitcast<f32>(s2.z), bitcast<i32>(s2.w));
-    acc += blk(g.v6.w, g.v7.x, g.v7.y, g.v7.z, g.v7.w, false, xb + 6u, bitcast<f32>(s3.x), bitcast<i32>(s3.y));
-    acc += blk(g.v7.w, g.v8.x, g.v8.y, g.v8.z, g.v8.w, true, xb + 7u, bitcast<f32>(s3.z), bitcast<i32>(s3.w));
+    var acc = blk(g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x, false, xb, bitcast<f32>(s0.x), s_all(s0.y));
+    acc += blk(g.v1.x, g.v1.y, g.v1.z, g.v1.w, g.v2.x, true, xb + 1u, bitcast<f32>(s0.z), s_all(s0.w));
+    acc += blk(g.v2.y, g.v2.z, g.v2.w, g.v3.x, g.v3.y, false, xb + 2u, bitcast<f32>(s1.x), s_all(s1.y));
+    acc += blk(g.v3.y, g.v3.z, g.v3.w, g.v4.x, g.v4.y, true, xb + 3u, bitcast<f32>(s1.z), s_all(s1.w));
+    acc += blk(g.v4.z, g.v4.w, g.v5.x, g.v5.y, g.v5.z, false, xb + 4u, bitcast<f32>(s2.x), s_all(s2.y));
+    acc += blk(g.v5.z, g.v5.w, g.v6.x, g.v6.y, g.v6.z, true, xb + 5u, bitcast<f32>(s2.z), s_all(s2.w));
+    acc += blk(g.v6.w, g.v7.x, g.v7.y, g.v7.z, g.v7.w, false, xb + 6u, bitcast<f32>(s3.x), s_all(s3.y));
+    acc += blk(g.v7.w, g.v8.x, g.v8.y, g.v8.z, g.v8.w, true, xb + 7u, bitcast<f32>(s3.z), s_all(s3.w));
     return acc;
 }
 //#endif
-//#if FMT_Q4_K
+//#if K_QUANT
 // Byte j of a word as u32.
 fn byte_of(v: u32, j: u32) -> u32 {
     return (v >> (8u * j)) & 0xffu;
 }
 
-// One Q4_K sub-block: the nibbles at `shift` (0: low, 4: high) of a 32-byte chunk (qa, qb)
-// against x block xb (scale dx, integer sum s); `w = (d·sc)·q − (dmin·m)`.
-fn ksub(qa: vec4<u32>, qb: vec4<u32>, shift: u32, dsc: f32, dm: f32, xb: u32, dx: f32, s: i32) -> f32 {
+// One Q4_K / Q5_K sub-block j: the nibbles of a 32-byte chunk (qa, qb) at shift 4·(j % 2)
+// plus, for Q5_K, bit j of each qh byte (ha, hb) as the fifth bit, against x block xb (scale
+// dx, packed half sums s); `w = (d·sc)·q − (dmin·m)`.
+fn ksub(g: Super, j: u32, dsc: f32, dm: f32, xb: u32, dx: f32, s: u32) -> f32 {
     let mask = vec4<u32>(0x0f0f0f0fu);
-    let la = (qa >> vec4<u32>(shift)) & mask;
-    let lb = (qb >> vec4<u32>(shift)) & mask;
+    let shift = vec4<u32>(4u * (j & 1u));
+//#if FMT_Q5_K
+    let qa = select(select(g.v3, g.v5, j >= 2u), select(g.v7, g.v9, j >= 6u), j >= 4u);
+    let qb = select(select(g.v4, g.v6, j >= 2u), select(g.v8, g.v10, j >= 6u), j >= 4u);
+    let hbit = vec4<u32>(0x01010101u);
+    let la = ((qa >> shift) & mask) | (((g.v1 >> vec4<u32>(j)) & hbit) << vec4<u32>(4u));
+    let lb = ((qb >> shift) & mask) | (((g.v2 >> vec4<u32>(j)) & hbit) << vec4<u32>(4u));
+//#else
+    let qa = select(select(g.v1, g.v3, j >= 2u), select(g.v5, g.v7, j >= 6u), j >= 4u);
+    let qb = select(select(g.v2, g.v4, j >= 2u), select(g.v6, g.v8, j >= 6u), j >= 4u);
+    let la = (qa >> shift) & mask;
+    let lb = (qb >> shift) & mask;
+//#endif
     let xa = xq[2u * xb];
     let xc = xq[2u * xb + 1u];
     let i = dot4(la.x, xa.x) + dot4(la.y, xa.y) + dot4(la.z, xa.z) + dot4(la.w, xa.w)
           + dot4(lb.x, xc.x) + dot4(lb.y, xc.y) + dot4(lb.z, xc.z) + dot4(lb.w, xc.w);
-    return dsc * dx * f32(i) - dm * dx * f32(s);
+    return dsc * dx * f32(i) - dm * dx * f32(s_all(s));
 }
 
 // A Q4_K super-block (d, dmin: f16; 12 bytes of 6-bit scales and minimums; 128 bytes of
-// nibbles, chunk c's 32 bytes holding sub-block 2c low and 2c + 1 high) against the token's x
-// blocks xb .. xb + 8.
+// nibbles, chunk c's 32 bytes holding sub-block 2c low and 2c + 1 high) or a Q5_K one (the
+// same with 32 qh bytes before the nibbles) against the token's x blocks xb .. xb + 8.
 fn super_dot(g: Super, xb: u32) -> f32 {
     let d = f16_bits(g.v0.x & 0xffffu);
     let dmin = f16_bits(g.v0.x >> 16u);
@@ -202,14 +241,14 @@ fn super_dot(g: Super, xb: u32) -> f32 {
     let x1 = xs2[xb / 2u + 1u];
     let x2 = xs2[xb / 2u + 2u];
     let x3 = xs2[xb / 2u + 3u];
-    var acc = ksub(g.v1, g.v2, 0u, d * f32(byte_of(sc_lo, 0u)), dmin * f32(byte_of(m_lo, 0u)), xb, bitcast<f32>(x0.x), bitcast<i32>(x0.y));
-    acc += ksub(g.v1, g.v2, 4u, d * f32(byte_of(sc_lo, 1u)), dmin * f32(byte_of(m_lo, 1u)), xb + 1u, bitcast<f32>(x0.z), bitcast<i32>(x0.w));
-    acc += ksub(g.v3, g.v4, 0u, d * f32(byte_of(sc_lo, 2u)), dmin * f32(byte_of(m_lo, 2u)), xb + 2u, bitcast<f32>(x1.x), bitcast<i32>(x1.y));
-    acc += ksub(g.v3, g.v4, 4u, d * f32(byte_of(sc_lo, 3u)), dmin * f32(byte_of(m_lo, 3u)), xb + 3u, bitcast<f32>(x1.z), bitcast<i32>(x1.w));
-    acc += ksub(g.v5, g.v6, 0u, d * f32(byte_of(sc_hi, 0u)), dmin * f32(byte_of(m_hi, 0u)), xb + 4u, bitcast<f32>(x2.x), bitcast<i32>(x2.y));
-    acc += ksub(g.v5, g.v6, 4u, d * f32(byte_of(sc_hi, 1u)), dmin * f32(byte_of(m_hi, 1u)), xb + 5u, bitcast<f32>(x2.z), bitcast<i32>(x2.w));
-    acc += ksub(g.v7, g.v8, 0u, d * f32(byte_of(sc_hi, 2u)), dmin * f32(byte_of(m_hi, 2u)), xb + 6u, bitcast<f32>(x3.x), bitcast<i32>(x3.y));
-    acc += ksub(g.v7, g.v8, 4u, d * f32(byte_of(sc_hi, 3u)), dmin * f32(byte_of(m_hi, 3u)), xb + 7u, bitcast<f32>(x3.z), bitcast<i32>(x3.w));
+    var acc = ksub(g, 0u, d * f32(byte_of(sc_lo, 0u)), dmin * f32(byte_of(m_lo, 0u)), xb, bitcast<f32>(x0.x), x0.y);
+    acc += ksub(g, 1u, d * f32(byte_of(sc_lo, 1u)), dmin * f32(byte_of(m_lo, 1u)), xb + 1u, bitcast<f32>(x0.z), x0.w);
+    acc += ksub(g, 2u, d * f32(byte_of(sc_lo, 2u)), dmin * f32(byte_of(m_lo, 2u)), xb + 2u, bitcast<f32>(x1.x), x1.y);
+    acc += ksub(g, 3u, d * f32(byte_of(sc_lo, 3u)), dmin * f32(byte_of(m_lo, 3u)), xb + 3u, bitcast<f32>(x1.z), x1.w);
+    acc += ksub(g, 4u, d * f32(byte_of(sc_hi, 0u)), dmin * f32(byte_of(m_hi, 0u)), xb + 4u, bitcast<f32>(x2.x), x2.y);
+    acc += ksub(g, 5u, d * f32(byte_of(sc_hi, 1u)), dmin * f32(byte_of(m_hi, 1u)), xb + 5u, bitcast<f32>(x2.z), x2.w);
+    acc += ksub(g, 6u, d * f32(byte_of(sc_hi, 2u)), dmin * f32(byte_of(m_hi, 2u)), xb + 6u, bitcast<f32>(x3.x), x3.y);
+    acc += ksub(g, 7u, d * f32(byte_of(sc_hi, 3u)), dmin * f32(byte_of(m_hi, 3u)), xb + 7u, bitcast<f32>(x3.z), x3.w);
     return acc;
 }
 //#endif
@@ -217,13 +256,17 @@ fn super_dot(g: Super, xb: u32) -> f32 {
 fn row_sums(base: u32, c0: u32, step: u32) -> vec4<f32> {
     let blocks = params.k / 32u;
     let last = params.m - 1u - params.m0;
-    // base is a byte offset, a multiple of 144: in vec4 words, base / 16.
+    // base is a byte offset, a multiple of 16·SW: in vec4 words, base / 16.
     let v = base / 16u;
     var acc = vec4<f32>();
     for (var sg = c0; sg < blocks / 8u; sg += step) {
-        let a = v + 9u * sg;
+        let a = v + SW * sg;
         let g = Super(wv[a], wv[a + 1u], wv[a + 2u], wv[a + 3u], wv[a + 4u],
-                      wv[a + 5u], wv[a + 6u], wv[a + 7u], wv[a + 8u]);
+                      wv[a + 5u], wv[a + 6u], wv[a + 7u], wv[a + 8u],
+//#if FMT_Q5_K
+                      wv[a + 9u], wv[a + 10u],
+//#endif
+                      );
         let x0 = params.m0 * blocks + 8u * sg;
 //#if MT1
         acc.x += super_dot(g, x0);
@@ -233,6 +276,103 @@ fn row_sums(base: u32, c0: u32, step: u32) -> vec4<f32> {
             super_dot(g, x0 + min(1u, last) * blocks),
             super_dot(g, x0 + min(2u, last) * blocks),
             super_dot(g, x0 + min(3u, last) * blocks));
+//#endif
+    }
+    return acc;
+}
+//#else
+//#if FMT_Q6_K
+// Q6_K super-blocks (210 bytes: ql[128], qh[64], 16 i8 scales, d: f16) start at even byte
+// offsets: each word of a block is a word of W or a funnel of two.
+fn fun(lo: u32, hi: u32, off2: bool) -> u32 {
+    return select(lo, (lo >> 16u) | (hi << 16u), off2);
+}
+
+// Words i .. i + 3 of the block whose first byte is word a's (`off2`: third) byte.
+fn bw4(a: u32, i: u32, off2: bool) -> vec4<u32> {
+    let w0 = w[a + i];
+    let w1 = w[a + i + 1u];
+    let w2 = w[a + i + 2u];
+    let w3 = w[a + i + 3u];
+    let w4 = w[a + i + 4u];
+    return vec4<u32>(fun(w0, w1, off2), fun(w1, w2, off2), fun(w2, w3, off2), fun(w3, w4, off2));
+}
+
+// A block's words, once for all tokens: part p = 2n + h covers elements 128n + 32g + 16h ..
+// + 16 (g = 0..3) with low nibbles la (g = 0, 2 low/high) and lb (g = 1, 3), two high bits
+// per element in qh; sw holds the 16 scales.
+struct Q6 {
+    la0: vec4<u32>, lb0: vec4<u32>, qh0: vec4<u32>,
+    la1: vec4<u32>, lb1: vec4<u32>, qh1: vec4<u32>,
+    la2: vec4<u32>, lb2: vec4<u32>, qh2: vec4<u32>,
+    la3: vec4<u32>, lb3: vec4<u32>, qh3: vec4<u32>,
+    sw: vec4<u32>,
+    d: f32,
+}
+
+fn q6_load(base: u32, c: u32) -> Q6 {
+    let b = base + 210u * c;
+    let a = b >> 2u;
+    let off2 = (b & 2u) != 0u;
+    let wd = w[a + 52u];
+    return Q6(
+        bw4(a, 0u, off2), bw4(a, 8u, off2), bw4(a, 32u, off2),
+        bw4(a, 4u, off2), bw4(a, 12u, off2), bw4(a, 36u, off2),
+        bw4(a, 16u, off2), bw4(a, 24u, off2), bw4(a, 40u, off2),
+        bw4(a, 20u, off2), bw4(a, 28u, off2), bw4(a, 44u, off2),
+        bw4(a, 48u, off2),
+        f16_bits(select(wd & 0xffffu, wd >> 16u, off2)));
+}
+
+// Scale byte j (i8) of a word.
+fn sc8(word: u32, j: u32) -> f32 {
+    return f32(extractBits(bitcast<i32>(word), 8u * j, 8u));
+}
+
+// Sixteen 6-bit values (0..63, w = d·sc·(q − 32)) against half h of x block xb.
+fn q6_group(q: vec4<u32>, xb: u32, h: u32, dsc: f32) -> f32 {
+    let xv = xq[2u * xb + h];
+    let s = xs[xb];
+    let i = dot4(q.x, xv.x) + dot4(q.y, xv.y) + dot4(q.z, xv.z) + dot4(q.w, xv.w)
+          - 32 * s_half(s.s, h);
+    return dsc * s.d * f32(i);
+}
+
+// One part: its four groups g meet x blocks xb + g, scales sc[8n + 2g + h] (bytes h and 2 + h
+// of the scale words s0 = 2n, s1 = 2n + 1).
+fn q6_part(la: vec4<u32>, lb: vec4<u32>, qh: vec4<u32>, s0: u32, s1: u32, h: u32, xb: u32, d: f32) -> f32 {
+    let m4 = vec4<u32>(0x0f0f0f0fu);
+    let m2 = vec4<u32>(0x03030303u);
+    let q1 = (la & m4) | ((qh & m2) << vec4<u32>(4u));
+    let q2 = (lb & m4) | (((qh >> vec4<u32>(2u)) & m2) << vec4<u32>(4u));
+    let q3 = ((la >> vec4<u32>(4u)) & m4) | (((qh >> vec4<u32>(4u)) & m2) << vec4<u32>(4u));
+    let q4 = ((lb >> vec4<u32>(4u)) & m4) | (((qh >> vec4<u32>(6u)) & m2) << vec4<u32>(4u));
+    return q6_group(q1, xb, h, d * sc8(s0, h)) + q6_group(q2, xb + 1u, h, d * sc8(s0, 2u + h))
+         + q6_group(q3, xb + 2u, h, d * sc8(s1, h)) + q6_group(q4, xb + 3u, h, d * sc8(s1, 2u + h));
+}
+
+fn q6_dot(b: Q6, xb: u32) -> f32 {
+    return q6_part(b.la0, b.lb0, b.qh0, b.sw.x, b.sw.y, 0u, xb, b.d)
+         + q6_part(b.la1, b.lb1, b.qh1, b.sw.x, b.sw.y, 1u, xb, b.d)
+         + q6_part(b.la2, b.lb2, b.qh2, b.sw.z, b.sw.w, 0u, xb + 4u, b.d)
+         + q6_part(b.la3, b.lb3, b.qh3, b.sw.z, b.sw.w, 1u, xb + 4u, b.d);
+}
+
+fn row_sums(base: u32, c0: u32, step: u32) -> vec4<f32> {
+    let blocks = params.k / 32u;
+    let last = params.m - 1u - params.m0;
+    var acc = vec4<f32>();
+    for (var c = c0; c < blocks / 8u; c += step) {
+        let b = q6_load(base, c);
+        let x0 = params.m0 * blocks + 8u * c;
+//#if MT1
+        acc.x += q6_dot(b, x0);
+//#else
+        acc += vec4<f32>(
+            q6_dot(b, x0),
+            q6_dot(b, x0 + min(1u, last) * blocks),
+            q6_dot(b, x0 + min(2u, last) * blocks),
+            q6_dot(b, x0 + min(3u, last) * blocks));
 //#endif
     }
     return acc;
@@ -294,7 +434,7 @@ fn block_dot(wb: WBlock, xb: u32) -> f32 {
     let hi = (wb.q >> vec4<u32>(4u)) & vec4<u32>(m);
     let i = dot4(lo.x, xa.x) + dot4(lo.y, xa.y) + dot4(lo.z, xa.z) + dot4(lo.w, xa.w)
           + dot4(hi.x, xc.x) + dot4(hi.y, xc.y) + dot4(hi.z, xc.z) + dot4(hi.w, xc.w)
-          - 8 * s.s;
+          - 8 * s_all(s.s);
 //#endif
 //#if FMT_Q8_0
     let i = dot4(wb.q.x, xa.x) + dot4(wb.q.y, xa.y) + dot4(wb.q.z, xa.z) + dot4(wb.q.w, xa.w)
@@ -326,6 +466,7 @@ fn row_sums(base: u32, c0: u32, step: u32) -> vec4<f32> {
     return acc;
 }
 
+//#endif
 //#endif
 
 fn store(row: u32, acc: vec4<f32>) {

@@ -1,4 +1,5 @@
-//! The GPU int8 route for quantized weights at M ≤ 4 (`shaders/quant_q8.wgsl`): x quantised
+//! The GPU int8 route for quantized weights (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K) at M ≤ 4
+//! (`shaders/quant_q8.wgsl`): x quantised
 //! to int8 per block of 32 by one dispatch, then the GEMV meets each weight block's integers
 //! with `dot4I8Packed` in i32 and applies the two scales once per block. Within
 //! [`lowbit_kernels::quant_matmul::int8_error_bound`] of the exact product, like the CPU's
@@ -27,7 +28,10 @@ const ROWS_PER_GROUP: usize = 8;
 
 /// Whether the int8 route has a kernel for `ty`.
 pub(crate) fn supports(ty: QuantType) -> bool {
-    matches!(ty, QuantType::Q4_0 | QuantType::Q8_0 | QuantType::Q4_K)
+    matches!(
+        ty,
+        QuantType::Q4_0 | QuantType::Q8_0 | QuantType::Q4_K | QuantType::Q5_K | QuantType::Q6_K
+    )
 }
 
 /// One composed kernel of the route.
@@ -68,13 +72,15 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
             super8,
         } => {
             fmt = format!("FMT_{}", ty.name());
+            let k_quant = matches!(ty, QuantType::Q4_K | QuantType::Q5_K);
             defines.insert(fmt.as_str());
             for (on, d) in [
                 (one, "MT1"),
                 (row_per_lane, "ROW_PER_LANE"),
                 (dot_native, "DOT_NATIVE"),
                 (super8, "SUPER8"),
-                (super8 || ty == QuantType::Q4_K, "WIDE"),
+                (super8 || k_quant, "WIDE"),
+                (k_quant, "K_QUANT"),
             ] {
                 if on {
                     defines.insert(d);
@@ -107,7 +113,13 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
         variant(Q8Kernel::Quantize(false)),
         variant(Q8Kernel::Quantize(true)),
     ];
-    for ty in [QuantType::Q4_0, QuantType::Q8_0, QuantType::Q4_K] {
+    for ty in [
+        QuantType::Q4_0,
+        QuantType::Q8_0,
+        QuantType::Q4_K,
+        QuantType::Q5_K,
+        QuantType::Q6_K,
+    ] {
         let supers: &[bool] = if ty == QuantType::Q4_0 {
             &[false, true]
         } else {
@@ -288,7 +300,13 @@ mod tests {
             let Backend::Gpu(g) = &*ctx.inner else {
                 unreachable!()
             };
-            for ty in [QuantType::Q4_0, QuantType::Q8_0, QuantType::Q4_K] {
+            for ty in [
+                QuantType::Q4_0,
+                QuantType::Q8_0,
+                QuantType::Q4_K,
+                QuantType::Q5_K,
+                QuantType::Q6_K,
+            ] {
                 // Odd block counts put every other row's blocks two bytes off a word.
                 for (n, k) in [
                     (1, 32),
@@ -306,7 +324,11 @@ mod tests {
                     // Random block bytes (every code and 6-bit scale, not only what a
                     // quantiser writes) with finite f16 scales, some subnormal.
                     let mut bytes: Vec<u8> = (0..n * row).map(|_| rng.next() as u8).collect();
-                    let scales: &[usize] = if ty == QuantType::Q4_K { &[0, 2] } else { &[0] };
+                    let scales: &[usize] = match ty {
+                        QuantType::Q4_K | QuantType::Q5_K => &[0, 2],
+                        QuantType::Q6_K => &[208],
+                        _ => &[0],
+                    };
                     for block in bytes.chunks_mut(ty.block_bytes()) {
                         for &at in scales {
                             let h = (rng.next() as u16 & 0x83ff) | ((rng.next() % 15) as u16) << 10;
