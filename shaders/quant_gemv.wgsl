@@ -56,20 +56,7 @@ fn u32_at(i: u32) -> u32 {
     return u16_at(i) | (u16_at(i + 2u) << 16u);
 }
 
-// IEEE binary16 bits to f32, exactly (subnormals are m·2⁻²⁴, normal in f32).
-fn f16_bits(h: u32) -> f32 {
-    let e = (h >> 10u) & 31u;
-    let m = h & 1023u;
-    var v: f32;
-    if e == 0u {
-        v = f32(m) * 5.9604644775390625e-8;
-    } else if e == 31u {
-        v = bitcast<f32>(0x7f800000u | (m << 13u));
-    } else {
-        v = bitcast<f32>(((e + 112u) << 23u) | (m << 13u));
-    }
-    return select(v, -v, (h & 0x8000u) != 0u);
-}
+// f16_bits: shaders/common/f16_bits.wgsl, prepended by the composer.
 
 fn f16_at(i: u32) -> f32 {
     return f16_bits(u16_at(i));

@@ -114,20 +114,7 @@ const WG: u32 = 64u;
 var<workgroup> partial: array<f32, 256>;
 //#endif
 
-// IEEE binary16 bits to f32, exactly (subnormals are m·2⁻²⁴, normal in f32).
-fn f16_bits(h: u32) -> f32 {
-    let e = (h >> 10u) & 31u;
-    let m = h & 1023u;
-    var v: f32;
-    if e == 0u {
-        v = f32(m) * 5.9604644775390625e-8;
-    } else if e == 31u {
-        v = bitcast<f32>(0x7f800000u | (m << 13u));
-    } else {
-        v = bitcast<f32>(((e + 112u) << 23u) | (m << 13u));
-    }
-    return select(v, -v, (h & 0x8000u) != 0u);
-}
+// f16_bits: shaders/common/f16_bits.wgsl, prepended by the composer.
 
 // Four quant bytes: those starting two bytes into word `lo` (a funnel of `lo` and `hi`), or,
 // when the block's quant bytes are word-aligned, word `hi` itself.
@@ -253,32 +240,22 @@ fn super_dot(g: Super, xb: u32) -> f32 {
 }
 //#endif
 
-fn row_sums(base: u32, c0: u32, step: u32) -> vec4<f32> {
-    let blocks = params.k / 32u;
-    let last = params.m - 1u - params.m0;
-    // base is a byte offset, a multiple of 16·SW: in vec4 words, base / 16.
-    let v = base / 16u;
-    var acc = vec4<f32>();
-    for (var sg = c0; sg < blocks / 8u; sg += step) {
-        let a = v + SW * sg;
-        let g = Super(wv[a], wv[a + 1u], wv[a + 2u], wv[a + 3u], wv[a + 4u],
-                      wv[a + 5u], wv[a + 6u], wv[a + 7u], wv[a + 8u],
+alias Unit = Super;
+const UNIT_BLOCKS: u32 = 8u;
+
+// Unit c of the row at byte base (a multiple of 16·SW: in vec4 words, base / 16).
+fn load_unit(base: u32, c: u32) -> Unit {
+    let a = base / 16u + SW * c;
+    return Super(wv[a], wv[a + 1u], wv[a + 2u], wv[a + 3u], wv[a + 4u],
+                 wv[a + 5u], wv[a + 6u], wv[a + 7u], wv[a + 8u],
 //#if FMT_Q5_K
-                      wv[a + 9u], wv[a + 10u],
+                 wv[a + 9u], wv[a + 10u],
 //#endif
-                      );
-        let x0 = params.m0 * blocks + 8u * sg;
-//#if MT1
-        acc.x += super_dot(g, x0);
-//#else
-        acc += vec4<f32>(
-            super_dot(g, x0),
-            super_dot(g, x0 + min(1u, last) * blocks),
-            super_dot(g, x0 + min(2u, last) * blocks),
-            super_dot(g, x0 + min(3u, last) * blocks));
-//#endif
-    }
-    return acc;
+                 );
+}
+
+fn unit_dot(u: Unit, xb: u32) -> f32 {
+    return super_dot(u, xb);
 }
 //#else
 //#if FMT_Q6_K
@@ -358,24 +335,15 @@ fn q6_dot(b: Q6, xb: u32) -> f32 {
          + q6_part(b.la3, b.lb3, b.qh3, b.sw.z, b.sw.w, 1u, xb + 4u, b.d);
 }
 
-fn row_sums(base: u32, c0: u32, step: u32) -> vec4<f32> {
-    let blocks = params.k / 32u;
-    let last = params.m - 1u - params.m0;
-    var acc = vec4<f32>();
-    for (var c = c0; c < blocks / 8u; c += step) {
-        let b = q6_load(base, c);
-        let x0 = params.m0 * blocks + 8u * c;
-//#if MT1
-        acc.x += q6_dot(b, x0);
-//#else
-        acc += vec4<f32>(
-            q6_dot(b, x0),
-            q6_dot(b, x0 + min(1u, last) * blocks),
-            q6_dot(b, x0 + min(2u, last) * blocks),
-            q6_dot(b, x0 + min(3u, last) * blocks));
-//#endif
-    }
-    return acc;
+alias Unit = Q6;
+const UNIT_BLOCKS: u32 = 8u;
+
+fn load_unit(base: u32, c: u32) -> Unit {
+    return q6_load(base, c);
+}
+
+fn unit_dot(u: Unit, xb: u32) -> f32 {
+    return q6_dot(u, xb);
 }
 //#else
 // A weight block decoded to its f16 scale and its quant words, once for all tokens.
@@ -444,30 +412,42 @@ fn block_dot(wb: WBlock, xb: u32) -> f32 {
     return (wb.d * s.d) * f32(i);
 }
 
-// Sums of the row's blocks c0, c0 + step, … for up to four tokens (tokens past M repeat the
-// last one and are never written).
-fn row_sums(base: u32, c0: u32, step: u32) -> vec4<f32> {
-    let blocks = params.k / 32u;
-    let last = params.m - 1u - params.m0;
-    var acc = vec4<f32>();
-    for (var c = c0; c < blocks; c += step) {
-        let wb = load_block(base, c);
-        let x0 = params.m0 * blocks + c;
-//#if MT1
-        acc.x += block_dot(wb, x0);
-//#else
-        acc += vec4<f32>(
-            block_dot(wb, x0),
-            block_dot(wb, x0 + min(1u, last) * blocks),
-            block_dot(wb, x0 + min(2u, last) * blocks),
-            block_dot(wb, x0 + min(3u, last) * blocks));
-//#endif
-    }
-    return acc;
+alias Unit = WBlock;
+const UNIT_BLOCKS: u32 = 1u;
+
+fn load_unit(base: u32, c: u32) -> Unit {
+    return load_block(base, c);
+}
+
+fn unit_dot(u: Unit, xb: u32) -> f32 {
+    return block_dot(u, xb);
 }
 
 //#endif
 //#endif
+
+// Sums of the row's units c0, c0 + step, … (a unit: UNIT_BLOCKS blocks of 32, the format's
+// load_unit / unit_dot above) for up to four tokens (tokens past M repeat the last one and are
+// never written). The weights are loaded once for all tokens.
+fn row_sums(base: u32, c0: u32, step: u32) -> vec4<f32> {
+    let blocks = params.k / 32u;
+    let last = params.m - 1u - params.m0;
+    var acc = vec4<f32>();
+    for (var c = c0; c < blocks / UNIT_BLOCKS; c += step) {
+        let u = load_unit(base, c);
+        let x0 = params.m0 * blocks + UNIT_BLOCKS * c;
+//#if MT1
+        acc.x += unit_dot(u, x0);
+//#else
+        acc += vec4<f32>(
+            unit_dot(u, x0),
+            unit_dot(u, x0 + min(1u, last) * blocks),
+            unit_dot(u, x0 + min(2u, last) * blocks),
+            unit_dot(u, x0 + min(3u, last) * blocks));
+//#endif
+    }
+    return acc;
+}
 
 fn store(row: u32, acc: vec4<f32>) {
     let mt = min(4u, params.m - params.m0);

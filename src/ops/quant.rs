@@ -19,6 +19,8 @@ use crate::shaders::ShaderVariant;
 use crate::tensor::{HostData, Tensor, TensorView, ViewData};
 
 const QUANT_GEMV: &str = include_str!("../../shaders/quant_gemv.wgsl");
+/// `f16_bits`, shared with `quant_q8.wgsl`.
+pub(crate) const F16_BITS: &str = include_str!("../../shaders/common/f16_bits.wgsl");
 const PERMUTE_COLS: &str = include_str!("../../shaders/permute_cols.wgsl");
 /// Tokens per dispatch of the kernel.
 const MT: usize = 4;
@@ -98,7 +100,7 @@ pub(crate) fn variant(ty: QuantType, kernel: QuantKernel) -> ShaderVariant {
     };
     ShaderVariant {
         name: format!("quant_gemv.{}.{tag}", ty.name()),
-        source: preprocess(QUANT_GEMV, &defines),
+        source: format!("{F16_BITS}{}", preprocess(QUANT_GEMV, &defines)),
         needs_f16: false,
         needs_subgroups: false,
         needs_f64: false,

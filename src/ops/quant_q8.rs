@@ -26,12 +26,18 @@ pub(crate) const MAX_TOKENS: usize = 4;
 /// Invocations (one row each) per workgroup of the CPU-adapter shape.
 const ROWS_PER_GROUP: usize = 8;
 
+/// The formats the int8 route has a kernel for.
+const TYPES: [QuantType; 5] = [
+    QuantType::Q4_0,
+    QuantType::Q8_0,
+    QuantType::Q4_K,
+    QuantType::Q5_K,
+    QuantType::Q6_K,
+];
+
 /// Whether the int8 route has a kernel for `ty`.
 pub(crate) fn supports(ty: QuantType) -> bool {
-    matches!(
-        ty,
-        QuantType::Q4_0 | QuantType::Q8_0 | QuantType::Q4_K | QuantType::Q5_K | QuantType::Q6_K
-    )
+    TYPES.contains(&ty)
 }
 
 /// One composed kernel of the route.
@@ -97,6 +103,7 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
         }
     };
     let mut source = preprocess(INT8_COMMON, &defines);
+    source.push_str(super::quant::F16_BITS);
     source.push_str(&preprocess(QUANT_Q8, &defines));
     ShaderVariant {
         name,
@@ -113,13 +120,7 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
         variant(Q8Kernel::Quantize(false)),
         variant(Q8Kernel::Quantize(true)),
     ];
-    for ty in [
-        QuantType::Q4_0,
-        QuantType::Q8_0,
-        QuantType::Q4_K,
-        QuantType::Q5_K,
-        QuantType::Q6_K,
-    ] {
+    for ty in TYPES {
         let supers: &[bool] = if ty == QuantType::Q4_0 {
             &[false, true]
         } else {
@@ -300,13 +301,7 @@ mod tests {
             let Backend::Gpu(g) = &*ctx.inner else {
                 unreachable!()
             };
-            for ty in [
-                QuantType::Q4_0,
-                QuantType::Q8_0,
-                QuantType::Q4_K,
-                QuantType::Q5_K,
-                QuantType::Q6_K,
-            ] {
+            for ty in TYPES {
                 // Odd block counts put every other row's blocks two bytes off a word.
                 for (n, k) in [
                     (1, 32),
