@@ -4,7 +4,8 @@
 // exact in i32) and one f32 multiply-add per block and token. The only approximation is x's
 // quantisation: |x − dx·q| ≤ dx/2 per element (plus WGSL's 2.5-ulp division in dx and 1/dx).
 //
-// Weight blocks start at even byte offsets (Q4_0: 18 bytes, Q8_0: 34, Q6_K: 210), so a block's quant
+// Weight blocks start at even byte offsets (Q4_0: 18 bytes, Q5_0: 22, Q8_0: 34, Q6_K: 210; Q4_1,
+// Q5_1 and the K-quants of 144 and 176 bytes at word offsets), so a block's quant
 // bytes are either word-aligned or two bytes off: five (Q4_0) or nine (Q8_0) word loads cover
 // a block and the two cases are a select, no byte-wise loads.
 //
@@ -349,9 +350,18 @@ fn unit_dot(u: Unit, xb: u32) -> f32 {
 // A weight block decoded to its f16 scale and its quant words, once for all tokens.
 struct WBlock {
     d: f32,
-    // Q4_0: the four words of nibbles. Q8_0: words 0..3 (the other four are in q2).
+    // Q4_0/Q4_1/Q5_x: the four words of nibbles. Q8_0: words 0..3 (the other four are in q2).
     q: vec4<u32>,
     q2: vec4<u32>,
+    // Q4_1/Q5_1: the f16 minimum `m` (w = d·q + m).
+    m: f32,
+    // Q5_x: bit e is the fifth bit of element e.
+    qh: u32,
+}
+
+// Bits 0..3 of `b` as bit 4 of the four bytes of a word (a nibble's fifth bit).
+fn spread4(b: u32) -> u32 {
+    return ((b & 1u) | ((b & 2u) << 7u) | ((b & 4u) << 14u) | ((b & 8u) << 21u)) << 4u;
 }
 
 fn load_block(base: u32, c: u32) -> WBlock {
@@ -368,7 +378,37 @@ fn load_block(base: u32, c: u32) -> WBlock {
     let w4 = w[a + 4u];
     let d = f16_bits(select(w0 & 0xffffu, w0 >> 16u, odd));
     let q = vec4<u32>(qword(w0, w1, odd), qword(w1, w2, odd), qword(w2, w3, odd), qword(w3, w4, odd));
-    return WBlock(d, q, vec4<u32>());
+    return WBlock(d, q, vec4<u32>(), 0.0, 0u);
+//#endif
+//#if FMT_Q4_1
+    // 20-byte blocks in rows of whole words: always word-aligned.
+    let a = (base + 20u * c) >> 2u;
+    let w0 = w[a];
+    let q = vec4<u32>(w[a + 1u], w[a + 2u], w[a + 3u], w[a + 4u]);
+    return WBlock(f16_bits(w0 & 0xffffu), q, vec4<u32>(), f16_bits(w0 >> 16u), 0u);
+//#endif
+//#if FMT_Q5_1
+    // 24-byte blocks: d, m, qh, then 16 bytes of nibbles, all word-aligned.
+    let a = (base + 24u * c) >> 2u;
+    let w0 = w[a];
+    let q = vec4<u32>(w[a + 2u], w[a + 3u], w[a + 4u], w[a + 5u]);
+    return WBlock(f16_bits(w0 & 0xffffu), q, vec4<u32>(), f16_bits(w0 >> 16u), w[a + 1u]);
+//#endif
+//#if FMT_Q5_0
+    // 22-byte blocks at even offsets: d, then qh (4 bytes) and the nibbles, two bytes into a
+    // word when the block is word-aligned, word-aligned when it is not.
+    let b = base + 22u * c;
+    let a = b >> 2u;
+    let odd = (b & 2u) != 0u;
+    let w0 = w[a];
+    let w1 = w[a + 1u];
+    let w2 = w[a + 2u];
+    let w3 = w[a + 3u];
+    let w4 = w[a + 4u];
+    let w5 = w[a + 5u];
+    let d = f16_bits(select(w0 & 0xffffu, w0 >> 16u, odd));
+    let q = vec4<u32>(qword(w1, w2, odd), qword(w2, w3, odd), qword(w3, w4, odd), qword(w4, w5, odd));
+    return WBlock(d, q, vec4<u32>(), 0.0, qword(w0, w1, odd));
 //#endif
 //#if FMT_Q8_0
     let b = base + 34u * c;
@@ -386,7 +426,7 @@ fn load_block(base: u32, c: u32) -> WBlock {
     let d = f16_bits(select(w0 & 0xffffu, w0 >> 16u, odd));
     let q = vec4<u32>(qword(w0, w1, odd), qword(w1, w2, odd), qword(w2, w3, odd), qword(w3, w4, odd));
     let q2 = vec4<u32>(qword(w4, w5, odd), qword(w5, w6, odd), qword(w6, w7, odd), qword(w7, w8, odd));
-    return WBlock(d, q, q2);
+    return WBlock(d, q, q2, 0.0, 0u);
 //#endif
 }
 
@@ -408,8 +448,37 @@ fn block_dot(wb: WBlock, xb: u32) -> f32 {
     let i = dot4(wb.q.x, xa.x) + dot4(wb.q.y, xa.y) + dot4(wb.q.z, xa.z) + dot4(wb.q.w, xa.w)
           + dot4(wb.q2.x, xc.x) + dot4(wb.q2.y, xc.y) + dot4(wb.q2.z, xc.z) + dot4(wb.q2.w, xc.w);
 //#endif
+//#if FMT_Q4_1
+    let m = 0x0f0f0f0fu;
+    let lo = wb.q & vec4<u32>(m);
+    let hi = (wb.q >> vec4<u32>(4u)) & vec4<u32>(m);
+    let i = dot4(lo.x, xa.x) + dot4(lo.y, xa.y) + dot4(lo.z, xa.z) + dot4(lo.w, xa.w)
+          + dot4(hi.x, xc.x) + dot4(hi.y, xc.y) + dot4(hi.z, xc.z) + dot4(hi.w, xc.w);
+    // w = d·q + m: the minimum meets the block's integer sum.
+    return (wb.d * s.d) * f32(i) + (wb.m * s.d) * f32(s_all(s.s));
+//#endif
+//#if Q5
+    // Element e's fifth bit is bit e of qh: low nibbles are elements 0..15, high 16..31.
+    let m = 0x0f0f0f0fu;
+    let h = wb.qh;
+    let lo = (wb.q & vec4<u32>(m)) | vec4<u32>(spread4(h), spread4(h >> 4u), spread4(h >> 8u), spread4(h >> 12u));
+    let hi = ((wb.q >> vec4<u32>(4u)) & vec4<u32>(m))
+           | vec4<u32>(spread4(h >> 16u), spread4(h >> 20u), spread4(h >> 24u), spread4(h >> 28u));
+    let i5 = dot4(lo.x, xa.x) + dot4(lo.y, xa.y) + dot4(lo.z, xa.z) + dot4(lo.w, xa.w)
+           + dot4(hi.x, xc.x) + dot4(hi.y, xc.y) + dot4(hi.z, xc.z) + dot4(hi.w, xc.w);
+//#endif
+//#if FMT_Q5_0
+    let i = i5 - 16 * s_all(s.s);
+//#endif
+//#if FMT_Q5_1
+    return (wb.d * s.d) * f32(i5) + (wb.m * s.d) * f32(s_all(s.s));
+//#endif
+//#if !FMT_Q4_1
+//#if !FMT_Q5_1
     // |i| < 2²⁴: exact in f32.
     return (wb.d * s.d) * f32(i);
+//#endif
+//#endif
 }
 
 alias Unit = WBlock;

@@ -1,7 +1,7 @@
-//! The GPU int8 route for quantized weights (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K) at M ≤ 4
-//! (`shaders/quant_q8.wgsl`): x quantised
-//! to int8 per block of 32 by one dispatch, then the GEMV meets each weight block's integers
-//! with `dot4I8Packed` in i32 and applies the two scales once per block. Within
+//! The GPU int8 route for quantized weights (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K)
+//! at M ≤ 4 (`shaders/quant_q8.wgsl`): x quantised to int8 per block of 32 by one dispatch,
+//! then the GEMV meets each weight block's integers with `dot4I8Packed` in i32 and applies the
+//! scales once per block (per 16 for Q6_K). Within
 //! [`lowbit_kernels::quant_matmul::int8_error_bound`] of the exact product, like the CPU's
 //! int8 path.
 
@@ -27,8 +27,11 @@ pub(crate) const MAX_TOKENS: usize = 4;
 const ROWS_PER_GROUP: usize = 8;
 
 /// The formats the int8 route has a kernel for.
-const TYPES: [QuantType; 5] = [
+const TYPES: [QuantType; 8] = [
     QuantType::Q4_0,
+    QuantType::Q4_1,
+    QuantType::Q5_0,
+    QuantType::Q5_1,
     QuantType::Q8_0,
     QuantType::Q4_K,
     QuantType::Q5_K,
@@ -87,6 +90,7 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
                 (super8, "SUPER8"),
                 (super8 || k_quant, "WIDE"),
                 (k_quant, "K_QUANT"),
+                (matches!(ty, QuantType::Q5_0 | QuantType::Q5_1), "Q5"),
             ] {
                 if on {
                     defines.insert(d);
@@ -320,7 +324,9 @@ mod tests {
                     // quantiser writes) with finite f16 scales, some subnormal.
                     let mut bytes: Vec<u8> = (0..n * row).map(|_| rng.next() as u8).collect();
                     let scales: &[usize] = match ty {
-                        QuantType::Q4_K | QuantType::Q5_K => &[0, 2],
+                        QuantType::Q4_K | QuantType::Q5_K | QuantType::Q4_1 | QuantType::Q5_1 => {
+                            &[0, 2]
+                        }
                         QuantType::Q6_K => &[208],
                         _ => &[0],
                     };
