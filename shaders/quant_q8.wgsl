@@ -259,6 +259,68 @@ fn unit_dot(u: Unit, xb: u32) -> f32 {
     return super_dot(u, xb);
 }
 //#else
+//#if FMT_Q2_K
+// Q2_K super-blocks (84 bytes: 16 scale bytes — low nibble the scale, high the minimum of a
+// sub-block of 16 —, qs[64], d, dmin: f16) sit at word offsets: 21 word loads.
+struct Q2 {
+    sc: vec4<u32>,
+    q0: vec4<u32>, q1: vec4<u32>, q2: vec4<u32>, q3: vec4<u32>,
+    dd: u32,
+}
+
+fn q2_load(base: u32, c: u32) -> Q2 {
+    let a = (base + 84u * c) >> 2u;
+    return Q2(
+        vec4<u32>(w[a], w[a + 1u], w[a + 2u], w[a + 3u]),
+        vec4<u32>(w[a + 4u], w[a + 5u], w[a + 6u], w[a + 7u]),
+        vec4<u32>(w[a + 8u], w[a + 9u], w[a + 10u], w[a + 11u]),
+        vec4<u32>(w[a + 12u], w[a + 13u], w[a + 14u], w[a + 15u]),
+        vec4<u32>(w[a + 16u], w[a + 17u], w[a + 18u], w[a + 19u]),
+        w[a + 20u]);
+}
+
+// Half hf of x block xb against 16 two-bit values (bits `shift` of each byte of q) with scale
+// byte sc: `w = (d·(sc & 15))·q − dmin·(sc >> 4)`.
+fn q2_half(q: vec4<u32>, shift: u32, xb: u32, hf: u32, sc: u32, d: f32, dmin: f32) -> f32 {
+    let qq = (q >> vec4<u32>(shift)) & vec4<u32>(0x03030303u);
+    let xv = xq[2u * xb + hf];
+    let s = xs[xb];
+    let i = dot4(qq.x, xv.x) + dot4(qq.y, xv.y) + dot4(qq.z, xv.z) + dot4(qq.w, xv.w);
+    return (d * f32(sc & 15u)) * s.d * f32(i) - (dmin * f32(sc >> 4u)) * s.d * f32(s_half(s.s, hf));
+}
+
+// x block 4h + j: bits 2j of the 32 qs bytes of half-block h (words lo, hi: elements 0..15 and
+// 16..31), scales in bytes 8h + 2j and 8h + 2j + 1 (byte 2·(j % 2) of scale word sw).
+fn q2_block(lo: vec4<u32>, hi: vec4<u32>, j: u32, sw: u32, xb: u32, d: f32, dmin: f32) -> f32 {
+    let b = 16u * (j & 1u);
+    return q2_half(lo, 2u * j, xb, 0u, (sw >> b) & 0xffu, d, dmin)
+         + q2_half(hi, 2u * j, xb, 1u, (sw >> (b + 8u)) & 0xffu, d, dmin);
+}
+
+fn q2_dot(u: Q2, xb: u32) -> f32 {
+    let d = f16_bits(u.dd & 0xffffu);
+    let dmin = f16_bits(u.dd >> 16u);
+    return q2_block(u.q0, u.q1, 0u, u.sc.x, xb, d, dmin)
+         + q2_block(u.q0, u.q1, 1u, u.sc.x, xb + 1u, d, dmin)
+         + q2_block(u.q0, u.q1, 2u, u.sc.y, xb + 2u, d, dmin)
+         + q2_block(u.q0, u.q1, 3u, u.sc.y, xb + 3u, d, dmin)
+         + q2_block(u.q2, u.q3, 0u, u.sc.z, xb + 4u, d, dmin)
+         + q2_block(u.q2, u.q3, 1u, u.sc.z, xb + 5u, d, dmin)
+         + q2_block(u.q2, u.q3, 2u, u.sc.w, xb + 6u, d, dmin)
+         + q2_block(u.q2, u.q3, 3u, u.sc.w, xb + 7u, d, dmin);
+}
+
+alias Unit = Q2;
+const UNIT_BLOCKS: u32 = 8u;
+
+fn load_unit(base: u32, c: u32) -> Unit {
+    return q2_load(base, c);
+}
+
+fn unit_dot(u: Unit, xb: u32) -> f32 {
+    return q2_dot(u, xb);
+}
+//#else
 //#if FMT_Q6_K
 // Q6_K super-blocks (210 bytes: ql[128], qh[64], 16 i8 scales, d: f16) start at even byte
 // offsets: each word of a block is a word of W or a funnel of two.
@@ -492,6 +554,7 @@ fn unit_dot(u: Unit, xb: u32) -> f32 {
     return block_dot(u, xb);
 }
 
+//#endif
 //#endif
 //#endif
 

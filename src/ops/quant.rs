@@ -157,7 +157,7 @@ pub fn default_path(ctx: &Context) -> QuantPath {
 
 /// [`quant_matmul`] by a chosen path. `Int8` quantises x to int8 per block of 32 and uses
 /// integer dot products (CPU: Q4_0, Q8_0, Q4_K where the machine has AVX2; GPUs: Q4_0, Q4_1,
-/// Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K at M ≤ 4, `shaders/quant_q8.wgsl`), within
+/// Q5_0, Q5_1, Q8_0, Q2_K, Q4_K, Q5_K, Q6_K at M ≤ 4, `shaders/quant_q8.wgsl`), within
 /// [`lowbit_kernels::quant_matmul::int8_error_bound`]; formats, shapes and machines without an
 /// integer kernel fall back to `Exact`, which decodes the weights to exact f32.
 pub fn quant_matmul_with<'a>(

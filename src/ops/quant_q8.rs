@@ -1,7 +1,7 @@
-//! The GPU int8 route for quantized weights (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K)
-//! at M ≤ 4 (`shaders/quant_q8.wgsl`): x quantised to int8 per block of 32 by one dispatch,
+//! The GPU int8 route for quantized weights (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q4_K, Q5_K,
+//! Q6_K) at M ≤ 4 (`shaders/quant_q8.wgsl`): x quantised to int8 per block of 32 by one dispatch,
 //! then the GEMV meets each weight block's integers with `dot4I8Packed` in i32 and applies the
-//! scales once per block (per 16 for Q6_K). Within
+//! scales once per block (per 16 for Q2_K and Q6_K). Within
 //! [`lowbit_kernels::quant_matmul::int8_error_bound`] of the exact product, like the CPU's
 //! int8 path.
 
@@ -27,12 +27,13 @@ pub(crate) const MAX_TOKENS: usize = 4;
 const ROWS_PER_GROUP: usize = 8;
 
 /// The formats the int8 route has a kernel for.
-const TYPES: [QuantType; 8] = [
+const TYPES: [QuantType; 9] = [
     QuantType::Q4_0,
     QuantType::Q4_1,
     QuantType::Q5_0,
     QuantType::Q5_1,
     QuantType::Q8_0,
+    QuantType::Q2_K,
     QuantType::Q4_K,
     QuantType::Q5_K,
     QuantType::Q6_K,
@@ -328,6 +329,7 @@ mod tests {
                             &[0, 2]
                         }
                         QuantType::Q6_K => &[208],
+                        QuantType::Q2_K => &[80, 82],
                         _ => &[0],
                     };
                     for block in bytes.chunks_mut(ty.block_bytes()) {
