@@ -1,16 +1,17 @@
 // The int8 route for quantized weights at M ≤ 4 (llama.cpp's q8_1 idea): x is quantised once
-// per block of 32 to int8 with an f32 scale and the block's integer sum (QUANTIZE), then each
-// weight block's integers meet it through dot4 (dot4I8Packed, or the portable extractBits sum;
-// exact in i32) and one f32 multiply-add per block and token. The only approximation is x's
+// per block of 32 to int8 with an f32 scale and the integer sums of its two halves (QUANTIZE),
+// then each weight block's integers meet it through dot4 (dot4I8Packed, or the portable
+// extractBits sum; exact in i32) and one f32 multiply-add per block (per 16 for Q2_K, Q6_K)
+// and token; offsets and minimums meet x's integer sums. The only approximation is x's
 // quantisation: |x − dx·q| ≤ dx/2 per element (plus WGSL's 2.5-ulp division in dx and 1/dx).
 //
-// Weight blocks start at even byte offsets (Q4_0: 18 bytes, Q5_0: 22, Q8_0: 34, Q6_K: 210; Q4_1,
-// Q5_1 and the K-quants of 144 and 176 bytes at word offsets), so a block's quant
-// bytes are either word-aligned or two bytes off: five (Q4_0) or nine (Q8_0) word loads cover
-// a block and the two cases are a select, no byte-wise loads.
-//
-// Q4_K super-blocks (144 bytes, rows a whole number of them) are read as nine vec4 words
-// (WIDE), as are Q4_0's blocks eight at a time where K % 256 == 0 (SUPER8 with WIDE).
+// Q4_0 (18 bytes), Q5_0 (22), Q8_0 (34) and Q6_K (210) blocks start at even byte offsets, so a
+// block's bytes are word-aligned or two bytes off: each of its words is a word of W or a
+// funnel of two, a select, never a byte-wise load. Q4_1, Q5_1 and Q2_K blocks (20, 24, 84
+// bytes) are always word-aligned; Q4_K and Q5_K super-blocks (144, 176 bytes) are read as
+// nine or eleven vec4 words (WIDE), as are Q4_0's blocks eight at a time where K % 256 == 0
+// (SUPER8 with WIDE). Each format defines a unit (one block, or 256 elements), `load_unit`
+// and `unit_dot`; one `row_sums` runs them.
 //
 // Shapes (by define): ROW_PER_LANE (CPU-type adapters: 8 invocations, one row each, no
 // barriers — see shaders/README.md) or one workgroup of WG invocations per row striding over
