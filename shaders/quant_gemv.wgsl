@@ -10,17 +10,7 @@
 // One FMT_<TYPE> define selects the decoder; X_F16 reads x as packed f16; DEQUANT replaces the
 // matmul by a kernel writing the decoded matrix.
 
-struct Params {
-    n: u32,
-    k: u32,
-    m: u32,
-    row_bytes: u32,
-    m0: u32,
-    // Workgroups per row of the (folded) grid.
-    groups_x: u32,
-    pad0: u32,
-    pad1: u32,
-}
+// Params: shaders/common/quant_params.wgsl, prepended by the composer.
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> w: array<u32>;

@@ -17,17 +17,7 @@
 // barriers — see shaders/README.md) or one workgroup of WG invocations per row striding over
 // its blocks with a workgroup-memory tree. MT1: one token, else up to four per dispatch.
 
-struct Params {
-    n: u32,
-    k: u32,
-    m: u32,
-    row_bytes: u32,
-    m0: u32,
-    // Workgroups per row of the (folded) grid.
-    groups_x: u32,
-    pad0: u32,
-    pad1: u32,
-}
+// Params: shaders/common/quant_params.wgsl, prepended by the composer.
 
 // One block of x: its scale and the sums of its two halves of 16 integers as i16 (low:
 // values 0..15, high: 16..31; |sum| ≤ 2032).

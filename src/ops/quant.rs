@@ -21,8 +21,12 @@ use crate::shaders::ShaderVariant;
 use crate::tensor::{HostData, Tensor, TensorView, ViewData};
 
 const QUANT_GEMV: &str = include_str!("../../shaders/quant_gemv.wgsl");
-/// `f16_bits`, shared with `quant_q8.wgsl`.
-pub(crate) const F16_BITS: &str = include_str!("../../shaders/common/f16_bits.wgsl");
+/// What `quant_gemv.wgsl` and `quant_q8.wgsl` share, prepended to both: `Params` and
+/// `f16_bits`.
+pub(crate) const QUANT_COMMON: [&str; 2] = [
+    include_str!("../../shaders/common/quant_params.wgsl"),
+    include_str!("../../shaders/common/f16_bits.wgsl"),
+];
 const PERMUTE_COLS: &str = include_str!("../../shaders/permute_cols.wgsl");
 /// Tokens per dispatch of the kernel.
 const MT: usize = 4;
@@ -102,7 +106,7 @@ pub(crate) fn variant(ty: QuantType, kernel: QuantKernel) -> ShaderVariant {
     };
     ShaderVariant {
         name: format!("quant_gemv.{}.{tag}", ty.name()),
-        source: format!("{F16_BITS}{}", preprocess(QUANT_GEMV, &defines)),
+        source: QUANT_COMMON.concat() + &preprocess(QUANT_GEMV, &defines),
         needs_f16: false,
         needs_subgroups: false,
         needs_f64: false,
@@ -246,6 +250,49 @@ pub fn quant_matmul_with<'a>(
     }
 }
 
+/// The `Params` uniform of the quantized-weight kernels for W, x `[m, k]` (`m = 0` for the
+/// decode-only kernel), tokens from `m0`, `groups_x` workgroups per row of the folded grid.
+pub(crate) fn quant_params(
+    g: &Gpu,
+    w: &QuantMatrix,
+    (m, k): (usize, usize),
+    m0: usize,
+    groups_x: u32,
+) -> Result<wgpu::Buffer> {
+    g.uniform(&[
+        u32_of(w.n, "n")?,
+        u32_of(k, "k")?,
+        u32_of(m, "m")?,
+        u32_of(w.row_bytes(), "row bytes")?,
+        u32_of(m0, "m0")?,
+        groups_x,
+        0,
+        0,
+    ])
+}
+
+/// W's bytes as one binding (word-rounded: the kernels read `array<u32>`).
+pub(crate) fn w_binding<'a>(
+    g: &Gpu,
+    w: &QuantMatrix,
+    wbuf: &'a wgpu::Buffer,
+) -> Result<wgpu::BindingResource<'a>> {
+    whole_binding(
+        g,
+        wbuf,
+        0,
+        ((w.n * w.row_bytes()) as u64).div_ceil(4) * 4,
+        "W",
+    )
+}
+
+/// x `[M, K]` (f32, or f16 read as words) as one binding.
+pub(crate) fn x_binding<'a>(g: &Gpu, x: &TensorView<'a>) -> Result<wgpu::BindingResource<'a>> {
+    let (xb, xo) = gpu_parts(x);
+    let bytes = mat_bytes(x.dtype, x.shape[0], x.shape[1]);
+    whole_binding(g, xb, xo, bytes.div_ceil(4) * 4, "x")
+}
+
 pub(crate) fn gpu(
     g: &Gpu,
     x: &TensorView,
@@ -285,26 +332,14 @@ pub(crate) fn gemv_exact(
     };
     let comp = variant(w.ty, kernel);
     let pipeline = g.pipeline(&comp.name, || comp.source.clone(), &[])?;
-    let row_bytes = w.row_bytes();
-    let w_bytes = (n * row_bytes) as u64;
-    let w_bind = whole_binding(g, wbuf, 0, w_bytes.div_ceil(4) * 4, "W")?;
-    let (xb, xo) = gpu_parts(x);
-    let x_bind = whole_binding(g, xb, xo, mat_bytes(x.dtype, m, k).div_ceil(4) * 4, "x")?;
+    let w_bind = w_binding(g, w, wbuf)?;
+    let x_bind = x_binding(g, x)?;
     let y_bind = whole_binding(g, y, 0, mat_bytes(DType::F32, m, n), "y")?;
     let groups = fold_groups(g, if lane { n.div_ceil(8) } else { n })?;
-    let mut params = Vec::new();
-    for m0 in (0..m).step_by(MT) {
-        params.push(g.uniform(&[
-            u32_of(n, "n")?,
-            u32_of(k, "k")?,
-            u32_of(m, "m")?,
-            u32_of(row_bytes, "row bytes")?,
-            m0 as u32,
-            groups[0],
-            0,
-            0,
-        ])?);
-    }
+    let params = (0..m)
+        .step_by(MT)
+        .map(|m0| quant_params(g, w, (m, k), m0, groups[0]))
+        .collect::<Result<Vec<_>>>()?;
     let dispatches: Vec<Dispatch> = params
         .iter()
         .map(|p| Dispatch {
@@ -372,21 +407,11 @@ fn dequantize_stored(w: &QuantMatrix) -> Result<Tensor> {
             let y = g.alloc(mat_bytes(DType::F32, n, k), "dequant")?;
             let comp = variant(w.ty, QuantKernel::Dequant);
             let pipeline = g.pipeline(&comp.name, || comp.source.clone(), &[])?;
-            let row_bytes = w.row_bytes();
-            let w_bind = whole_binding(g, buf, 0, ((n * row_bytes) as u64).div_ceil(4) * 4, "W")?;
+            let w_bind = w_binding(g, w, buf)?;
             let y_bind = whole_binding(g, &y, 0, mat_bytes(DType::F32, n, k), "dequant")?;
             let invocations = n * (k / 32);
             let groups = fold_groups(g, invocations.div_ceil(64))?;
-            let params = g.uniform(&[
-                u32_of(n, "n")?,
-                u32_of(k, "k")?,
-                0,
-                u32_of(row_bytes, "row bytes")?,
-                0,
-                groups[0],
-                0,
-                0,
-            ])?;
+            let params = quant_params(g, w, (0, k), 0, groups[0])?;
             g.run(
                 &[Dispatch {
                     pipeline: &pipeline,
@@ -418,21 +443,10 @@ fn gemm(
     let n = w.n;
     let comp = variant(w.ty, QuantKernel::Gemm(x.dtype == DType::F16));
     let pipeline = g.pipeline(&comp.name, || comp.source.clone(), &[])?;
-    let row_bytes = w.row_bytes();
-    let w_bind = whole_binding(g, wbuf, 0, ((n * row_bytes) as u64).div_ceil(4) * 4, "W")?;
-    let (xb, xo) = gpu_parts(x);
-    let x_bind = whole_binding(g, xb, xo, mat_bytes(x.dtype, m, k).div_ceil(4) * 4, "x")?;
+    let w_bind = w_binding(g, w, wbuf)?;
+    let x_bind = x_binding(g, x)?;
     let y_bind = whole_binding(g, y, 0, mat_bytes(DType::F32, m, n), "y")?;
-    let params = g.uniform(&[
-        u32_of(n, "n")?,
-        u32_of(k, "k")?,
-        u32_of(m, "m")?,
-        u32_of(row_bytes, "row bytes")?,
-        0,
-        0,
-        0,
-        0,
-    ])?;
+    let params = quant_params(g, w, (m, k), 0, 0)?;
     let groups = [n.div_ceil(GEMM_BN) as u32, m.div_ceil(GEMM_BM) as u32, 1];
     g.run(
         &[Dispatch {
@@ -465,8 +479,7 @@ fn permute_cols(g: &Gpu, x: &TensorView, perm: &wgpu::Buffer) -> Result<wgpu::Bu
     let comp = permute_variant(x.dtype == DType::F16);
     let pipeline = g.pipeline(&comp.name, || comp.source.clone(), &[])?;
     let out = g.alloc(mat_bytes(DType::F32, m, k), "x permuted")?;
-    let (xb, xo) = gpu_parts(x);
-    let x_bind = whole_binding(g, xb, xo, mat_bytes(x.dtype, m, k).div_ceil(4) * 4, "x")?;
+    let x_bind = x_binding(g, x)?;
     let p_bind = whole_binding(g, perm, 0, (k * 4) as u64, "perm")?;
     let o_bind = whole_binding(g, &out, 0, mat_bytes(DType::F32, m, k), "x permuted")?;
     let groups = fold_groups(g, (m * k).div_ceil(64))?;

@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 use lowbit_kernels::formats::QuantType;
 use lowbit_kernels::DType;
 
-use super::plan::{fold_groups, gpu_parts, mat_bytes, u32_of, whole_binding};
+use super::plan::{fold_groups, mat_bytes, whole_binding};
+use super::quant::{quant_params, w_binding, x_binding, QUANT_COMMON};
 use crate::error::Result;
 use crate::gpu::{Dispatch, Gpu, GpuTimer};
 use crate::quant::QuantMatrix;
@@ -108,7 +109,7 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
         }
     };
     let mut source = preprocess(INT8_COMMON, &defines);
-    source.push_str(super::quant::F16_BITS);
+    source.push_str(&QUANT_COMMON.concat());
     source.push_str(&preprocess(QUANT_Q8, &defines));
     ShaderVariant {
         name,
@@ -197,12 +198,10 @@ pub(crate) fn gemv_with(
     let blocks = m * (k / 32);
     let xq = g.alloc((m * k) as u64, "x int8")?;
     let xs = g.alloc((blocks * 8) as u64, "x block scales")?;
-    let (xb, xo) = gpu_parts(x);
-    let x_bind = whole_binding(g, xb, xo, mat_bytes(x.dtype, m, k).div_ceil(4) * 4, "x")?;
+    let x_bind = x_binding(g, x)?;
     let xq_bind = whole_binding(g, &xq, 0, (m * k) as u64, "x int8")?;
     let xs_bind = whole_binding(g, &xs, 0, (blocks * 8) as u64, "x block scales")?;
-    let row_bytes = w.row_bytes();
-    let w_bind = whole_binding(g, wbuf, 0, ((n * row_bytes) as u64).div_ceil(4) * 4, "W")?;
+    let w_bind = w_binding(g, w, wbuf)?;
     let y_bind = whole_binding(g, y, 0, mat_bytes(DType::F32, m, n), "y")?;
 
     let quantize = variant(Q8Kernel::Quantize(x.dtype == DType::F16));
@@ -226,19 +225,8 @@ pub(crate) fn gemv_with(
             n
         },
     )?;
-    let params = |groups_x: u32| -> Result<wgpu::Buffer> {
-        g.uniform(&[
-            u32_of(n, "n")?,
-            u32_of(k, "k")?,
-            u32_of(m, "m")?,
-            u32_of(row_bytes, "row bytes")?,
-            0,
-            groups_x,
-            0,
-            0,
-        ])
-    };
-    let (q_params, g_params) = (params(q_groups[0])?, params(g_groups[0])?);
+    let q_params = quant_params(g, w, (m, k), 0, q_groups[0])?;
+    let g_params = quant_params(g, w, (m, k), 0, g_groups[0])?;
     g.run(
         &[
             Dispatch {
