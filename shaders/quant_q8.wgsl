@@ -19,6 +19,17 @@
 
 // Params: shaders/common/quant_params.wgsl, prepended by the composer.
 
+// Σ of the four packed dot products of a and b: 16 int8 pairs, exact in i32.
+fn dot16(a: vec4<u32>, b: vec4<u32>) -> i32 {
+    return dot4(a.x, b.x) + dot4(a.y, b.y) + dot4(a.z, b.z) + dot4(a.w, b.w);
+}
+
+// The low (`shift` 0) or high (`shift` 4) nibbles of sixteen bytes, one a byte.
+fn nibbles(q: vec4<u32>, shift: u32) -> vec4<u32> {
+    return (q >> vec4<u32>(shift)) & vec4<u32>(0x0f0f0f0fu);
+}
+
+
 // One block of x: its scale and the sums of its two halves of 16 integers as i16 (low:
 // values 0..15, high: 16..31; |sum| ≤ 2032).
 struct XScale {
@@ -141,13 +152,11 @@ const SW: u32 = 9u;
 fn blk(w0: u32, w1: u32, w2: u32, w3: u32, w4: u32, odd: bool, xb: u32, dx: f32, s: i32) -> f32 {
     let d = f16_bits(select(w0 & 0xffffu, w0 >> 16u, odd));
     let q = vec4<u32>(qword(w0, w1, odd), qword(w1, w2, odd), qword(w2, w3, odd), qword(w3, w4, odd));
-    let m = 0x0f0f0f0fu;
-    let lo = q & vec4<u32>(m);
-    let hi = (q >> vec4<u32>(4u)) & vec4<u32>(m);
+    let lo = nibbles(q, 0u);
+    let hi = nibbles(q, 4u);
     let xa = xq[2u * xb];
     let xc = xq[2u * xb + 1u];
-    let i = dot4(lo.x, xa.x) + dot4(lo.y, xa.y) + dot4(lo.z, xa.z) + dot4(lo.w, xa.w)
-          + dot4(hi.x, xc.x) + dot4(hi.y, xc.y) + dot4(hi.z, xc.z) + dot4(hi.w, xc.w)
+    let i = dot16(lo, xa) + dot16(hi, xc)
           - 8 * s;
     return (d * dx) * f32(i);
 }
@@ -180,24 +189,22 @@ fn byte_of(v: u32, j: u32) -> u32 {
 // plus, for Q5_K, bit j of each qh byte (ha, hb) as the fifth bit, against x block xb (scale
 // dx, packed half sums s); `w = (d·sc)·q − (dmin·m)`.
 fn ksub(g: Super, j: u32, dsc: f32, dm: f32, xb: u32, dx: f32, s: u32) -> f32 {
-    let mask = vec4<u32>(0x0f0f0f0fu);
-    let shift = vec4<u32>(4u * (j & 1u));
+    let shift = 4u * (j & 1u);
 //#if FMT_Q5_K
     let qa = select(select(g.v3, g.v5, j >= 2u), select(g.v7, g.v9, j >= 6u), j >= 4u);
     let qb = select(select(g.v4, g.v6, j >= 2u), select(g.v8, g.v10, j >= 6u), j >= 4u);
     let hbit = vec4<u32>(0x01010101u);
-    let la = ((qa >> shift) & mask) | (((g.v1 >> vec4<u32>(j)) & hbit) << vec4<u32>(4u));
-    let lb = ((qb >> shift) & mask) | (((g.v2 >> vec4<u32>(j)) & hbit) << vec4<u32>(4u));
+    let la = nibbles(qa, shift) | (((g.v1 >> vec4<u32>(j)) & hbit) << vec4<u32>(4u));
+    let lb = nibbles(qb, shift) | (((g.v2 >> vec4<u32>(j)) & hbit) << vec4<u32>(4u));
 //#else
     let qa = select(select(g.v1, g.v3, j >= 2u), select(g.v5, g.v7, j >= 6u), j >= 4u);
     let qb = select(select(g.v2, g.v4, j >= 2u), select(g.v6, g.v8, j >= 6u), j >= 4u);
-    let la = (qa >> shift) & mask;
-    let lb = (qb >> shift) & mask;
+    let la = nibbles(qa, shift);
+    let lb = nibbles(qb, shift);
 //#endif
     let xa = xq[2u * xb];
     let xc = xq[2u * xb + 1u];
-    let i = dot4(la.x, xa.x) + dot4(la.y, xa.y) + dot4(la.z, xa.z) + dot4(la.w, xa.w)
-          + dot4(lb.x, xc.x) + dot4(lb.y, xc.y) + dot4(lb.z, xc.z) + dot4(lb.w, xc.w);
+    let i = dot16(la, xa) + dot16(lb, xc);
     return dsc * dx * f32(i) - dm * dx * f32(s_all(s));
 }
 
@@ -276,7 +283,7 @@ fn q2_half(q: vec4<u32>, shift: u32, xb: u32, hf: u32, sc: u32, d: f32, dmin: f3
     let qq = (q >> vec4<u32>(shift)) & vec4<u32>(0x03030303u);
     let xv = xq[2u * xb + hf];
     let s = xs[xb];
-    let i = dot4(qq.x, xv.x) + dot4(qq.y, xv.y) + dot4(qq.z, xv.z) + dot4(qq.w, xv.w);
+    let i = dot16(qq, xv);
     return (d * f32(sc & 15u)) * s.d * f32(i) - (dmin * f32(sc >> 4u)) * s.d * f32(s_half(s.s, hf));
 }
 
@@ -364,7 +371,7 @@ fn sc8(word: u32, j: u32) -> f32 {
 fn q6_group(q: vec4<u32>, xb: u32, h: u32, dsc: f32) -> f32 {
     let xv = xq[2u * xb + h];
     let s = xs[xb];
-    let i = dot4(q.x, xv.x) + dot4(q.y, xv.y) + dot4(q.z, xv.z) + dot4(q.w, xv.w)
+    let i = dot16(q, xv)
           - 32 * s_half(s.s, h);
     return dsc * s.d * f32(i);
 }
@@ -372,12 +379,11 @@ fn q6_group(q: vec4<u32>, xb: u32, h: u32, dsc: f32) -> f32 {
 // One part: its four groups g meet x blocks xb + g, scales sc[8n + 2g + h] (bytes h and 2 + h
 // of the scale words s0 = 2n, s1 = 2n + 1).
 fn q6_part(la: vec4<u32>, lb: vec4<u32>, qh: vec4<u32>, s0: u32, s1: u32, h: u32, xb: u32, d: f32) -> f32 {
-    let m4 = vec4<u32>(0x0f0f0f0fu);
     let m2 = vec4<u32>(0x03030303u);
-    let q1 = (la & m4) | ((qh & m2) << vec4<u32>(4u));
-    let q2 = (lb & m4) | (((qh >> vec4<u32>(2u)) & m2) << vec4<u32>(4u));
-    let q3 = ((la >> vec4<u32>(4u)) & m4) | (((qh >> vec4<u32>(4u)) & m2) << vec4<u32>(4u));
-    let q4 = ((lb >> vec4<u32>(4u)) & m4) | (((qh >> vec4<u32>(6u)) & m2) << vec4<u32>(4u));
+    let q1 = nibbles(la, 0u) | ((qh & m2) << vec4<u32>(4u));
+    let q2 = nibbles(lb, 0u) | (((qh >> vec4<u32>(2u)) & m2) << vec4<u32>(4u));
+    let q3 = nibbles(la, 4u) | (((qh >> vec4<u32>(4u)) & m2) << vec4<u32>(4u));
+    let q4 = nibbles(lb, 4u) | (((qh >> vec4<u32>(6u)) & m2) << vec4<u32>(4u));
     return q6_group(q1, xb, h, d * sc8(s0, h)) + q6_group(q2, xb + 1u, h, d * sc8(s0, 2u + h))
          + q6_group(q3, xb + 2u, h, d * sc8(s1, h)) + q6_group(q4, xb + 3u, h, d * sc8(s1, 2u + h));
 }
@@ -490,35 +496,28 @@ fn block_dot(wb: WBlock, xb: u32) -> f32 {
     let s = xs[xb];
 //#if FMT_Q4_0
     // Nibbles are 0..15 (w = q − 8): low nibbles meet elements 0..15, high ones 16..31.
-    let m = 0x0f0f0f0fu;
-    let lo = wb.q & vec4<u32>(m);
-    let hi = (wb.q >> vec4<u32>(4u)) & vec4<u32>(m);
-    let i = dot4(lo.x, xa.x) + dot4(lo.y, xa.y) + dot4(lo.z, xa.z) + dot4(lo.w, xa.w)
-          + dot4(hi.x, xc.x) + dot4(hi.y, xc.y) + dot4(hi.z, xc.z) + dot4(hi.w, xc.w)
+    let lo = nibbles(wb.q, 0u);
+    let hi = nibbles(wb.q, 4u);
+    let i = dot16(lo, xa) + dot16(hi, xc)
           - 8 * s_all(s.s);
 //#endif
 //#if FMT_Q8_0
-    let i = dot4(wb.q.x, xa.x) + dot4(wb.q.y, xa.y) + dot4(wb.q.z, xa.z) + dot4(wb.q.w, xa.w)
-          + dot4(wb.q2.x, xc.x) + dot4(wb.q2.y, xc.y) + dot4(wb.q2.z, xc.z) + dot4(wb.q2.w, xc.w);
+    let i = dot16(wb.q, xa) + dot16(wb.q2, xc);
 //#endif
 //#if FMT_Q4_1
-    let m = 0x0f0f0f0fu;
-    let lo = wb.q & vec4<u32>(m);
-    let hi = (wb.q >> vec4<u32>(4u)) & vec4<u32>(m);
-    let i = dot4(lo.x, xa.x) + dot4(lo.y, xa.y) + dot4(lo.z, xa.z) + dot4(lo.w, xa.w)
-          + dot4(hi.x, xc.x) + dot4(hi.y, xc.y) + dot4(hi.z, xc.z) + dot4(hi.w, xc.w);
+    let lo = nibbles(wb.q, 0u);
+    let hi = nibbles(wb.q, 4u);
+    let i = dot16(lo, xa) + dot16(hi, xc);
     // w = d·q + m: the minimum meets the block's integer sum.
     return (wb.d * s.d) * f32(i) + (wb.m * s.d) * f32(s_all(s.s));
 //#endif
 //#if Q5
     // Element e's fifth bit is bit e of qh: low nibbles are elements 0..15, high 16..31.
-    let m = 0x0f0f0f0fu;
     let h = wb.qh;
-    let lo = (wb.q & vec4<u32>(m)) | vec4<u32>(spread4(h), spread4(h >> 4u), spread4(h >> 8u), spread4(h >> 12u));
-    let hi = ((wb.q >> vec4<u32>(4u)) & vec4<u32>(m))
+    let lo = nibbles(wb.q, 0u) | vec4<u32>(spread4(h), spread4(h >> 4u), spread4(h >> 8u), spread4(h >> 12u));
+    let hi = nibbles(wb.q, 4u)
            | vec4<u32>(spread4(h >> 16u), spread4(h >> 20u), spread4(h >> 24u), spread4(h >> 28u));
-    let i5 = dot4(lo.x, xa.x) + dot4(lo.y, xa.y) + dot4(lo.z, xa.z) + dot4(lo.w, xa.w)
-           + dot4(hi.x, xc.x) + dot4(hi.y, xc.y) + dot4(hi.z, xc.z) + dot4(hi.w, xc.w);
+    let i5 = dot16(lo, xa) + dot16(hi, xc);
 //#endif
 //#if FMT_Q5_0
     let i = i5 - 16 * s_all(s.s);
