@@ -151,11 +151,12 @@ fn check_case(
     Ok(out)
 }
 
-/// Deterministic pseudo-random numbers for the seeded cases.
-struct Lcg(u64);
+/// Deterministic pseudo-random numbers for the seeded cases (and the quantized kernels' unit
+/// tests).
+pub(crate) struct Lcg(pub(crate) u64);
 
 impl Lcg {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
@@ -169,7 +170,12 @@ impl Lcg {
 /// scale up to 2¹²⁷, and sums of such products would overflow f32), so every field and code of
 /// the format is exercised, not only what a quantiser writes. Returns the bytes and their
 /// decode.
-fn seeded_weights(ty: QuantType, n: usize, k: usize, rng: &mut Lcg) -> Result<(Vec<u8>, Vec<f32>)> {
+pub(crate) fn seeded_weights(
+    ty: QuantType,
+    n: usize,
+    k: usize,
+    rng: &mut Lcg,
+) -> Result<(Vec<u8>, Vec<f32>)> {
     let (be, bb) = (ty.block_elems(), ty.block_bytes());
     let mut bytes = vec![0u8; n * ty.row_bytes(k)?];
     let mut deq = vec![0f32; n * k];

@@ -251,6 +251,17 @@ fn hsum(v: __m256) -> f32 {
     }
 }
 
+/// `a + b` with its two 256-bit halves added: the 512-bit kernels' two accumulators, ready for
+/// [`hsum`].
+#[inline(always)]
+fn fold512(a: __m512, b: __m512) -> __m256 {
+    // SAFETY: only inlined into functions compiled with AVX-512 F and DQ.
+    unsafe {
+        let s = _mm512_add_ps(a, b);
+        _mm256_add_ps(_mm512_castps512_ps256(s), _mm512_extractf32x8_ps::<1>(s))
+    }
+}
+
 /// The two f16 at `a` and `b` as f32 in lanes 0 and 1 (F16C: exact, subnormals included).
 #[inline(always)]
 unsafe fn f16_pair(a: *const u8, b: *const u8) -> __m128 {
@@ -475,11 +486,7 @@ unsafe fn q4_0_row_zmm<const T: usize>(row: *const u8, nb: usize, x: &[&QuantX; 
         }
         let mut tail = [_mm256_setzero_ps(); T];
         q4_0_tail::<VnniDot, T>(&mut tail, x, row, nb);
-        std::array::from_fn(|t| {
-            let a = _mm512_add_ps(acc[0][t], acc[1][t]);
-            let a = _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps::<1>(a));
-            hsum(_mm256_add_ps(a, tail[t]))
-        })
+        std::array::from_fn(|t| hsum(_mm256_add_ps(fold512(acc[0][t], acc[1][t]), tail[t])))
     }
 }
 
@@ -659,11 +666,7 @@ unsafe fn q4_k_row_zmm<const T: usize>(row: *const u8, nsb: usize, x: &[&QuantX;
                 }
             }
         }
-        std::array::from_fn(|t| {
-            let a = _mm512_add_ps(acc[0][t], acc[1][t]);
-            let a = _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps::<1>(a));
-            hsum(_mm256_sub_ps(a, mins[t]))
-        })
+        std::array::from_fn(|t| hsum(_mm256_sub_ps(fold512(acc[0][t], acc[1][t]), mins[t])))
     }
 }
 

@@ -499,6 +499,7 @@ fn permute_cols(g: &Gpu, x: &TensorView, perm: &wgpu::Buffer) -> Result<wgpu::Bu
 mod tests {
     use super::*;
     use crate::quant::QuantData;
+    use crate::validate_quant::{seeded_weights, Lcg};
 
     /// Both shapes of the exact decoders' GEMV (the default picks one per adapter type) for
     /// every block format on every adapter, M = 1 and 3, within the f32 bound of the CPU's
@@ -513,39 +514,21 @@ mod tests {
         if gpus.is_empty() && std::env::var_os("LOWBIT_REQUIRE_GPU").is_some() {
             panic!("LOWBIT_REQUIRE_GPU is set but no GPU adapter was found");
         }
-        let mut seed = 99u64;
-        let mut next = move || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 24) as u32
-        };
+        let mut rng = Lcg(99);
         for ctx in &gpus {
             let Backend::Gpu(g) = &*ctx.inner else {
                 unreachable!()
             };
             for ty in gpu_block_types() {
                 let (n, k) = (9, 2 * ty.block_elems());
-                let (be, bb) = (ty.block_elems(), ty.block_bytes());
-                let mut bytes = vec![0u8; n * ty.row_bytes(k).unwrap()];
-                let mut deq = vec![0f32; n * k];
-                for (blk, out) in bytes.chunks_mut(bb).zip(deq.chunks_mut(be)) {
-                    // Random blocks, redrawn until they decode to moderate values.
-                    loop {
-                        blk.iter_mut().for_each(|b| *b = next() as u8);
-                        lowbit_kernels::formats::dequantize_block(ty, blk, out);
-                        if out.iter().all(|v| v.abs() <= 1e6) {
-                            break;
-                        }
-                    }
-                }
+                let (bytes, deq) = seeded_weights(ty, n, k, &mut rng).unwrap();
                 let w = QuantMatrix::from_bytes(ctx, ty, n, k, &bytes).unwrap();
                 let QuantData::Gpu(wbuf) = &w.data else {
                     unreachable!()
                 };
                 for m in [1, 3] {
                     let x: Vec<f32> = (0..m * k)
-                        .map(|_| (next() % 2001) as f32 / 1000.0 - 1.0)
+                        .map(|_| (rng.next() % 2001) as f32 / 1000.0 - 1.0)
                         .collect();
                     let xt = Tensor::from_slice(ctx, &x, &[m, k]).unwrap();
                     for lane in [true, false] {

@@ -261,21 +261,11 @@ mod tests {
     use crate::context::{Backend, Context};
     use crate::quant::QuantData;
     use crate::tensor::Tensor;
+    use crate::validate_quant::Lcg;
     use lowbit_kernels::formats::dequantize_row;
     use lowbit_kernels::quant_matmul::int8_error_bound;
 
     const U: f64 = 1.0 / (1u64 << 24) as f64;
-
-    struct Lcg(u64);
-    impl Lcg {
-        fn next(&mut self) -> u64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            self.0 >> 24
-        }
-    }
 
     /// Every shape and dot product of the route on every adapter, every token count, rows
     /// whose blocks start at both word alignments, against the exact product within the int8
