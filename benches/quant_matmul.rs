@@ -69,7 +69,8 @@ fn benches(c: &mut Criterion) {
         } else {
             &[1, 512]
         };
-        bench_on(c, &ctx, &name, &[QuantPath::Exact], ms);
+        // Both GPU routes: the int8 one (Q4_0, Q8_0, Q4_K, Q6_K here) and the exact decoders.
+        bench_on(c, &ctx, &name, &[QuantPath::Int8, QuantPath::Exact], ms);
     }
 }
 
