@@ -19,7 +19,7 @@ use crate::tensor::Tensor;
 use lowbit_kernels::DType;
 
 /// Seeded bytes: every bit pattern is a valid block; the f16 scale fields of random bytes
-/// are as good as any for timing.
+/// are good for timing where the format has no quantiser (see `bench_weights`).
 fn seeded_bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut s = seed;
     (0..len)
@@ -32,6 +32,34 @@ fn seeded_bytes(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
+/// `[n, k]` weights in `ty` for timing: where the format has a quantiser, 64 rows of seeded
+/// values quantised by it and repeated, so scales are what real weights have (random f16
+/// scale bytes are 6% subnormal, infinite or NaN — slow, mispredicted paths real weights
+/// never take); else seeded bytes, with MXFP4's exponents kept near 2⁰ (random E8M0 bytes go
+/// down to 2⁻¹²⁷, whose subnormal products would time the CPU's microcode assists).
+fn bench_weights(ty: QuantType, n: usize, k: usize) -> Result<Vec<u8>> {
+    let row = ty.row_bytes(k)?;
+    let mut bytes = seeded_bytes(n * row, 3);
+    if ty.has_quantizer() {
+        let rows = n.min(64);
+        let vals: Vec<f32> = seeded_bytes(rows * k, 5)
+            .iter()
+            .map(|&b| f32::from(b) / 127.5 - 1.0)
+            .collect();
+        for (r, out) in bytes.chunks_mut(row).take(rows).enumerate() {
+            lowbit_kernels::formats::quantize_row(ty, &vals[r * k..(r + 1) * k], out)?;
+        }
+        for j in rows..n {
+            bytes.copy_within((j % rows) * row..(j % rows + 1) * row, j * row);
+        }
+    } else if ty == QuantType::MXFP4 {
+        for b in bytes.chunks_mut(ty.block_bytes()) {
+            b[0] = 120 + b[0] % 16;
+        }
+    }
+    Ok(bytes)
+}
+
 /// Times `quant_matmul` of `[m, k]` f32 x by `[n, k]` weights in `ty` on `ctx`.
 pub fn bench_quant_matmul(
     ctx: &Context,
@@ -40,7 +68,8 @@ pub fn bench_quant_matmul(
     budget: Duration,
 ) -> Result<BenchResult> {
     let row = ty.row_bytes(k)?;
-    let w = QuantMatrix::from_bytes(ctx, ty, n, k, &seeded_bytes(n * row, 3))?;
+    let bytes = bench_weights(ty, n, k)?;
+    let w = QuantMatrix::from_bytes(ctx, ty, n, k, &bytes)?;
     let xs: Vec<f32> = seeded_bytes(m * k, 4)
         .iter()
         .map(|&b| f32::from(b) / 255.0 - 0.5)

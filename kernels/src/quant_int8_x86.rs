@@ -1,4 +1,6 @@
-//! x86_64 integer row kernels (the CPU speed path): x is quantised to int8 per 32-element block
+//! x86_64 integer row kernels (the CPU speed path) for Q4_0, Q8_0 and Q4_K, tuned by hand (every
+//! other integer-valued format goes through the generic kernel of `quant_units_x86`, which
+//! shares [`quantize_x`]): x is quantised to int8 per 32-element block
 //! ([`quantize_x`]), each weight block's integers are dotted with it exactly in i32 lanes —
 //! `vpdpbusd` on 512-bit vectors where AVX-512 VNNI is present (Q4_0, Q4_K; 256-bit for
 //! Q8_0), `vpmaddubsw` + `vpmaddwd` on 256-bit vectors otherwise — and the block scales are
@@ -19,11 +21,13 @@
 use std::arch::x86_64::*;
 
 use crate::formats::QuantType;
+use crate::quant_units_x86 as units;
 use crate::simd::{clamp, SimdLevel};
 
-/// Whether an integer row kernel exists for `ty`.
+/// Whether an integer row kernel exists for `ty`: the hand-tuned ones here, or the generic
+/// one of [`crate::quant_units_x86`].
 pub(crate) fn supports(ty: QuantType) -> bool {
-    matches!(ty, QuantType::Q4_0 | QuantType::Q8_0 | QuantType::Q4_K)
+    matches!(ty, QuantType::Q4_0 | QuantType::Q8_0 | QuantType::Q4_K) || units::supports(ty)
 }
 
 /// The instructions that form the byte dot products.
@@ -53,7 +57,7 @@ pub(crate) fn int_dot(level: SimdLevel) -> Option<IntDot> {
 
 /// A copy of a `Vec` whose first element sits on a 64-byte boundary (a cache line), so the
 /// kernels' 512-bit loads of it never split a line (measured ~5% faster than unaligned).
-struct Aligned<T> {
+pub(crate) struct Aligned<T> {
     buf: Vec<T>,
     at: usize,
     len: usize,
@@ -75,7 +79,7 @@ impl<T: Copy + Default> Aligned<T> {
         &self.buf[self.at..self.at + self.len]
     }
 
-    fn as_ptr(&self) -> *const T {
+    pub(crate) fn as_ptr(&self) -> *const T {
         self.as_slice().as_ptr()
     }
 }
@@ -87,17 +91,21 @@ pub(crate) struct QuantX {
     /// as remain), each group as the first 16 values of its blocks followed by the last 16 —
     /// the low and the high nibbles of the blocks' bytes. Q4_K for the 512-bit kernel swaps
     /// blocks 1 and 2 of every four (`[0, 2, 1, 3]`: one 64-byte load of weights unpacks to
-    /// sub-blocks 0 and 2 in its low nibbles and 1 and 3 in its high ones). Q8_0 and the
-    /// 256-bit Q4_K kernel keep the natural order.
-    q: Aligned<i8>,
+    /// sub-blocks 0 and 2 in its low nibbles and 1 and 3 in its high ones). Q8_0, the
+    /// 256-bit Q4_K kernel and the generic kernel keep the natural order.
+    pub(crate) q: Aligned<i8>,
     /// Scale of each block of 32.
-    dx: Aligned<f32>,
+    pub(crate) dx: Aligned<f32>,
     /// Q4_0: `−8·Σq` over each i32 lane's values (the weights' `−8`, the starting value of
     /// the lane's sum), 4 lanes per block of a group, 8 for a lone block. `|·| ≤ 8128`: i16
     /// keeps the token's data small enough to stay in L1 beside the streaming weights.
     neg_corr: Aligned<i16>,
     /// Q4_K: `dx·Σq` per block (meets the block minimum).
     dx_sum: Aligned<f32>,
+    /// Formats of the generic kernel with offsets: `dx·Σq` per 16 values.
+    pub(crate) dx_half_sum: Aligned<f32>,
+    /// Formats of the generic kernel with an integer zero point: `Σq` per block of 32.
+    pub(crate) q_sum: Aligned<i32>,
 }
 
 /// `dx = max|x|/127` per block of 32 (f32, not rounded to f16), `q = x·(1/dx)` rounded to
@@ -116,11 +124,23 @@ pub(crate) unsafe fn quantize_x(ty: QuantType, dot: IntDot, x: &[f32]) -> QuantX
         *d = unsafe { quantize_block(xb.as_ptr(), qb.as_mut_ptr()) };
     }
     let (mut neg_corr, mut dx_sum) = (Vec::new(), Vec::new());
+    let (mut dx_half_sum, mut q_sum) = (Vec::new(), Vec::new());
+    let sum = |q: &[i8]| q.iter().map(|&v| i32::from(v)).sum::<i32>();
+    if let Some((half, whole)) = units::x_sums(ty) {
+        if half {
+            dx_half_sum = (q.chunks_exact(16).zip(dx.iter().flat_map(|&d| [d, d])))
+                .map(|(h, d)| d * sum(h) as f32)
+                .collect();
+        }
+        if whole {
+            q_sum = q.chunks_exact(32).map(sum).collect();
+        }
+    }
     match ty {
         QuantType::Q4_0 => neg_corr = arrange_q4_0(&mut q, dx.len()),
         QuantType::Q4_K => {
             dx_sum = (q.chunks_exact(32).zip(&dx))
-                .map(|(qb, &d)| d * qb.iter().map(|&v| i32::from(v)).sum::<i32>() as f32)
+                .map(|(qb, &d)| d * sum(qb) as f32)
                 .collect();
             if dot == IntDot::Vnni {
                 // Blocks 1 and 2 of every four swap places (see QuantX::q).
@@ -137,6 +157,8 @@ pub(crate) unsafe fn quantize_x(ty: QuantType, dot: IntDot, x: &[f32]) -> QuantX
         dx: Aligned::from_vec(dx),
         neg_corr: Aligned::from_vec(neg_corr),
         dx_sum: Aligned::from_vec(dx_sum),
+        dx_half_sum: Aligned::from_vec(dx_half_sum),
+        q_sum: Aligned::from_vec(q_sum),
     }
 }
 
@@ -209,7 +231,7 @@ fn arrange_q4_0(q: &mut [i8], blocks: usize) -> Vec<i16> {
 }
 
 /// How the byte dot products are formed (the two [`IntDot`] forms).
-trait Dot {
+pub(crate) trait Dot {
     /// Whether 512-bit kernels may be used (AVX-512 F, BW and VNNI are enabled).
     const ZMM: bool;
     /// Each i32 lane of `acc` plus the four products `u·s` of its bytes (`u` unsigned ≤ 128,
@@ -242,7 +264,7 @@ impl Dot for VnniDot {
 }
 
 #[inline(always)]
-fn hsum(v: __m256) -> f32 {
+pub(crate) fn hsum(v: __m256) -> f32 {
     // SAFETY: only inlined into functions compiled with AVX2.
     unsafe {
         let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
@@ -264,7 +286,7 @@ fn fold512(a: __m512, b: __m512) -> __m256 {
 
 /// The two f16 at `a` and `b` as f32 in lanes 0 and 1 (F16C: exact, subnormals included).
 #[inline(always)]
-unsafe fn f16_pair(a: *const u8, b: *const u8) -> __m128 {
+pub(crate) unsafe fn f16_pair(a: *const u8, b: *const u8) -> __m128 {
     // SAFETY: the caller's pointers have two readable bytes; F16C is enabled by the caller.
     unsafe {
         let lo = u32::from(std::ptr::read_unaligned(a as *const u16));
@@ -274,7 +296,7 @@ unsafe fn f16_pair(a: *const u8, b: *const u8) -> __m128 {
 }
 
 #[inline(always)]
-unsafe fn load(p: *const i8) -> __m256i {
+pub(crate) unsafe fn load(p: *const i8) -> __m256i {
     // SAFETY: the caller's pointer has 32 readable bytes.
     unsafe { _mm256_loadu_si256(p as *const __m256i) }
 }
@@ -549,7 +571,7 @@ unsafe fn q8_0_row<D: Dot, const T: usize>(
 /// bits, bytes 8..12 the low nibbles of `sc4..7` / `m4..7`, whose top 2 bits are the spare
 /// top bits of bytes 0..4 (scales) and 4..8 (minimums).
 #[inline(always)]
-fn k_scales_mins(s: [u32; 3]) -> (u64, u64) {
+pub(crate) fn k_scales_mins(s: [u32; 3]) -> (u64, u64) {
     const LOW6: u32 = 0x3f3f_3f3f;
     const LOW4: u32 = 0x0f0f_0f0f;
     const LOW2: u32 = 0x0303_0303;
@@ -563,7 +585,7 @@ fn k_scales_mins(s: [u32; 3]) -> (u64, u64) {
 
 /// Eight bytes as eight f32 lanes.
 #[inline(always)]
-fn bytes_to_f32(v: u64) -> __m256 {
+pub(crate) fn bytes_to_f32(v: u64) -> __m256 {
     // SAFETY: only inlined into functions compiled with AVX2.
     unsafe { _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(v as i64))) }
 }
@@ -686,7 +708,7 @@ unsafe fn row_t<D: Dot, const T: usize>(
             QuantType::Q8_0 => q8_0_row::<D, T>(row.as_ptr(), k / 32, x),
             QuantType::Q4_K if D::ZMM => q4_k_row_zmm::<T>(row.as_ptr(), k / 256, x),
             QuantType::Q4_K => q4_k_row::<D, T>(row.as_ptr(), k / 256, x),
-            _ => unreachable!("supports() was checked"),
+            _ => units::row::<D, T>(ty, row.as_ptr(), k, x),
         }
     }
 }

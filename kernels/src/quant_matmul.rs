@@ -14,8 +14,8 @@ pub enum QuantPath {
     /// `(K+1)·2⁻²⁴·Σ|w·x| + 2⁻²⁴·|y|`.
     Exact,
     /// x quantised to int8 per 32-block and integer dot products (x86_64 with AVX2, and
-    /// AVX-512 VNNI where present, for Q4_0, Q8_0, Q4_K; other formats and machines take the
-    /// exact path): adds at most
+    /// AVX-512 VNNI where present, for every integer-valued format — all but FP8; other
+    /// machines take the exact path): adds at most
     /// `Σ_b (dx_b/2)·Σ_{i∈b}|w_i|` (see [`int8_error_bound`]).
     Int8,
 }
@@ -25,7 +25,9 @@ pub enum QuantPath {
 /// `|x_i − dx_b·q_i| ≤ dx_b/2` when `q_i` is `x_i/dx_b` rounded; the `2⁻¹²` covers `x·(1/dx)`
 /// being a few ulps from `x/dx` (`1/dx` rounded on the CPU, and WGSL's division is only
 /// 2.5-ulp accurate on GPUs), which moves `|x_i − dx_b·q_i|` by at most `127·2⁻²⁰·dx_b`. The
-/// rest is f32 rounding, covered by the f32 bound applied to `|w|·(|x| + dx/2)`.
+/// rest is f32 rounding, covered by the f32 bound applied to `|w|·(|x| + dx/2)` — for the
+/// formats with an offset (`w = s·q + o`: Q4_1, Q5_1, Q2_K, Q4_K, Q5_K) to `|s·q| + |o|`, as
+/// the kernels sum `s·q·x` and `o·x` apart (as ggml's do).
 pub fn int8_error_bound(w: &[f32], x: &[f32]) -> f64 {
     let mut r = 0.0f64;
     for (wb, xb) in w.chunks(32).zip(x.chunks(32)) {

@@ -45,11 +45,22 @@ fn quantised(x: &[f32]) -> Vec<f32> {
 fn weights(ty: QuantType, n: usize, k: usize, rng: &mut Lcg) -> Vec<u8> {
     let row = ty.row_bytes(k).unwrap();
     let mut w: Vec<u8> = (0..n * row).map(|_| rng.next() as u8).collect();
+    use QuantType as Q;
     let scale_offsets: &[usize] = match ty {
-        QuantType::Q4_K => &[0, 2],
+        Q::Q4_K | Q::Q5_K | Q::Q4_1 | Q::Q5_1 => &[0, 2],
+        Q::Q2_K => &[80, 82],
+        Q::Q3_K => &[108],
+        Q::Q6_K => &[208],
+        Q::TQ1_0 => &[52],
+        Q::TQ2_0 => &[64],
+        // E8M0 and UE4M3 scales: any byte is a finite scale (MXFP4's is kept near 2⁰).
+        Q::MXFP4 | Q::NVFP4 => &[],
         _ => &[0],
     };
     for block in w.chunks_mut(ty.block_bytes()) {
+        if ty == Q::MXFP4 {
+            block[0] = 110 + (rng.next() % 30) as u8;
+        }
         for &at in scale_offsets {
             // Exponent field 0..=14 (subnormal up to ~0.5), any mantissa, either sign.
             let h = (rng.next() as u16 & 0x83ff) | (((rng.next() % 15) as u16) << 10);
@@ -57,6 +68,32 @@ fn weights(ty: QuantType, n: usize, k: usize, rng: &mut Lcg) -> Vec<u8> {
         }
     }
     w
+}
+
+/// The offset part `o` of every weight, for the formats that decode to `s·q + o` with an
+/// offset (the block decoded with its integer fields zeroed), else zeros. The kernels sum
+/// `s·q·x` and `o·x` apart (as ggml's do), so their f32 rounding follows `|s·q| + |o|`,
+/// which is at most `|w| + 2|o|`.
+fn offsets(ty: QuantType, w: &[u8], k: usize) -> Vec<f32> {
+    use QuantType as Q;
+    let ints = match ty {
+        Q::Q4_1 => 4..20,
+        Q::Q5_1 => 4..24,
+        Q::Q2_K => 16..80,
+        Q::Q4_K => 16..144,
+        Q::Q5_K => 16..176,
+        _ => return vec![0.0; w.len() / ty.row_bytes(k).unwrap() * k],
+    };
+    let mut z = w.to_vec();
+    for b in z.chunks_mut(ty.block_bytes()) {
+        b[ints.clone()].fill(0);
+    }
+    let row = ty.row_bytes(k).unwrap();
+    let mut o = vec![0.0f32; w.len() / row * k];
+    for (zr, or) in z.chunks(row).zip(o.chunks_mut(k)) {
+        dequantize_row(ty, zr, or).unwrap();
+    }
+    o
 }
 
 fn check(ty: QuantType, n: usize, k: usize, m: usize, rng: &mut Lcg) {
@@ -73,6 +110,7 @@ fn check(ty: QuantType, n: usize, k: usize, m: usize, rng: &mut Lcg) {
     for (wr, dr) in w.chunks(row).zip(deq.chunks_mut(k)) {
         dequantize_row(ty, wr, dr).unwrap();
     }
+    let offs = offsets(ty, &w, k);
     for level in machine_levels() {
         let mut y = vec![0.0f32; m * n];
         quant_matmul(QuantPath::Int8, level, 2, ty, &w, &x, m, n, k, &mut y).unwrap();
@@ -83,10 +121,18 @@ fn check(ty: QuantType, n: usize, k: usize, m: usize, rng: &mut Lcg) {
             let xq = if int8 { quantised(xr) } else { xr.to_vec() };
             for j in 0..n {
                 let wr = &deq[j * k..(j + 1) * k];
+                let or = &offs[j * k..(j + 1) * k];
                 let (mut exact, mut mag) = (0.0f64, 0.0f64);
-                for (&a, &b) in wr.iter().zip(&xq) {
+                for ((&a, &b), &o) in wr.iter().zip(&xq).zip(or) {
                     exact += f64::from(a) * f64::from(b);
-                    mag += (f64::from(a) * f64::from(b)).abs();
+                    let parts = if int8 {
+                        f64::from(a.abs() + 2.0 * o.abs())
+                    } else {
+                        0.0
+                    };
+                    mag += (f64::from(a) * f64::from(b))
+                        .abs()
+                        .max(parts * f64::from(b.abs()));
                 }
                 let got = f64::from(y[t * n + j]);
                 let bound = (k as f64 + 2.0) * U * mag + U * exact.abs() + f64::MIN_POSITIVE;
@@ -132,4 +178,37 @@ fn q4_k_super_blocks() {
         }
     }
     check(QuantType::Q4_K, 33, 256 * 17, 1, &mut rng);
+}
+
+#[test]
+fn every_generic_format_every_unit() {
+    use QuantType as Q;
+    let mut rng = Lcg(13);
+    let formats = [
+        Q::Q4_1,
+        Q::Q5_0,
+        Q::Q5_1,
+        Q::IQ4_NL,
+        Q::IQ4_XS,
+        Q::MXFP4,
+        Q::NVFP4,
+        Q::Q2_K,
+        Q::Q3_K,
+        Q::Q5_K,
+        Q::Q6_K,
+        Q::TQ1_0,
+        Q::TQ2_0,
+        Q::I4G32,
+        Q::I4G64,
+        Q::I4G128,
+    ];
+    for ty in formats {
+        let be = ty.block_elems();
+        for blocks in [1, 2, 3] {
+            for m in [1, 2, 3, 4, 5] {
+                check(ty, 3, be * blocks, m, &mut rng);
+            }
+        }
+        check(ty, 17, be * (2048 / be + 1), 1, &mut rng);
+    }
 }

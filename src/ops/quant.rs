@@ -1,8 +1,8 @@
 //! `quant_matmul`: `y = x · Wᵀ` with x f32 or f16 `[M, K]` and W a [`QuantMatrix`], f32 output.
 //! GPU: `shaders/quant_gemv.wgsl` decodes W's blocks in registers (F16/BF16/F32 weights go to
 //! the dense kernels), or the int8 route of `quant_q8` for the formats it has. CPU:
-//! `lowbit_kernels::quant_matmul` (integer kernels for Q4_0, Q8_0, Q4_K, block by block
-//! otherwise).
+//! `lowbit_kernels::quant_matmul` (integer kernels for every integer-valued format on x86_64
+//! with AVX2, exact decoders for FP8 and elsewhere).
 
 use std::collections::BTreeSet;
 
@@ -160,7 +160,8 @@ pub fn default_path(ctx: &Context) -> QuantPath {
 }
 
 /// [`quant_matmul`] by a chosen path. `Int8` quantises x to int8 per block of 32 and uses
-/// integer dot products (CPU: Q4_0, Q8_0, Q4_K where the machine has AVX2; GPUs: Q4_0, Q4_1,
+/// integer dot products (CPU: every format but F16/BF16/F32 and FP8, where the machine has
+/// AVX2; GPUs: Q4_0, Q4_1,
 /// Q5_0, Q5_1, Q8_0, Q2_K, Q4_K, Q5_K, Q6_K at M ≤ 4, `shaders/quant_q8.wgsl`), within
 /// [`lowbit_kernels::quant_matmul::int8_error_bound`]; formats, shapes and machines without an
 /// integer kernel fall back to `Exact`, which decodes the weights to exact f32.
