@@ -13,9 +13,10 @@ use crate::error::Result;
 use crate::measure::{measure_gpu, measure_wall};
 use crate::ops::quant::default_path;
 use crate::ops::quant::gpu as quant_gpu;
-use crate::ops::{dequantize, quant_matmul_with, QuantPath};
+use crate::ops::{dequantize, int8_kernel, quant_matmul_with, QuantPath};
 use crate::quant::{QuantData, QuantMatrix};
 use crate::tensor::Tensor;
+use lowbit_kernels::formats::fp8::{fp8_blocks, quantize_fp8, Fp8};
 use lowbit_kernels::DType;
 
 /// Seeded bytes: every bit pattern is a valid block; the f16 scale fields of random bytes
@@ -36,7 +37,8 @@ fn seeded_bytes(len: usize, seed: u64) -> Vec<u8> {
 /// values quantised by it and repeated, so scales are what real weights have (random f16
 /// scale bytes are 6% subnormal, infinite or NaN — slow, mispredicted paths real weights
 /// never take); else seeded bytes, with MXFP4's exponents kept near 2⁰ (random E8M0 bytes go
-/// down to 2⁻¹²⁷, whose subnormal products would time the CPU's microcode assists).
+/// down to 2⁻¹²⁷, whose subnormal products would time the CPU's microcode assists); FP8 from
+/// its converter.
 fn bench_weights(ty: QuantType, n: usize, k: usize) -> Result<Vec<u8>> {
     let row = ty.row_bytes(k)?;
     let mut bytes = seeded_bytes(n * row, 3);
@@ -55,6 +57,23 @@ fn bench_weights(ty: QuantType, n: usize, k: usize) -> Result<Vec<u8>> {
     } else if ty == QuantType::MXFP4 {
         for b in bytes.chunks_mut(ty.block_bytes()) {
             b[0] = 120 + b[0] % 16;
+        }
+    } else if let Some(kind) = match ty {
+        QuantType::F8E4M3 => Some(Fp8::E4M3),
+        QuantType::F8E5M2 => Some(Fp8::E5M2),
+        _ => None,
+    } {
+        // FP8 codes of seeded values with per-row scales (random bytes would hold NaN codes
+        // and f32 scales as often subnormal as not).
+        let rows = n.min(64);
+        let vals: Vec<f32> = seeded_bytes(rows * k, 5)
+            .iter()
+            .map(|&b| f32::from(b) / 127.5 - 1.0)
+            .collect();
+        let (codes, scales) = quantize_fp8(kind, &vals, rows, k);
+        bytes[..rows * row].copy_from_slice(&fp8_blocks(&codes, &scales, rows, k)?);
+        for j in rows..n {
+            bytes.copy_within((j % rows) * row..(j % rows + 1) * row, j * row);
         }
     }
     Ok(bytes)
@@ -85,7 +104,11 @@ pub fn bench_quant_matmul(
         }
         _ => measure_wall(budget, || quant_matmul_with(ctx, &x, &w, path).map(|_| ())),
     };
-    let path = default_path(ctx);
+    // The int8 path only where it has a kernel for the format (else it is the exact one).
+    let path = match default_path(ctx) {
+        QuantPath::Int8 if !int8_kernel(ctx, ty, m) => QuantPath::Exact,
+        p => p,
+    };
     let (secs, timing) = time_path(path)?;
     // The other path side by side: the exact decoders when the default is the int8 one.
     let mut baselines = Vec::new();

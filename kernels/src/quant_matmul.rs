@@ -38,6 +38,20 @@ pub fn int8_error_bound(w: &[f32], x: &[f32]) -> f64 {
     r
 }
 
+/// Whether [`QuantPath::Int8`] has an integer kernel for `ty` at `level` (capped to this
+/// machine); where it has none, that path takes the exact one.
+pub fn has_int8_kernel(level: SimdLevel, ty: QuantType) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        crate::quant_int8_x86::int_dot(level).is_some() && crate::quant_int8_x86::supports(ty)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (level, ty);
+        false
+    }
+}
+
 /// Rows per rayon task.
 const ROWS_PER_TASK: usize = 64;
 
@@ -135,7 +149,7 @@ fn simd_row(ty: QuantType, wr: &[u8], x: &[f32], m: usize, k: usize, acc: &mut [
             *r = &x[t * k..(t + 1) * k];
         }
         let mut out = [0.0f32; MAX_TOKENS];
-        // SAFETY: simd_rows() checked AVX2+FMA and the format; `wr` is one whole row of `ty`
+        // SAFETY: simd_rows() checked the Avx2 level (AVX2, FMA, F16C) and the format; `wr` is one whole row of `ty`
         // blocks for `k` and every x row has `k` elements (lengths checked by quant_matmul).
         unsafe { row_dot(ty, wr, &rows[..t1 - t0], k, &mut out) };
         acc[t0..t1].copy_from_slice(&out[..t1 - t0]);

@@ -1,4 +1,5 @@
-//! AVX2 + FMA row kernels for the common formats (Q4_0, Q8_0, Q4_K): each block is decoded
+//! AVX2 + FMA row kernels for the common formats (Q4_0, Q8_0, Q4_K) and FP8 (which has no
+//! integer form; E4M3 and E5M2 become f16 by shifts, then f32 by F16C): each block is decoded
 //! to exact f32 weights in registers (the same values the reference decoder gives: integer
 //! times an f16-derived scale, with the K-quants' one subtraction fused) and dotted with up to
 //! four tokens at once. f32 accumulation, so results stay within the f32 matmul bound.
@@ -14,10 +15,42 @@ pub(crate) const MAX_TOKENS: usize = 4;
 
 /// Whether a row kernel exists here for `ty`.
 pub(crate) fn supports(ty: QuantType) -> bool {
-    matches!(ty, QuantType::Q4_0 | QuantType::Q8_0 | QuantType::Q4_K)
+    use QuantType as Q;
+    matches!(ty, Q::Q4_0 | Q::Q8_0 | Q::Q4_K | Q::F8E4M3 | Q::F8E5M2)
 }
 
-#[target_feature(enable = "avx2,fma")]
+/// Eight FP8 codes (the low 8 bytes of `v`) as f16 bits, exactly: E5M2 is the top byte of an
+/// f16 (infinities and NaN included); E4M3's magnitude one bit lower is an f16 of its value
+/// times 2⁻⁸ (subnormals included: both have the same spacing after the shift), so the caller
+/// multiplies by 2⁸ (exact). E4M3's NaN code is not mapped here (see [`e4m3_nan_free`]).
+#[target_feature(enable = "avx2,fma,f16c")]
+fn fp8x8_to_f16(v: __m128i, e4m3: bool) -> __m128i {
+    let high = _mm_unpacklo_epi8(_mm_setzero_si128(), v);
+    if !e4m3 {
+        return high;
+    }
+    // Arithmetic shift: the sign stays in bit 15 and is copied into bit 14, which is cleared.
+    _mm_and_si128(_mm_srai_epi16::<1>(high), _mm_set1_epi16(!0x4000))
+}
+
+/// Whether none of the 32 E4M3 codes at `p` is NaN (`S.1111.111`).
+#[target_feature(enable = "avx2,fma,f16c")]
+fn e4m3_nan_free(p: &[u8]) -> bool {
+    // SAFETY: 32 readable bytes (the caller passes a block's codes).
+    let v = unsafe { _mm256_loadu_si256(p[..32].as_ptr() as *const __m256i) };
+    let m = _mm256_set1_epi8(0x7f);
+    _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(v, m), m)) == 0
+}
+
+/// [`fp8x8_to_f16`]'s E4M3 bits `h` of the codes `v` with the NaN codes made f16 NaN.
+#[target_feature(enable = "avx2,fma,f16c")]
+fn e4m3_nans(h: __m128i, v: __m128i) -> __m128i {
+    let m = _mm_set1_epi16(0x7f);
+    let nan = _mm_cmpeq_epi16(_mm_and_si128(_mm_cvtepu8_epi16(v), m), m);
+    _mm_blendv_epi8(h, _mm_set1_epi16(0x7e00), nan)
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
 fn hsum(v: __m256) -> f32 {
     let lo = _mm256_castps256_ps128(v);
     let hi = _mm256_extractf128_ps::<1>(v);
@@ -28,7 +61,7 @@ fn hsum(v: __m256) -> f32 {
 }
 
 /// 8 bytes (unsigned) at the low half of `v` as f32.
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 fn u8x8_to_f32(v: __m128i) -> __m256 {
     _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v))
 }
@@ -58,9 +91,9 @@ fn fma_tokens<const T: usize>(
 /// (each `k` long): `out[t] = Σ_i W[i]·x_t[i]`.
 ///
 /// # Safety
-/// The CPU must have AVX2 and FMA; `row` holds `k / block` blocks of `ty`, every `x[t]` has
+/// The CPU must have AVX2, FMA and F16C; `row` holds `k / block` blocks of `ty`, every `x[t]` has
 /// `k` elements, `x.len() ≤ MAX_TOKENS ≤ out.len()`, and `ty` is one [`supports`] accepts.
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 pub(crate) unsafe fn row_dot(ty: QuantType, row: &[u8], x: &[&[f32]], k: usize, out: &mut [f32]) {
     // SAFETY (all four): forwarded from this function's contract; the slices have T rows.
     unsafe {
@@ -73,7 +106,7 @@ pub(crate) unsafe fn row_dot(ty: QuantType, row: &[u8], x: &[&[f32]], k: usize, 
     }
 }
 
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn row_dot_t<const T: usize>(
     ty: QuantType,
     row: &[u8],
@@ -143,6 +176,37 @@ unsafe fn row_dot_t<const T: usize>(
                             fma_tokens(&mut acc, i, w, x, 256 * b + 32 * j + 8 * i);
                         }
                     }
+                }
+            }
+        }
+        QuantType::F8E4M3 | QuantType::F8E5M2 => {
+            // Block: the row's f32 scale, then 32 codes; `w = scale·v`, one rounding, as the
+            // reference decoder. E4M3 values come scaled by 2⁻⁸ and meet `scale·2⁸` (exact
+            // while finite; else `(v·2⁸)·scale`); NaN codes are mapped only in blocks that
+            // have one (real weights never do).
+            let e4m3 = ty == QuantType::F8E4M3;
+            let lift = if e4m3 { 256.0 } else { 1.0 };
+            for b in 0..k / 32 {
+                let at = b * 36;
+                let raw = f32::from_le_bytes([row[at], row[at + 1], row[at + 2], row[at + 3]]);
+                let lifted = raw * lift;
+                let one_step = lifted.is_finite() || !raw.is_finite();
+                let nans = e4m3 && !e4m3_nan_free(&row[at + 4..at + 36]);
+                let (lifted, raw) = (_mm256_set1_ps(lifted), _mm256_set1_ps(raw));
+                for i in 0..4 {
+                    // SAFETY: 8 of block b's 32 codes, inside 36b + 4 .. 36b + 36.
+                    let c = unsafe { _mm_loadl_epi64(p.add(at + 4 + 8 * i) as *const __m128i) };
+                    let mut h = fp8x8_to_f16(c, e4m3);
+                    if nans {
+                        h = e4m3_nans(h, c);
+                    }
+                    let v = _mm256_cvtph_ps(h);
+                    let w = if one_step {
+                        _mm256_mul_ps(v, lifted)
+                    } else {
+                        _mm256_mul_ps(_mm256_mul_ps(v, _mm256_set1_ps(lift)), raw)
+                    };
+                    fma_tokens(&mut acc, i, w, x, 32 * b + 8 * i);
                 }
             }
         }

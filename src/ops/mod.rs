@@ -13,5 +13,7 @@ pub mod vmf;
 pub use bessel::{log_bessel_ik, BesselPrecision, LogBessel};
 pub use int8::{matmul_i8, w8a8, Int8Variant};
 pub use matmul::{matmul, matmul_into, matmul_with, GemvShape, Loads, MatmulKernel, MatmulVariant};
-pub use quant::{default_path, dequantize, quant_matmul, quant_matmul_with, QuantPath};
+pub use quant::{
+    default_path, dequantize, int8_kernel, quant_matmul, quant_matmul_with, QuantPath,
+};
 pub use vmf::{vmf_kappa_mle, vmf_values, VmfValues};

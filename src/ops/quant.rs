@@ -159,6 +159,15 @@ pub fn default_path(ctx: &Context) -> QuantPath {
     }
 }
 
+/// Whether [`QuantPath::Int8`] runs an integer kernel for `[m, ·]` activations and weights in
+/// `ty` on `ctx` (otherwise it takes the exact decoders).
+pub fn int8_kernel(ctx: &Context, ty: QuantType, m: usize) -> bool {
+    match &*ctx.inner {
+        Backend::Cpu(cfg) => lowbit_kernels::quant_matmul::has_int8_kernel(cfg.level, ty),
+        Backend::Gpu(_) => m <= quant_q8::MAX_TOKENS && quant_q8::supports(ty),
+    }
+}
+
 /// [`quant_matmul`] by a chosen path. `Int8` quantises x to int8 per block of 32 and uses
 /// integer dot products (CPU: every format but F16/BF16/F32 and FP8, where the machine has
 /// AVX2; GPUs: Q4_0, Q4_1,
