@@ -406,6 +406,8 @@ fn unit_dot(u: Unit, xb: u32) -> f32 {
     return q6_dot(u, xb);
 }
 //#else
+// The formats of quant_q8_ext.wgsl (UNIT_EXT) define their units there.
+//#if !UNIT_EXT
 // A weight block decoded to its f16 scale and its quant words, once for all tokens.
 struct WBlock {
     d: f32,
@@ -543,6 +545,7 @@ fn load_unit(base: u32, c: u32) -> Unit {
 fn unit_dot(u: Unit, xb: u32) -> f32 {
     return block_dot(u, xb);
 }
+//#endif
 
 //#endif
 //#endif

@@ -107,8 +107,8 @@ fn check_case(
     let mut out = vec![dq];
     let xt = Tensor::from_slice(ctx, x, &[m, k])?;
     // Both paths everywhere: the int8 one is an integer kernel on the CPU (every format but
-    // FP8) and on GPUs (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q4_K, Q5_K, Q6_K at M ≤ 4), the
-    // exact decoders elsewhere.
+    // FP8) and on GPUs (every block format but TQ1_0 and FP8 at M ≤ 4), the exact decoders
+    // elsewhere.
     let paths = [
         (QuantPath::Exact, "quant_matmul"),
         (QuantPath::Int8, "quant_matmul.int8"),

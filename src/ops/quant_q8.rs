@@ -1,7 +1,8 @@
 //! The GPU int8 route for quantized weights (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q4_K, Q5_K,
-//! Q6_K) at M ≤ 4 (`shaders/quant_q8.wgsl`): x quantised to int8 per block of 32 by one dispatch,
+//! Q6_K in `shaders/quant_q8.wgsl`; Q3_K, IQ4_NL, IQ4_XS, MXFP4, NVFP4, TQ2_0, I4G* in
+//! `shaders/quant_q8_ext.wgsl`) at M ≤ 4: x quantised to int8 per block of 32 by one dispatch,
 //! then the GEMV meets each weight block's integers with `dot4I8Packed` in i32 and applies the
-//! scales once per block (per 16 for Q2_K and Q6_K). Within
+//! scales once per block (per 16 for Q2_K, Q3_K, Q6_K and NVFP4). Within
 //! [`lowbit_kernels::quant_matmul::int8_error_bound`] of the exact product, like the CPU's
 //! int8 path.
 
@@ -20,6 +21,7 @@ use crate::shaders::{ShaderVariant, INT8_COMMON};
 use crate::tensor::TensorView;
 
 const QUANT_Q8: &str = include_str!("../../shaders/quant_q8.wgsl");
+const QUANT_Q8_EXT: &str = include_str!("../../shaders/quant_q8_ext.wgsl");
 
 /// Tokens one GEMV dispatch serves.
 pub(crate) const MAX_TOKENS: usize = 4;
@@ -27,8 +29,9 @@ pub(crate) const MAX_TOKENS: usize = 4;
 /// Invocations (one row each) per workgroup of the CPU-adapter shape.
 const ROWS_PER_GROUP: usize = 8;
 
-/// The formats the int8 route has a kernel for.
-const TYPES: [QuantType; 9] = [
+/// The formats the int8 route has a kernel for: those of `quant_q8.wgsl`, then those of
+/// `quant_q8_ext.wgsl` ([`ext_unit`]).
+const TYPES: [QuantType; 18] = [
     QuantType::Q4_0,
     QuantType::Q4_1,
     QuantType::Q5_0,
@@ -38,7 +41,21 @@ const TYPES: [QuantType; 9] = [
     QuantType::Q4_K,
     QuantType::Q5_K,
     QuantType::Q6_K,
+    QuantType::Q3_K,
+    QuantType::IQ4_NL,
+    QuantType::IQ4_XS,
+    QuantType::MXFP4,
+    QuantType::NVFP4,
+    QuantType::TQ2_0,
+    QuantType::I4G32,
+    QuantType::I4G64,
+    QuantType::I4G128,
 ];
+
+/// Whether `ty`'s unit is defined in `quant_q8_ext.wgsl`.
+fn ext_unit(ty: QuantType) -> bool {
+    TYPES[9..].contains(&ty)
+}
 
 /// Whether the int8 route has a kernel for `ty`.
 pub(crate) fn supports(ty: QuantType) -> bool {
@@ -82,7 +99,12 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
             dot_native,
             super8,
         } => {
-            fmt = format!("FMT_{}", ty.name());
+            let i4g = matches!(ty, QuantType::I4G32 | QuantType::I4G64 | QuantType::I4G128);
+            fmt = if i4g {
+                "FMT_I4G".to_string()
+            } else {
+                format!("FMT_{}", ty.name())
+            };
             let k_quant = matches!(ty, QuantType::Q4_K | QuantType::Q5_K);
             defines.insert(fmt.as_str());
             for (on, d) in [
@@ -93,6 +115,7 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
                 (super8 || k_quant, "WIDE"),
                 (k_quant, "K_QUANT"),
                 (matches!(ty, QuantType::Q5_0 | QuantType::Q5_1), "Q5"),
+                (ext_unit(ty), "UNIT_EXT"),
             ] {
                 if on {
                     defines.insert(d);
@@ -111,6 +134,13 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
     let mut source = preprocess(INT8_COMMON, &defines);
     source.push_str(&QUANT_COMMON.concat());
     source.push_str(&preprocess(QUANT_Q8, &defines));
+    source.push_str(&preprocess(QUANT_Q8_EXT, &defines));
+    if let Q8Kernel::Gemv { ty, .. } = kernel {
+        if defines.contains("FMT_I4G") {
+            let blocks = ty.block_elems() / 32;
+            source.push_str(&format!("\nconst I4G_BLOCKS: u32 = {blocks}u;\n"));
+        }
+    }
     ShaderVariant {
         name,
         source,
@@ -308,9 +338,16 @@ mod tests {
                         }
                         QuantType::Q6_K => &[208],
                         QuantType::Q2_K => &[80, 82],
+                        QuantType::Q3_K => &[108],
+                        QuantType::TQ2_0 => &[64],
+                        // E8M0 / UE4M3 scales (MXFP4's kept near 2⁰ below).
+                        QuantType::MXFP4 | QuantType::NVFP4 => &[],
                         _ => &[0],
                     };
                     for block in bytes.chunks_mut(ty.block_bytes()) {
+                        if ty == QuantType::MXFP4 {
+                            block[0] = 110 + (rng.next() % 30) as u8;
+                        }
                         for &at in scales {
                             let h = (rng.next() as u16 & 0x83ff) | ((rng.next() % 15) as u16) << 10;
                             block[at..at + 2].copy_from_slice(&h.to_le_bytes());

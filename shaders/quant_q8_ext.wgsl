@@ -1,0 +1,365 @@
+// More formats for the int8 route of quant_q8.wgsl (composed after it, under its GEMV's
+// bindings `w`, `xq`, `xs` and helpers): each defines the same Unit, UNIT_BLOCKS, load_unit and
+// unit_dot. Non-linear 4-bit codes (IQ4_NL, IQ4_XS, MXFP4, NVFP4) become their int8 values by a
+// 16-entry byte table held in four words (`lut`); 2- and 3-bit codes (TQ2_0, Q3_K) by shifts
+// and masks, their offsets (−1, −4) meeting x's integer sums. Blocks at any byte offset
+// (MXFP4's 17 bytes, I4G's 19/35/67) are read as funnels of two words (`words_at`).
+
+//#if UNIT_EXT
+// The word of W from byte b on (any alignment): a funnel of two words, the second read only
+// when b is not word-aligned (so no read passes the last byte asked for).
+fn words_at(b: u32, i: u32) -> u32 {
+    let a = (b >> 2u) + i;
+    let r = b & 3u;
+    if r == 0u {
+        return w[a];
+    }
+    return (w[a] >> (8u * r)) | (w[a + 1u] << (32u - 8u * r));
+}
+
+// Bytes r .. r + 3 of the words lo, hi (r = 0..3): two shifts for hi, so r = 0 shifts it out
+// (WGSL takes shift counts modulo 32).
+fn funnel(lo: u32, hi: u32, r: u32) -> u32 {
+    return (lo >> (8u * r)) | ((hi << (31u - 8u * r)) << 1u);
+}
+
+// The four words from byte b + 4i of W on: five loads, the fifth only when b is not
+// word-aligned.
+fn words4(b: u32, i: u32) -> vec4<u32> {
+    let a = (b >> 2u) + i;
+    let r = b & 3u;
+    let w0 = w[a];
+    let w1 = w[a + 1u];
+    let w2 = w[a + 2u];
+    let w3 = w[a + 3u];
+    var w4 = 0u;
+    if r != 0u {
+        w4 = w[a + 4u];
+    }
+    return vec4<u32>(funnel(w0, w1, r), funnel(w1, w2, r), funnel(w2, w3, r), funnel(w3, w4, r));
+}
+
+// Each byte of n (a 4-bit index) replaced by entry n of the 16-byte table t (four words, entry
+// e in byte e % 4 of word e / 4).
+fn lut(n: vec4<u32>, t: vec4<u32>) -> vec4<u32> {
+    var out = vec4<u32>();
+    for (var j = 0u; j < 4u; j++) {
+        let idx = (n >> vec4<u32>(8u * j)) & vec4<u32>(15u);
+        let hi = (idx & vec4<u32>(8u)) != vec4<u32>(0u);
+        let mid = (idx & vec4<u32>(4u)) != vec4<u32>(0u);
+        let word = select(select(vec4<u32>(t.x), vec4<u32>(t.y), mid),
+                          select(vec4<u32>(t.z), vec4<u32>(t.w), mid), hi);
+        let byte = (word >> ((idx & vec4<u32>(3u)) * vec4<u32>(8u))) & vec4<u32>(0xffu);
+        out |= byte << vec4<u32>(8u * j);
+    }
+    return out;
+}
+
+// IQ4_NL / IQ4_XS values (−127 … 113) and MXFP4 / NVFP4 E2M1 values doubled (0 … ±12) as
+// bytes.
+const IQ4_TABLE = vec4<u32>(0xbfad9881u, 0xf6eaddcfu, 0x26190d01u, 0x71594535u);
+const FP4_TABLE = vec4<u32>(0x03020100u, 0x0c080604u, 0xfdfeff00u, 0xf4f8fafcu);
+
+// 16 bytes of 4-bit codes (element e < 16 the low nibble of byte e, e + 16 the high one)
+// against x block xb through table t: Σ value·x in i32.
+fn lut_dot(q: vec4<u32>, t: vec4<u32>, xb: u32) -> i32 {
+    return dot16(lut(nibbles(q, 0u), t), xq[2u * xb]) + dot16(lut(nibbles(q, 4u), t), xq[2u * xb + 1u]);
+}
+//#endif
+
+//#if FMT_IQ4_NL
+// IQ4_NL: d: f16, 16 bytes of indices (Q4_0's layout, at even byte offsets).
+struct Nl {
+    d: f32,
+    q: vec4<u32>,
+}
+
+fn load_unit(base: u32, c: u32) -> Nl {
+    // As Q4_0's load_block: five words, the quant bytes word-aligned or two bytes off.
+    let b = base + 18u * c;
+    let a = b >> 2u;
+    let odd = (b & 2u) != 0u;
+    let w0 = w[a];
+    let w1 = w[a + 1u];
+    let w2 = w[a + 2u];
+    let w3 = w[a + 3u];
+    let w4 = w[a + 4u];
+    let d = f16_bits(select(w0 & 0xffffu, w0 >> 16u, odd));
+    return Nl(d, vec4<u32>(qword(w0, w1, odd), qword(w1, w2, odd), qword(w2, w3, odd), qword(w3, w4, odd)));
+}
+
+fn unit_dot(u: Nl, xb: u32) -> f32 {
+    return (u.d * xs[xb].d) * f32(lut_dot(u.q, IQ4_TABLE, xb));
+}
+
+alias Unit = Nl;
+const UNIT_BLOCKS: u32 = 1u;
+//#endif
+
+//#if FMT_MXFP4
+// MXFP4: an E8M0 exponent byte, 16 bytes of E2M1 codes; 17-byte blocks at any offset.
+struct Mx {
+    d: f32,
+    q: vec4<u32>,
+}
+
+fn load_unit(base: u32, c: u32) -> Mx {
+    let b = base + 17u * c;
+    let e = words_at(b, 0u) & 0xffu;
+    // 2^(e − 128) (the E2M1 values are doubled): subnormal below e = 2.
+    let d = bitcast<f32>(select(0x00200000u << e, (e - 1u) << 23u, e >= 2u));
+    return Mx(d, words4(b + 1u, 0u));
+}
+
+fn unit_dot(u: Mx, xb: u32) -> f32 {
+    return (u.d * xs[xb].d) * f32(lut_dot(u.q, FP4_TABLE, xb));
+}
+
+alias Unit = Mx;
+const UNIT_BLOCKS: u32 = 1u;
+//#endif
+
+//#if FMT_NVFP4
+// NVFP4: four UE4M3 scales (one per 16), then per 16 eight bytes of E2M1 codes, element j the
+// low and j + 8 the high nibble of byte j; 36-byte blocks, word-aligned.
+struct Nv {
+    sc: u32,
+    q0: vec4<u32>,
+    q1: vec4<u32>,
+}
+
+fn load_unit(base: u32, c: u32) -> Nv {
+    let a = (base + 36u * c) >> 2u;
+    return Nv(w[a], vec4<u32>(w[a + 1u], w[a + 2u], w[a + 3u], w[a + 4u]),
+              vec4<u32>(w[a + 5u], w[a + 6u], w[a + 7u], w[a + 8u]));
+}
+
+// UE4M3 byte x as a scale, halved (the E2M1 values are doubled); 0x7f (NaN) reads as 0.
+fn ue4m3_half(x: u32) -> f32 {
+    let e = (x >> 3u) & 15u;
+    let m = x & 7u;
+    let normal = bitcast<f32>(((e + 119u) << 23u) | (m << 20u));
+    return select(select(normal, f32(m) * (1.0 / 1024.0), e == 0u), 0.0, x == 0x7fu);
+}
+
+// Sub-block s of 16 (two words of codes) against half h of x block xb.
+fn nv_half(p0: u32, p1: u32, s: u32, xb: u32, h: u32) -> f32 {
+    let v = vec4<u32>(p0, p1, p0 >> 4u, p1 >> 4u) & vec4<u32>(0x0f0f0f0fu);
+    let i = dot16(lut(v, FP4_TABLE), xq[2u * xb + h]);
+    return ue4m3_half((s >> 0u) & 0xffu) * xs[xb].d * f32(i);
+}
+
+fn unit_dot(u: Nv, xb: u32) -> f32 {
+    return nv_half(u.q0.x, u.q0.y, u.sc, xb, 0u) + nv_half(u.q0.z, u.q0.w, u.sc >> 8u, xb, 1u)
+         + nv_half(u.q1.x, u.q1.y, u.sc >> 16u, xb + 1u, 0u)
+         + nv_half(u.q1.z, u.q1.w, u.sc >> 24u, xb + 1u, 1u);
+}
+
+alias Unit = Nv;
+const UNIT_BLOCKS: u32 = 2u;
+//#endif
+
+//#if FMT_IQ4_XS
+// IQ4_XS: d: f16, scales_h: u16, scales_l: 4 bytes, 128 bytes of indices (sub-block ib: bytes
+// 16ib .. 16ib + 16, IQ4_NL's order); 136-byte super-blocks, word-aligned. (Fields and calls
+// are written out: arrays indexed in loops were spilled to memory on lavapipe, 2× slower.)
+struct Xs {
+    d: f32,
+    sh: u32,
+    sl: u32,
+    q0: vec4<u32>, q1: vec4<u32>, q2: vec4<u32>, q3: vec4<u32>,
+    q4: vec4<u32>, q5: vec4<u32>, q6: vec4<u32>, q7: vec4<u32>,
+}
+
+fn xs_words(a: u32) -> vec4<u32> {
+    return vec4<u32>(w[a], w[a + 1u], w[a + 2u], w[a + 3u]);
+}
+
+fn load_unit(base: u32, c: u32) -> Xs {
+    let a = (base + 136u * c) >> 2u;
+    let w0 = w[a];
+    return Xs(f16_bits(w0 & 0xffffu), w0 >> 16u, w[a + 1u],
+              xs_words(a + 2u), xs_words(a + 6u), xs_words(a + 10u), xs_words(a + 14u),
+              xs_words(a + 18u), xs_words(a + 22u), xs_words(a + 26u), xs_words(a + 30u));
+}
+
+// Sub-block ib (indices q) against x block xb + ib: scale d·(ls − 32), ls 6 bits.
+fn xs_sub(u: Xs, q: vec4<u32>, ib: u32, xb: u32) -> f32 {
+    let ls = ((u.sl >> (4u * ib)) & 15u) | (((u.sh >> (2u * ib)) & 3u) << 4u);
+    let i = lut_dot(q, IQ4_TABLE, xb + ib);
+    return (u.d * f32(i32(ls) - 32)) * xs[xb + ib].d * f32(i);
+}
+
+fn unit_dot(u: Xs, xb: u32) -> f32 {
+    return xs_sub(u, u.q0, 0u, xb) + xs_sub(u, u.q1, 1u, xb) + xs_sub(u, u.q2, 2u, xb)
+         + xs_sub(u, u.q3, 3u, xb) + xs_sub(u, u.q4, 4u, xb) + xs_sub(u, u.q5, 5u, xb)
+         + xs_sub(u, u.q6, 6u, xb) + xs_sub(u, u.q7, 7u, xb);
+}
+
+alias Unit = Xs;
+const UNIT_BLOCKS: u32 = 8u;
+//#endif
+
+//#if FMT_TQ2_0
+// TQ2_0: 64 bytes of 2-bit codes (x block 4h + j: bits 2j of bytes 32h .. 32h + 32), d: f16;
+// w = d·(code − 1). 66-byte blocks at even offsets.
+struct Tq2 {
+    q0: vec4<u32>, q1: vec4<u32>, q2: vec4<u32>, q3: vec4<u32>,
+    d: f32,
+}
+
+fn load_unit(base: u32, c: u32) -> Tq2 {
+    let b = base + 66u * c;
+    // d is bytes 64..65, in the word holding byte 64 (b is even).
+    let wd = w[(b + 64u) >> 2u];
+    return Tq2(words4(b, 0u), words4(b, 4u), words4(b, 8u), words4(b, 12u),
+               f16_bits(select(wd & 0xffffu, wd >> 16u, (b & 2u) != 0u)));
+}
+
+// x block xb against bits `shift` of the 32 code bytes (lo: elements 0..15, hi: 16..31).
+fn tq2_block(lo: vec4<u32>, hi: vec4<u32>, shift: u32, xb: u32, d: f32) -> f32 {
+    let m2 = vec4<u32>(0x03030303u);
+    let s = xs[xb];
+    let i = dot16((lo >> vec4<u32>(shift)) & m2, xq[2u * xb])
+          + dot16((hi >> vec4<u32>(shift)) & m2, xq[2u * xb + 1u])
+          - s_all(s.s);
+    return (d * s.d) * f32(i);
+}
+
+fn unit_dot(u: Tq2, xb: u32) -> f32 {
+    return tq2_block(u.q0, u.q1, 0u, xb, u.d) + tq2_block(u.q0, u.q1, 2u, xb + 1u, u.d)
+         + tq2_block(u.q0, u.q1, 4u, xb + 2u, u.d) + tq2_block(u.q0, u.q1, 6u, xb + 3u, u.d)
+         + tq2_block(u.q2, u.q3, 0u, xb + 4u, u.d) + tq2_block(u.q2, u.q3, 2u, xb + 5u, u.d)
+         + tq2_block(u.q2, u.q3, 4u, xb + 6u, u.d) + tq2_block(u.q2, u.q3, 6u, xb + 7u, u.d);
+}
+
+alias Unit = Tq2;
+const UNIT_BLOCKS: u32 = 8u;
+//#endif
+
+//#if FMT_Q3_K
+// Q3_K: hmask[32] (x block g: bit g), qs[64] (as TQ2_0's), 12 bytes of 6-bit scales (offset
+// 32, one per 16), d: f16; q = low2 + 4·high − 4. 110-byte blocks at even offsets.
+struct Q3 {
+    hm0: vec4<u32>, hm1: vec4<u32>,
+    q0: vec4<u32>, q1: vec4<u32>, q2: vec4<u32>, q3: vec4<u32>,
+    sc: vec4<u32>,
+    d: f32,
+}
+
+fn load_unit(base: u32, c: u32) -> Q3 {
+    let b = base + 110u * c;
+    // Scale s: low 4 bits from nibble s / 8 of byte s % 8, high 2 bits from bits 2(s / 4) of
+    // byte 8 + s % 4: four words of four scales.
+    let w0 = words_at(b, 24u);
+    let w1 = words_at(b, 25u);
+    let w2 = words_at(b, 26u);
+    let l4 = 0x0f0f0f0fu;
+    let h2 = 0x03030303u;
+    let sc = vec4<u32>(
+        (w0 & l4) | ((w2 & h2) << 4u),
+        (w1 & l4) | (((w2 >> 2u) & h2) << 4u),
+        ((w0 >> 4u) & l4) | (((w2 >> 4u) & h2) << 4u),
+        ((w1 >> 4u) & l4) | (((w2 >> 6u) & h2) << 4u));
+    // d is bytes 108..109, in the word holding byte 108 (b is even).
+    let wd = w[(b + 108u) >> 2u];
+    return Q3(words4(b, 0u), words4(b, 4u),
+              words4(b, 8u), words4(b, 12u), words4(b, 16u), words4(b, 20u),
+              sc, f16_bits(select(wd & 0xffffu, wd >> 16u, (b & 2u) != 0u)));
+}
+
+// Byte j of word v as a scale: d·(v_j − 32).
+fn q3_sc(v: u32, j: u32, d: f32) -> f32 {
+    return d * f32(i32((v >> (8u * j)) & 0xffu) - 32);
+}
+
+// x block xb + g (g = 4h + j): bits 2j of the code bytes (lo, hi), bit g of hmask, the
+// half scales s0, s1.
+fn q3_block(u: Q3, lo: vec4<u32>, hi: vec4<u32>, g: u32, xb: u32, s0: f32, s1: f32) -> f32 {
+    let shift = vec4<u32>(2u * (g % 4u));
+    let m2 = vec4<u32>(0x03030303u);
+    let one = vec4<u32>(0x01010101u);
+    let hb = vec4<u32>(g);
+    let ql = ((lo >> shift) & m2) | (((u.hm0 >> hb) & one) << vec4<u32>(2u));
+    let qh = ((hi >> shift) & m2) | (((u.hm1 >> hb) & one) << vec4<u32>(2u));
+    let s = xs[xb + g];
+    let i0 = dot16(ql, xq[2u * (xb + g)]) - 4 * s_half(s.s, 0u);
+    let i1 = dot16(qh, xq[2u * (xb + g) + 1u]) - 4 * s_half(s.s, 1u);
+    return s.d * (s0 * f32(i0) + s1 * f32(i1));
+}
+
+fn unit_dot(u: Q3, xb: u32) -> f32 {
+    let d = u.d;
+    return q3_block(u, u.q0, u.q1, 0u, xb, q3_sc(u.sc.x, 0u, d), q3_sc(u.sc.x, 1u, d))
+         + q3_block(u, u.q0, u.q1, 1u, xb, q3_sc(u.sc.x, 2u, d), q3_sc(u.sc.x, 3u, d))
+         + q3_block(u, u.q0, u.q1, 2u, xb, q3_sc(u.sc.y, 0u, d), q3_sc(u.sc.y, 1u, d))
+         + q3_block(u, u.q0, u.q1, 3u, xb, q3_sc(u.sc.y, 2u, d), q3_sc(u.sc.y, 3u, d))
+         + q3_block(u, u.q2, u.q3, 4u, xb, q3_sc(u.sc.z, 0u, d), q3_sc(u.sc.z, 1u, d))
+         + q3_block(u, u.q2, u.q3, 5u, xb, q3_sc(u.sc.z, 2u, d), q3_sc(u.sc.z, 3u, d))
+         + q3_block(u, u.q2, u.q3, 6u, xb, q3_sc(u.sc.w, 0u, d), q3_sc(u.sc.w, 1u, d))
+         + q3_block(u, u.q2, u.q3, 7u, xb, q3_sc(u.sc.w, 2u, d), q3_sc(u.sc.w, 3u, d));
+}
+
+alias Unit = Q3;
+const UNIT_BLOCKS: u32 = 8u;
+//#endif
+
+//#if FMT_I4G
+// lowbit's I4G layouts: d: f16, z: u8, G/2 bytes of nibbles (element j: byte j/2, low nibble
+// first); w = d·(q − z). 19/35/67-byte blocks at any offset; a unit is one block (I4G_BLOCKS
+// = G/32 x blocks, fields past it unused).
+struct I4 {
+    d: f32,
+    z: i32,
+    q0: vec4<u32>, q1: vec4<u32>, q2: vec4<u32>, q3: vec4<u32>,
+}
+
+fn load_unit(base: u32, c: u32) -> I4 {
+    let b = base + (3u + 16u * I4G_BLOCKS) * c;
+    let head = words_at(b, 0u);
+    var u = I4(f16_bits(head & 0xffffu), i32((head >> 16u) & 0xffu),
+               words4(b + 3u, 0u), vec4<u32>(), vec4<u32>(), vec4<u32>());
+    if I4G_BLOCKS > 1u {
+        u.q1 = words4(b + 3u, 4u);
+    }
+    if I4G_BLOCKS > 2u {
+        u.q2 = words4(b + 3u, 8u);
+        u.q3 = words4(b + 3u, 12u);
+    }
+    return u;
+}
+
+// The four nibbles of the low (`hi` false) or high half of each word, one a byte, in element
+// order (low nibble first).
+fn spread_nibbles(v: vec4<u32>, hi: bool) -> vec4<u32> {
+    let h = select(v & vec4<u32>(0xffffu), v >> vec4<u32>(16u), hi);
+    return (h & vec4<u32>(0xfu)) | ((h & vec4<u32>(0xf0u)) << vec4<u32>(4u))
+         | ((h & vec4<u32>(0xf00u)) << vec4<u32>(8u)) | ((h & vec4<u32>(0xf000u)) << vec4<u32>(12u));
+}
+
+// 16 bytes of nibbles (32 elements) against x block xb.
+fn i4_block(u: I4, v: vec4<u32>, xb: u32) -> f32 {
+    let sel = vec4<bool>(false, true, false, true);
+    let a = vec4<u32>(v.x, v.x, v.y, v.y);
+    let c = vec4<u32>(v.z, v.z, v.w, v.w);
+    let lo = select(spread_nibbles(a, false), spread_nibbles(a, true), sel);
+    let hi = select(spread_nibbles(c, false), spread_nibbles(c, true), sel);
+    let s = xs[xb];
+    let i = dot16(lo, xq[2u * xb]) + dot16(hi, xq[2u * xb + 1u]) - u.z * s_all(s.s);
+    return (u.d * s.d) * f32(i);
+}
+
+fn unit_dot(u: I4, xb: u32) -> f32 {
+    var acc = i4_block(u, u.q0, xb);
+    if I4G_BLOCKS > 1u {
+        acc += i4_block(u, u.q1, xb + 1u);
+    }
+    if I4G_BLOCKS > 2u {
+        acc += i4_block(u, u.q2, xb + 2u) + i4_block(u, u.q3, xb + 3u);
+    }
+    return acc;
+}
+
+alias Unit = I4;
+const UNIT_BLOCKS: u32 = I4G_BLOCKS;
+//#endif
