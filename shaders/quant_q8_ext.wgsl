@@ -2,7 +2,8 @@
 // bindings `w`, `xq`, `xs` and helpers): each defines the same Unit, UNIT_BLOCKS, load_unit and
 // unit_dot. Non-linear 4-bit codes (IQ4_NL, IQ4_XS, MXFP4, NVFP4) become their int8 values by a
 // 16-entry byte table held in four words (`lut`); 2- and 3-bit codes (TQ2_0, Q3_K) by shifts
-// and masks, their offsets (−1, −4) meeting x's integer sums. Blocks at any byte offset
+// and masks (TQ1_0's base-3 digits by a multiply per 16-bit lane), their offsets (−1, −4)
+// meeting x's integer sums. Blocks at any byte offset
 // (MXFP4's 17 bytes, I4G's 19/35/67) are read as funnels of two words (`words_at`).
 
 //#if UNIT_EXT
@@ -234,6 +235,63 @@ fn unit_dot(u: Tq2, xb: u32) -> f32 {
 }
 
 alias Unit = Tq2;
+const UNIT_BLOCKS: u32 = 8u;
+//#endif
+
+//#if FMT_TQ1_0
+// TQ1_0: 48 bytes of five base-3 digits each, 4 bytes of four, d: f16; element 32p + l is digit
+// p of byte l < 32, 160 + 16p + l digit p of byte 32 + l, 240 + 4p + l digit p of byte 48 + l;
+// w = d·(digit − 1). Digit p of byte v is ((v·3^p mod 256)·3) >> 8. 54-byte blocks at even
+// offsets.
+struct Tq1 {
+    a0: vec4<u32>, a1: vec4<u32>,
+    b: vec4<u32>,
+    c: u32,
+    d: f32,
+}
+
+fn load_unit(base: u32, c: u32) -> Tq1 {
+    let b = base + 54u * c;
+    // d is bytes 52..53, in the word holding byte 52 (b is even).
+    let wd = w[(b + 52u) >> 2u];
+    return Tq1(words4(b, 0u), words4(b, 4u), words4(b, 8u), words_at(b, 12u),
+               f16_bits(select(wd & 0xffffu, wd >> 16u, (b & 2u) != 0u)));
+}
+
+// Digit p (multiplier m = 3^p) of each byte of the four words, one a byte: bytes 0 and 2, then
+// 1 and 3, in 16-bit lanes (v·m < 2¹⁶, (v·m mod 256)·3 < 2¹⁰: no carry between lanes).
+fn trits(v: vec4<u32>, m: u32) -> vec4<u32> {
+    let lanes = vec4<u32>(0x00ff00ffu);
+    let even = (((v & lanes) * m) & lanes) * 3u;
+    let odd = ((((v >> vec4<u32>(8u)) & lanes) * m) & lanes) * 3u;
+    let two = vec4<u32>(0x00030003u);
+    return ((even >> vec4<u32>(8u)) & two) | (odd & (two << vec4<u32>(8u)));
+}
+
+// x block xb against digits lo (elements 0..15) and hi (16..31), all minus 1.
+fn tq1_block(lo: vec4<u32>, hi: vec4<u32>, xb: u32, d: f32) -> f32 {
+    let s = xs[xb];
+    let i = dot16(lo, xq[2u * xb]) + dot16(hi, xq[2u * xb + 1u]) - s_all(s.s);
+    return (d * s.d) * f32(i);
+}
+
+fn unit_dot(u: Tq1, xb: u32) -> f32 {
+    let d = u.d;
+    var acc = tq1_block(trits(u.a0, 1u), trits(u.a1, 1u), xb, d)
+            + tq1_block(trits(u.a0, 3u), trits(u.a1, 3u), xb + 1u, d)
+            + tq1_block(trits(u.a0, 9u), trits(u.a1, 9u), xb + 2u, d)
+            + tq1_block(trits(u.a0, 27u), trits(u.a1, 27u), xb + 3u, d)
+            + tq1_block(trits(u.a0, 81u), trits(u.a1, 81u), xb + 4u, d);
+    // Bytes 32..47: digits 0, 1 (x block 5), 2, 3 (block 6), 4 (first half of block 7).
+    acc += tq1_block(trits(u.b, 1u), trits(u.b, 3u), xb + 5u, d)
+         + tq1_block(trits(u.b, 9u), trits(u.b, 27u), xb + 6u, d);
+    // Block 7's second half: digit p of the last four bytes is its word p.
+    let c = vec4<u32>(u.c);
+    let last = vec4<u32>(trits(c, 1u).x, trits(c, 3u).x, trits(c, 9u).x, trits(c, 27u).x);
+    return acc + tq1_block(trits(u.b, 81u), last, xb + 7u, d);
+}
+
+alias Unit = Tq1;
 const UNIT_BLOCKS: u32 = 8u;
 //#endif
 

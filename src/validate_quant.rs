@@ -107,7 +107,7 @@ fn check_case(
     let mut out = vec![dq];
     let xt = Tensor::from_slice(ctx, x, &[m, k])?;
     // Both paths everywhere: the int8 one is an integer kernel on the CPU (every format but
-    // FP8) and on GPUs (every block format but TQ1_0 and FP8 at M ≤ 4), the exact decoders
+    // FP8) and on GPUs (every block format but FP8 at M ≤ 4), the exact decoders
     // elsewhere.
     let paths = [
         (QuantPath::Exact, "quant_matmul"),

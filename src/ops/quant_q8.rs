@@ -1,5 +1,5 @@
 //! The GPU int8 route for quantized weights (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q4_K, Q5_K,
-//! Q6_K in `shaders/quant_q8.wgsl`; Q3_K, IQ4_NL, IQ4_XS, MXFP4, NVFP4, TQ2_0, I4G* in
+//! Q6_K in `shaders/quant_q8.wgsl`; Q3_K, IQ4_NL, IQ4_XS, MXFP4, NVFP4, TQ1_0, TQ2_0, I4G* in
 //! `shaders/quant_q8_ext.wgsl`) at M ≤ 4: x quantised to int8 per block of 32 by one dispatch,
 //! then the GEMV meets each weight block's integers with `dot4I8Packed` in i32 and applies the
 //! scales once per block (per 16 for Q2_K, Q3_K, Q6_K and NVFP4). Within
@@ -31,7 +31,7 @@ const ROWS_PER_GROUP: usize = 8;
 
 /// The formats the int8 route has a kernel for: those of `quant_q8.wgsl`, then those of
 /// `quant_q8_ext.wgsl` ([`ext_unit`]).
-const TYPES: [QuantType; 18] = [
+const TYPES: [QuantType; 19] = [
     QuantType::Q4_0,
     QuantType::Q4_1,
     QuantType::Q5_0,
@@ -46,6 +46,7 @@ const TYPES: [QuantType; 18] = [
     QuantType::IQ4_XS,
     QuantType::MXFP4,
     QuantType::NVFP4,
+    QuantType::TQ1_0,
     QuantType::TQ2_0,
     QuantType::I4G32,
     QuantType::I4G64,
@@ -340,6 +341,7 @@ mod tests {
                         QuantType::Q2_K => &[80, 82],
                         QuantType::Q3_K => &[108],
                         QuantType::TQ2_0 => &[64],
+                        QuantType::TQ1_0 => &[52],
                         // E8M0 / UE4M3 scales (MXFP4's kept near 2⁰ below).
                         QuantType::MXFP4 | QuantType::NVFP4 => &[],
                         _ => &[0],
