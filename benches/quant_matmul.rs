@@ -3,39 +3,27 @@
 //! --w-format FMT` prints one of these with the dense-f16 baseline and the read bound.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use lowbit::bench_quant::bench_weights;
 use lowbit::ops::{quant_matmul_with, QuantPath};
 use lowbit::{Context, QuantMatrix, Tensor};
-use lowbit_kernels::formats::QuantType;
+use lowbit_kernels::formats::{QuantType, ALL};
 
 const K: usize = 4096;
 const N: usize = 4096;
 
-fn seeded_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut s = seed;
-    (0..len)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 57) as u8
-        })
-        .collect()
+/// Every block format (the plain F32/F16/BF16 run the dense kernels, benched in `matmul`).
+fn formats() -> impl Iterator<Item = QuantType> {
+    ALL.into_iter()
+        .filter(|t| !matches!(t, QuantType::F32 | QuantType::F16 | QuantType::BF16))
 }
-
-const FORMATS: [QuantType; 6] = [
-    QuantType::Q4_0,
-    QuantType::Q8_0,
-    QuantType::Q4_K,
-    QuantType::Q6_K,
-    QuantType::IQ4_NL,
-    QuantType::TQ2_0,
-];
 
 fn bench_on(c: &mut Criterion, ctx: &Context, label: &str, paths: &[QuantPath], ms: &[usize]) {
     let mut g = c.benchmark_group(format!("quant_matmul/{label}"));
     g.sample_size(10);
-    for ty in FORMATS {
-        let bytes = seeded_bytes(N * ty.row_bytes(K).unwrap(), 9);
+    for ty in formats() {
+        // The weights `lowbit bench` times: quantised values where the format has a
+        // quantiser, else seeded bytes with sane scales.
+        let bytes = bench_weights(ty, N, K).unwrap();
         let w = QuantMatrix::from_bytes(ctx, ty, N, K, &bytes).unwrap();
         for &m in ms {
             let x: Vec<f32> = (0..m * K).map(|i| ((i % 13) as f32) / 13.0 - 0.5).collect();
@@ -69,7 +57,8 @@ fn benches(c: &mut Criterion) {
         } else {
             &[1, 512]
         };
-        // Both GPU routes: the int8 one (Q4_0, Q8_0, Q4_K, Q6_K here) and the exact decoders.
+        // Both GPU routes: the int8 one (every block format but FP8, which then runs the
+        // exact decoders twice) and the exact decoders.
         bench_on(c, &ctx, &name, &[QuantPath::Int8, QuantPath::Exact], ms);
     }
 }

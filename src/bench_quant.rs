@@ -39,7 +39,7 @@ fn seeded_bytes(len: usize, seed: u64) -> Vec<u8> {
 /// never take); else seeded bytes, with MXFP4's exponents kept near 2⁰ (random E8M0 bytes go
 /// down to 2⁻¹²⁷, whose subnormal products would time the CPU's microcode assists); FP8 from
 /// its converter.
-fn bench_weights(ty: QuantType, n: usize, k: usize) -> Result<Vec<u8>> {
+pub fn bench_weights(ty: QuantType, n: usize, k: usize) -> Result<Vec<u8>> {
     let row = ty.row_bytes(k)?;
     let mut bytes = seeded_bytes(n * row, 3);
     if ty.has_quantizer() {
