@@ -1,0 +1,223 @@
+//! The int8 row kernel for every integer-valued format beyond the three hand-tuned ones of
+//! [`crate::quant_int8_x86`]: each format only says how to unpack 32 of its weights into one
+//! 256-bit vector of signed bytes with a scale per 16 (a [`Unit`]); one generic loop
+//! ([`units_row`]) meets them with the quantised token by byte dot products and applies the
+//! scales per i32 lane, so the work per format is a few shifts, masks or one `vpshufb`.
+//!
+//! Every format here decodes, in the reference, to `s·q + o` with an integer `q` (at most 8
+//! bits with its sign), an f32 scale `s` per 16 or 32 elements and an offset `o` per 16 or 32
+//! (the minimum of Q4_1, Q5_1, Q2_K, Q5_K); the I4G zero point is integer and is met in i32,
+//! exactly. So the only approximation is quantising x, as for the hand-tuned kernels.
+//!
+//! Signed weights take the sign trick (`|w|` as the unsigned operand, x given w's sign), so a
+//! pair of products stays inside i16 for `vpmaddubsw` (`2·128·127 < 2¹⁵`).
+
+use std::arch::x86_64::*;
+
+use crate::formats::QuantType;
+use crate::quant_int8_x86::{hsum, load, Dot, QuantX};
+
+/// 32 weights of a block as the generic kernel takes them: `w_i = s_h·q_i + o_h − s_h·z`
+/// for half `h` (elements `16h .. 16h + 16`).
+pub(crate) struct Unit {
+    /// The integers, one signed byte each, in element order.
+    q: __m256i,
+    /// `s_h` over the four i32 lanes of each half (lanes 0..4: elements 0..16).
+    s: __m256,
+    /// `o_h` in lanes 0 and 1 (zero where the format has none).
+    o: __m128,
+    /// An integer zero point subtracted from every `q` (I4G's `z`; 0 elsewhere).
+    z: i32,
+}
+
+/// A weight format as 32-element units.
+pub(crate) trait Units {
+    /// Elements per block.
+    const ELEMS: usize;
+    /// Bytes per block.
+    const BYTES: usize;
+    /// Whether every `q` is ≥ 0, so the sign trick can be skipped.
+    const UNSIGNED: bool;
+    /// Whether units carry offsets `o` (the token then needs `dx·Σq` per 16).
+    const OFFSET: bool;
+    /// Whether units carry a zero point `z` (the token then needs `Σq` per 32).
+    const ZERO: bool;
+    /// What a block decodes once for all its units (scales).
+    type Head: Copy;
+    /// The block's shared fields.
+    unsafe fn head(blk: *const u8) -> Self::Head;
+    /// Unit `u` of the block (`0 ≤ u < ELEMS / 32`).
+    unsafe fn unit(blk: *const u8, head: &Self::Head, u: usize) -> Unit;
+}
+
+mod formats;
+
+use formats::*;
+
+/// Whether the generic kernel serves `ty`.
+pub(crate) fn supports(ty: QuantType) -> bool {
+    x_sums(ty).is_some()
+}
+
+/// For a format [`supports`] accepts: whether its tokens need `dx·Σq` per 16 (offsets) and
+/// `Σq` per 32 (zero points).
+pub(crate) fn x_sums(ty: QuantType) -> Option<(bool, bool)> {
+    fn of<F: Units>() -> Option<(bool, bool)> {
+        Some((F::OFFSET, F::ZERO))
+    }
+    use QuantType as Q;
+    match ty {
+        Q::Q4_1 => of::<Q4_1>(),
+        Q::Q5_0 => of::<Q5_0>(),
+        Q::Q5_1 => of::<Q5_1>(),
+        Q::IQ4_NL => of::<Iq4Nl>(),
+        Q::IQ4_XS => of::<Iq4Xs>(),
+        Q::MXFP4 => of::<Mxfp4>(),
+        Q::NVFP4 => of::<Nvfp4>(),
+        Q::Q2_K => of::<Q2K>(),
+        Q::Q3_K => of::<Q3K>(),
+        Q::Q5_K => of::<Q5K>(),
+        Q::Q6_K => of::<Q6K>(),
+        Q::TQ1_0 => of::<Tq1>(),
+        Q::TQ2_0 => of::<Tq2>(),
+        Q::I4G32 => of::<I4g<32>>(),
+        Q::I4G64 => of::<I4g<64>>(),
+        Q::I4G128 => of::<I4g<128>>(),
+        _ => None,
+    }
+}
+
+/// Where each token's arrays start, read once per row (through `QuantX` inside the loop LLVM
+/// reloaded them for every unit).
+struct Tokens<const T: usize> {
+    q: [*const i8; T],
+    dx: [*const f32; T],
+    half_sum: [*const f32; T],
+    q_sum: [*const i32; T],
+}
+
+/// Unit `u` (the `g`-th of the row) of the block at `b` against `T` tokens, into one of the
+/// row's two accumulator sets.
+#[inline(always)]
+unsafe fn step<F: Units, D: Dot, const T: usize>(
+    acc: &mut ([__m256; T], [__m128; T]),
+    x: &Tokens<T>,
+    b: *const u8,
+    head: &F::Head,
+    u: usize,
+    g: usize,
+) {
+    // SAFETY: the contract of `units_row`: unit `g` exists in the row and in every token.
+    unsafe {
+        let unit = F::unit(b, head, u);
+        let (uq, sign) = if F::UNSIGNED {
+            (unit.q, None)
+        } else {
+            (_mm256_sign_epi8(unit.q, unit.q), Some(unit.q))
+        };
+        for t in 0..T {
+            let mut xq = load(x.q[t].add(32 * g));
+            if let Some(w) = sign {
+                xq = _mm256_sign_epi8(xq, w);
+            }
+            let mut i = _mm256_setzero_si256();
+            if F::ZERO {
+                let zsum = -unit.z * *x.q_sum[t].add(g);
+                i = _mm256_castsi128_si256(_mm_cvtsi32_si128(zsum));
+            }
+            let i = D::dp(i, uq, xq);
+            let scale = _mm256_mul_ps(unit.s, _mm256_set1_ps(*x.dx[t].add(g)));
+            acc.0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i), scale, acc.0[t]);
+            if F::OFFSET {
+                let hs = _mm_castpd_ps(_mm_load_sd(x.half_sum[t].add(2 * g) as *const f64));
+                acc.1[t] = _mm_fmadd_ps(unit.o, hs, acc.1[t]);
+            }
+        }
+    }
+}
+
+/// One row of `nb` blocks of format `F` against `T` tokens: per unit, the byte dot products
+/// in i32 lanes (minus `z·Σq` in lane 0), converted once and scaled per lane by `s·dx`;
+/// offsets meet `dx·Σq` per 16 in two more lanes. Units alternate between two sets of
+/// accumulators (pairs of units within a block, or pairs of blocks of one unit), so two
+/// chains of FMAs are in flight.
+#[inline(always)]
+pub(crate) unsafe fn units_row<F: Units, D: Dot, const T: usize>(
+    row: *const u8,
+    nb: usize,
+    x: &[&QuantX; T],
+) -> [f32; T] {
+    // SAFETY: `row` holds `nb` blocks of `F`; every token has `F::ELEMS·nb` values with the
+    // sums `x_sums` asks for; AVX2, FMA and F16C are enabled by the caller.
+    unsafe {
+        let x = &Tokens {
+            q: x.map(|t| t.q.as_ptr()),
+            dx: x.map(|t| t.dx.as_ptr()),
+            half_sum: x.map(|t| t.dx_half_sum.as_ptr()),
+            q_sum: x.map(|t| t.q_sum.as_ptr()),
+        };
+        let per = F::ELEMS / 32;
+        let zero = ([_mm256_setzero_ps(); T], [_mm_setzero_ps(); T]);
+        let (mut a, mut b) = (zero, zero);
+        if per == 1 {
+            let mut blk = 0;
+            while blk + 2 <= nb {
+                let (p, q) = (row.add(F::BYTES * blk), row.add(F::BYTES * (blk + 1)));
+                step::<F, D, T>(&mut a, x, p, &F::head(p), 0, blk);
+                step::<F, D, T>(&mut b, x, q, &F::head(q), 0, blk + 1);
+                blk += 2;
+            }
+            if blk < nb {
+                let p = row.add(F::BYTES * blk);
+                step::<F, D, T>(&mut a, x, p, &F::head(p), 0, blk);
+            }
+        } else {
+            for blk in 0..nb {
+                let p = row.add(F::BYTES * blk);
+                let head = F::head(p);
+                for u in (0..per).step_by(2) {
+                    step::<F, D, T>(&mut a, x, p, &head, u, blk * per + u);
+                    step::<F, D, T>(&mut b, x, p, &head, u + 1, blk * per + u + 1);
+                }
+            }
+        }
+        std::array::from_fn(|t| {
+            let o = _mm_add_ps(a.1[t], b.1[t]);
+            let o = _mm_cvtss_f32(_mm_add_ss(o, _mm_movehdup_ps(o)));
+            hsum(_mm256_add_ps(a.0[t], b.0[t])) + o
+        })
+    }
+}
+
+/// [`units_row`] for `ty` (one [`supports`] accepts).
+#[inline(always)]
+pub(crate) unsafe fn row<D: Dot, const T: usize>(
+    ty: QuantType,
+    row: *const u8,
+    k: usize,
+    x: &[&QuantX; T],
+) -> [f32; T] {
+    use QuantType as Q;
+    // SAFETY: the caller's contract (`row_int8`), with `ty` naming the layout of `row`.
+    unsafe {
+        match ty {
+            Q::Q4_1 => units_row::<Q4_1, D, T>(row, k / 32, x),
+            Q::Q5_0 => units_row::<Q5_0, D, T>(row, k / 32, x),
+            Q::Q5_1 => units_row::<Q5_1, D, T>(row, k / 32, x),
+            Q::IQ4_NL => units_row::<Iq4Nl, D, T>(row, k / 32, x),
+            Q::IQ4_XS => units_row::<Iq4Xs, D, T>(row, k / 256, x),
+            Q::MXFP4 => units_row::<Mxfp4, D, T>(row, k / 32, x),
+            Q::NVFP4 => units_row::<Nvfp4, D, T>(row, k / 64, x),
+            Q::Q2_K => units_row::<Q2K, D, T>(row, k / 256, x),
+            Q::Q3_K => units_row::<Q3K, D, T>(row, k / 256, x),
+            Q::Q5_K => units_row::<Q5K, D, T>(row, k / 256, x),
+            Q::Q6_K => units_row::<Q6K, D, T>(row, k / 256, x),
+            Q::TQ1_0 => units_row::<Tq1, D, T>(row, k / 256, x),
+            Q::TQ2_0 => units_row::<Tq2, D, T>(row, k / 256, x),
+            Q::I4G32 => units_row::<I4g<32>, D, T>(row, k / 32, x),
+            Q::I4G64 => units_row::<I4g<64>, D, T>(row, k / 64, x),
+            Q::I4G128 => units_row::<I4g<128>, D, T>(row, k / 128, x),
+            _ => unreachable!("supports() was checked"),
+        }
+    }
+}
