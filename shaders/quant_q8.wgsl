@@ -125,6 +125,27 @@ fn qword(lo: u32, hi: u32, aligned_next: bool) -> u32 {
     return select((lo >> 16u) | (hi << 16u), hi, aligned_next);
 }
 
+//#if !WIDE
+// An 18-byte block at even byte offset b (Q4_0, IQ4_NL): its f16 scale and its 16 quant bytes,
+// from exactly the five words it covers (the quant bytes word-aligned when b ≡ 2 mod 4).
+struct Block18 {
+    d: f32,
+    q: vec4<u32>,
+}
+
+fn load18(b: u32) -> Block18 {
+    let a = b >> 2u;
+    let odd = (b & 2u) != 0u;
+    let w0 = w[a];
+    let w1 = w[a + 1u];
+    let w2 = w[a + 2u];
+    let w3 = w[a + 3u];
+    let w4 = w[a + 4u];
+    let d = f16_bits(select(w0 & 0xffffu, w0 >> 16u, odd));
+    return Block18(d, vec4<u32>(qword(w0, w1, odd), qword(w1, w2, odd), qword(w2, w3, odd), qword(w3, w4, odd)));
+}
+//#endif
+
 //#if WIDE
 // 256 elements of a row as nine vec4 words (144 bytes, rows a multiple of it): one Q4_K
 // super-block, or eight Q4_0 blocks (SUPER8, K % 256 == 0: for CPU-type adapters, where every
@@ -427,19 +448,8 @@ fn spread4(b: u32) -> u32 {
 
 fn load_block(base: u32, c: u32) -> WBlock {
 //#if FMT_Q4_0
-    let b = base + 18u * c;
-    let a = b >> 2u;
-    // Bytes b..b+1 are the scale; the 16 quant bytes start at b + 2, word-aligned when b ≡ 2
-    // (mod 4).
-    let odd = (b & 2u) != 0u;
-    let w0 = w[a];
-    let w1 = w[a + 1u];
-    let w2 = w[a + 2u];
-    let w3 = w[a + 3u];
-    let w4 = w[a + 4u];
-    let d = f16_bits(select(w0 & 0xffffu, w0 >> 16u, odd));
-    let q = vec4<u32>(qword(w0, w1, odd), qword(w1, w2, odd), qword(w2, w3, odd), qword(w3, w4, odd));
-    return WBlock(d, q, vec4<u32>(), 0.0, 0u);
+    let blk = load18(base + 18u * c);
+    return WBlock(blk.d, blk.q, vec4<u32>(), 0.0, 0u);
 //#endif
 //#if FMT_Q4_1
     // 20-byte blocks in rows of whole words: always word-aligned.

@@ -69,31 +69,16 @@ fn lut_dot(q: vec4<u32>, t: vec4<u32>, xb: u32) -> i32 {
 //#endif
 
 //#if FMT_IQ4_NL
-// IQ4_NL: d: f16, 16 bytes of indices (Q4_0's layout, at even byte offsets).
-struct Nl {
-    d: f32,
-    q: vec4<u32>,
+// IQ4_NL: d: f16, 16 bytes of indices (Q4_0's layout: quant_q8.wgsl's load18).
+fn load_unit(base: u32, c: u32) -> Block18 {
+    return load18(base + 18u * c);
 }
 
-fn load_unit(base: u32, c: u32) -> Nl {
-    // As Q4_0's load_block: five words, the quant bytes word-aligned or two bytes off.
-    let b = base + 18u * c;
-    let a = b >> 2u;
-    let odd = (b & 2u) != 0u;
-    let w0 = w[a];
-    let w1 = w[a + 1u];
-    let w2 = w[a + 2u];
-    let w3 = w[a + 3u];
-    let w4 = w[a + 4u];
-    let d = f16_bits(select(w0 & 0xffffu, w0 >> 16u, odd));
-    return Nl(d, vec4<u32>(qword(w0, w1, odd), qword(w1, w2, odd), qword(w2, w3, odd), qword(w3, w4, odd)));
-}
-
-fn unit_dot(u: Nl, xb: u32) -> f32 {
+fn unit_dot(u: Block18, xb: u32) -> f32 {
     return (u.d * xs[xb].d) * f32(lut_dot(u.q, IQ4_TABLE, xb));
 }
 
-alias Unit = Nl;
+alias Unit = Block18;
 const UNIT_BLOCKS: u32 = 1u;
 //#endif
 
@@ -420,4 +405,62 @@ fn unit_dot(u: I4, xb: u32) -> f32 {
 
 alias Unit = I4;
 const UNIT_BLOCKS: u32 = I4G_BLOCKS;
+//#endif
+
+//#if FP8
+// lowbit's FP8 layouts: the row's f32 scale, then 32 E4M3 or E5M2 codes; 36-byte blocks,
+// word-aligned. FP8 values are not integers, so these weights meet x's int8 values in f32:
+// four codes of a word decoded at once by integer operations (subnormals exact, where
+// unpack2x16float may flush them), w = scale·value as the reference decodes it.
+struct F8 {
+    scale: f32,
+    q0: vec4<u32>,
+    q1: vec4<u32>,
+}
+
+fn load_unit(base: u32, c: u32) -> F8 {
+    let a = (base + 36u * c) >> 2u;
+    return F8(bitcast<f32>(w[a]), vec4<u32>(w[a + 1u], w[a + 2u], w[a + 3u], w[a + 4u]),
+              vec4<u32>(w[a + 5u], w[a + 6u], w[a + 7u], w[a + 8u]));
+}
+
+// The values of the four codes of a word.
+fn fp8x4(v: u32) -> vec4<f32> {
+    let c = (vec4<u32>(v) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu);
+    let neg = (c & vec4<u32>(0x80u)) != vec4<u32>(0u);
+//#if FMT_F8E4M3
+    let e = (c >> vec4<u32>(3u)) & vec4<u32>(15u);
+    let m = c & vec4<u32>(7u);
+    let normal = bitcast<vec4<f32>>(((e + vec4<u32>(120u)) << vec4<u32>(23u)) | (m << vec4<u32>(20u)));
+    var mag = select(normal, vec4<f32>(m) * 0.001953125, e == vec4<u32>(0u));
+    // S.1111.111 is NaN (E4M3 has no infinity).
+    mag = select(mag, vec4<f32>(bitcast<f32>(0x7fc00000u)), (c & vec4<u32>(0x7fu)) == vec4<u32>(0x7fu));
+//#else
+    let e = (c >> vec4<u32>(2u)) & vec4<u32>(31u);
+    let m = c & vec4<u32>(3u);
+    // E5M2 has f16's exponent bias: rebias to f32's (and 31 to 255, infinity and NaN).
+    let eb = select(e + vec4<u32>(112u), vec4<u32>(255u), e == vec4<u32>(31u));
+    let normal = bitcast<vec4<f32>>((eb << vec4<u32>(23u)) | (m << vec4<u32>(21u)));
+    let mag = select(normal, vec4<f32>(m) * (1.0 / 65536.0), e == vec4<u32>(0u));
+//#endif
+    return select(mag, -mag, neg);
+}
+
+// The four int8 values of x in a word, as f32.
+fn x4(v: u32) -> vec4<f32> {
+    return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(v) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u));
+}
+
+fn f8_dot(q: vec4<u32>, xv: vec4<u32>) -> f32 {
+    return dot(fp8x4(q.x), x4(xv.x)) + dot(fp8x4(q.y), x4(xv.y))
+         + dot(fp8x4(q.z), x4(xv.z)) + dot(fp8x4(q.w), x4(xv.w));
+}
+
+fn unit_dot(u: F8, xb: u32) -> f32 {
+    let s = f8_dot(u.q0, xq[2u * xb]) + f8_dot(u.q1, xq[2u * xb + 1u]);
+    return u.scale * xs[xb].d * s;
+}
+
+alias Unit = F8;
+const UNIT_BLOCKS: u32 = 1u;
 //#endif

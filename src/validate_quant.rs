@@ -107,8 +107,7 @@ fn check_case(
     let mut out = vec![dq];
     let xt = Tensor::from_slice(ctx, x, &[m, k])?;
     // Both paths everywhere: the int8 one is an integer kernel on the CPU (every format but
-    // FP8) and on GPUs (every block format but FP8 at M ≤ 4), the exact decoders
-    // elsewhere.
+    // FP8) and on GPUs (every block format at M ≤ 4), the exact decoders elsewhere.
     let paths = [
         (QuantPath::Exact, "quant_matmul"),
         (QuantPath::Int8, "quant_matmul.int8"),

@@ -170,8 +170,8 @@ pub fn int8_kernel(ctx: &Context, ty: QuantType, m: usize) -> bool {
 
 /// [`quant_matmul`] by a chosen path. `Int8` quantises x to int8 per block of 32 and uses
 /// integer dot products (CPU: every format but F16/BF16/F32 and FP8, where the machine has
-/// AVX2; GPUs: every block format but FP8 at M ≤ 4, `shaders/quant_q8.wgsl` and
-/// `quant_q8_ext.wgsl`), within
+/// AVX2; GPUs: every block format at M ≤ 4, FP8's values meeting x's int8 values in f32,
+/// `shaders/quant_q8.wgsl` and `quant_q8_ext.wgsl`), within
 /// [`lowbit_kernels::quant_matmul::int8_error_bound`]; formats, shapes and machines without an
 /// integer kernel fall back to `Exact`, which decodes the weights to exact f32.
 pub fn quant_matmul_with<'a>(

@@ -1,8 +1,9 @@
 //! The GPU int8 route for quantized weights (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q4_K, Q5_K,
-//! Q6_K in `shaders/quant_q8.wgsl`; Q3_K, IQ4_NL, IQ4_XS, MXFP4, NVFP4, TQ1_0, TQ2_0, I4G* in
-//! `shaders/quant_q8_ext.wgsl`) at M ≤ 4: x quantised to int8 per block of 32 by one dispatch,
-//! then the GEMV meets each weight block's integers with `dot4I8Packed` in i32 and applies the
-//! scales once per block (per 16 for Q2_K, Q3_K, Q6_K and NVFP4). Within
+//! Q6_K in `shaders/quant_q8.wgsl`; Q3_K, IQ4_NL, IQ4_XS, MXFP4, NVFP4, TQ1_0, TQ2_0, I4G*
+//! and FP8 in `shaders/quant_q8_ext.wgsl`) at M ≤ 4: x quantised to int8 per block of 32 by
+//! one dispatch, then the GEMV meets each weight block's integers with `dot4I8Packed` in i32
+//! and applies the scales once per block (per 16 for Q2_K, Q3_K, Q6_K and NVFP4); FP8 values,
+//! not integers, meet x's int8 values in f32. Within
 //! [`lowbit_kernels::quant_matmul::int8_error_bound`] of the exact product, like the CPU's
 //! int8 path.
 
@@ -31,7 +32,7 @@ const ROWS_PER_GROUP: usize = 8;
 
 /// The formats the int8 route has a kernel for: those of `quant_q8.wgsl`, then those of
 /// `quant_q8_ext.wgsl` ([`ext_unit`]).
-const TYPES: [QuantType; 19] = [
+const TYPES: [QuantType; 21] = [
     QuantType::Q4_0,
     QuantType::Q4_1,
     QuantType::Q5_0,
@@ -51,6 +52,8 @@ const TYPES: [QuantType; 19] = [
     QuantType::I4G32,
     QuantType::I4G64,
     QuantType::I4G128,
+    QuantType::F8E4M3,
+    QuantType::F8E5M2,
 ];
 
 /// Whether `ty`'s unit is defined in `quant_q8_ext.wgsl`.
@@ -117,6 +120,7 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
                 (k_quant, "K_QUANT"),
                 (matches!(ty, QuantType::Q5_0 | QuantType::Q5_1), "Q5"),
                 (ext_unit(ty), "UNIT_EXT"),
+                (matches!(ty, QuantType::F8E4M3 | QuantType::F8E5M2), "FP8"),
             ] {
                 if on {
                     defines.insert(d);
@@ -342,13 +346,33 @@ mod tests {
                         QuantType::Q3_K => &[108],
                         QuantType::TQ2_0 => &[64],
                         QuantType::TQ1_0 => &[52],
-                        // E8M0 / UE4M3 scales (MXFP4's kept near 2⁰ below).
+                        // E8M0 / UE4M3 scales (MXFP4's kept near 2⁰ below); FP8's f32 scale.
                         QuantType::MXFP4 | QuantType::NVFP4 => &[],
+                        QuantType::F8E4M3 | QuantType::F8E5M2 => &[],
                         _ => &[0],
                     };
-                    for block in bytes.chunks_mut(ty.block_bytes()) {
+                    let per_row = k / ty.block_elems();
+                    for (bi, block) in bytes.chunks_mut(ty.block_bytes()).enumerate() {
                         if ty == QuantType::MXFP4 {
                             block[0] = 110 + (rng.next() % 30) as u8;
+                        }
+                        if matches!(ty, QuantType::F8E4M3 | QuantType::F8E5M2) {
+                            let scale = (rng.next() % 1000) as f32 / 997.0 + 0.01;
+                            block[..4].copy_from_slice(&scale.to_le_bytes());
+                            // Every finite code (subnormals included): E4M3's NaN and E5M2's
+                            // top exponent (infinity, NaN) one step down.
+                            for c in &mut block[4..] {
+                                if (ty == QuantType::F8E4M3 && *c & 0x7f == 0x7f)
+                                    || (ty == QuantType::F8E5M2 && *c & 0x7c == 0x7c)
+                                {
+                                    *c ^= 0x04;
+                                }
+                                // Odd rows only subnormal codes (and zeros), which a row of
+                                // normal values would hide under its bound.
+                                if (bi / per_row) % 2 == 1 {
+                                    *c &= if ty == QuantType::F8E4M3 { 0x87 } else { 0x83 };
+                                }
+                            }
                         }
                         for &at in scales {
                             let h = (rng.next() as u16 & 0x83ff) | ((rng.next() % 15) as u16) << 10;

@@ -163,7 +163,6 @@ impl Units for Q4_1 {
     const BYTES: usize = 20;
     const UNSIGNED: bool = true;
     const OFFSET: bool = true;
-    const ZERO: bool = false;
     type Head = ();
     unsafe fn head(_: *const u8) {}
     #[inline(always)]
@@ -195,9 +194,6 @@ pub(crate) struct Q5_0;
 impl Units for Q5_0 {
     const ELEMS: usize = 32;
     const BYTES: usize = 22;
-    const UNSIGNED: bool = false;
-    const OFFSET: bool = false;
-    const ZERO: bool = false;
     type Head = ();
     unsafe fn head(_: *const u8) {}
     #[inline(always)]
@@ -217,7 +213,6 @@ impl Units for Q5_1 {
     const BYTES: usize = 24;
     const UNSIGNED: bool = true;
     const OFFSET: bool = true;
-    const ZERO: bool = false;
     type Head = ();
     unsafe fn head(_: *const u8) {}
     #[inline(always)]
@@ -238,9 +233,6 @@ pub(crate) struct Iq4Nl;
 impl Units for Iq4Nl {
     const ELEMS: usize = 32;
     const BYTES: usize = 18;
-    const UNSIGNED: bool = false;
-    const OFFSET: bool = false;
-    const ZERO: bool = false;
     type Head = ();
     unsafe fn head(_: *const u8) {}
     #[inline(always)]
@@ -256,9 +248,6 @@ pub(crate) struct Iq4Xs;
 impl Units for Iq4Xs {
     const ELEMS: usize = 256;
     const BYTES: usize = 136;
-    const UNSIGNED: bool = false;
-    const OFFSET: bool = false;
-    const ZERO: bool = false;
     type Head = [f32; 8];
     #[inline(always)]
     unsafe fn head(b: *const u8) -> [f32; 8] {
@@ -290,9 +279,6 @@ pub(crate) struct Mxfp4;
 impl Units for Mxfp4 {
     const ELEMS: usize = 32;
     const BYTES: usize = 17;
-    const UNSIGNED: bool = false;
-    const OFFSET: bool = false;
-    const ZERO: bool = false;
     type Head = ();
     unsafe fn head(_: *const u8) {}
     #[inline(always)]
@@ -313,9 +299,6 @@ pub(crate) struct Nvfp4;
 impl Units for Nvfp4 {
     const ELEMS: usize = 64;
     const BYTES: usize = 36;
-    const UNSIGNED: bool = false;
-    const OFFSET: bool = false;
-    const ZERO: bool = false;
     type Head = ();
     unsafe fn head(_: *const u8) {}
     #[inline(always)]
@@ -362,7 +345,6 @@ impl Units for Q2K {
     const BYTES: usize = 84;
     const UNSIGNED: bool = true;
     const OFFSET: bool = true;
-    const ZERO: bool = false;
     /// Scale vectors per unit, and `−dmin·m` per 16.
     type Head = ([__m256; 8], [f32; 16]);
     #[inline(always)]
@@ -414,9 +396,6 @@ pub(crate) struct Q3K;
 impl Units for Q3K {
     const ELEMS: usize = 256;
     const BYTES: usize = 110;
-    const UNSIGNED: bool = false;
-    const OFFSET: bool = false;
-    const ZERO: bool = false;
     type Head = [__m256; 8];
     #[inline(always)]
     unsafe fn head(b: *const u8) -> [__m256; 8] {
@@ -462,7 +441,6 @@ impl Units for Q5K {
     const BYTES: usize = 176;
     const UNSIGNED: bool = true;
     const OFFSET: bool = true;
-    const ZERO: bool = false;
     type Head = ([f32; 8], [f32; 8]);
     #[inline(always)]
     unsafe fn head(b: *const u8) -> ([f32; 8], [f32; 8]) {
@@ -502,9 +480,6 @@ pub(crate) struct Q6K;
 impl Units for Q6K {
     const ELEMS: usize = 256;
     const BYTES: usize = 210;
-    const UNSIGNED: bool = false;
-    const OFFSET: bool = false;
-    const ZERO: bool = false;
     type Head = [__m256; 8];
     #[inline(always)]
     unsafe fn head(b: *const u8) -> [__m256; 8] {
@@ -543,9 +518,6 @@ pub(crate) struct Tq2;
 impl Units for Tq2 {
     const ELEMS: usize = 256;
     const BYTES: usize = 66;
-    const UNSIGNED: bool = false;
-    const OFFSET: bool = false;
-    const ZERO: bool = false;
     type Head = f32;
     #[inline(always)]
     unsafe fn head(b: *const u8) -> f32 {
@@ -588,9 +560,6 @@ pub(crate) struct Tq1;
 impl Units for Tq1 {
     const ELEMS: usize = 256;
     const BYTES: usize = 54;
-    const UNSIGNED: bool = false;
-    const OFFSET: bool = false;
-    const ZERO: bool = false;
     type Head = f32;
     #[inline(always)]
     unsafe fn head(b: *const u8) -> f32 {
@@ -632,7 +601,6 @@ impl<const G: usize> Units for I4g<G> {
     const ELEMS: usize = G;
     const BYTES: usize = 3 + G / 2;
     const UNSIGNED: bool = true;
-    const OFFSET: bool = false;
     const ZERO: bool = true;
     type Head = (f32, i32);
     #[inline(always)]

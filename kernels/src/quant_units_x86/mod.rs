@@ -37,11 +37,11 @@ pub(crate) trait Units {
     /// Bytes per block.
     const BYTES: usize;
     /// Whether every `q` is ≥ 0, so the sign trick can be skipped.
-    const UNSIGNED: bool;
+    const UNSIGNED: bool = false;
     /// Whether units carry offsets `o` (the token then needs `dx·Σq` per 16).
-    const OFFSET: bool;
+    const OFFSET: bool = false;
     /// Whether units carry a zero point `z` (the token then needs `Σq` per 32).
-    const ZERO: bool;
+    const ZERO: bool = false;
     /// What a block decodes once for all its units (scales).
     type Head: Copy;
     /// The block's shared fields.
