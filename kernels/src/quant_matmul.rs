@@ -10,8 +10,8 @@ use crate::{KernelError, SimdLevel};
 /// How activations meet the weights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum QuantPath {
-    /// Weights decoded to exact f32, f32 products and accumulation: within the f32 bound
-    /// `(K+1)·2⁻²⁴·Σ|w·x| + 2⁻²⁴·|y|`.
+    /// Weights decoded to exact f32, f32 products and accumulation (SIMD row kernels for every
+    /// format on x86_64 with AVX2): within the f32 bound `(K+1)·2⁻²⁴·Σ|w·x| + 2⁻²⁴·|y|`.
     Exact,
     /// x quantised to int8 per 32-block and integer dot products (x86_64 with AVX2, and
     /// AVX-512 VNNI where present, for every integer-valued format — all but FP8; other
@@ -128,7 +128,8 @@ fn int8_row(_: IntDot, _: QuantType, _: &[u8], _: &[QuantX], _: usize, _: &mut [
 fn simd_rows(level: SimdLevel, ty: QuantType) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        crate::simd::clamp(level) >= SimdLevel::Avx2 && crate::quant_matmul_x86::supports(ty)
+        crate::simd::clamp(level) >= SimdLevel::Avx2
+            && (crate::quant_matmul_x86::supports(ty) || crate::quant_units_x86::supports(ty))
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -149,9 +150,17 @@ fn simd_row(ty: QuantType, wr: &[u8], x: &[f32], m: usize, k: usize, acc: &mut [
             *r = &x[t * k..(t + 1) * k];
         }
         let mut out = [0.0f32; MAX_TOKENS];
-        // SAFETY: simd_rows() checked the Avx2 level (AVX2, FMA, F16C) and the format; `wr` is one whole row of `ty`
-        // blocks for `k` and every x row has `k` elements (lengths checked by quant_matmul).
-        unsafe { row_dot(ty, wr, &rows[..t1 - t0], k, &mut out) };
+        let rows = &rows[..t1 - t0];
+        // SAFETY: simd_rows() checked the Avx2 level (AVX2, FMA, F16C) and the format; `wr`
+        // is one whole row of `ty` blocks for `k` and every x row has `k` elements (lengths
+        // checked by quant_matmul).
+        unsafe {
+            if crate::quant_matmul_x86::supports(ty) {
+                row_dot(ty, wr, rows, k, &mut out);
+            } else {
+                crate::quant_units_x86::row_exact(ty, wr, rows, k, &mut out);
+            }
+        }
         acc[t0..t1].copy_from_slice(&out[..t1 - t0]);
     }
 }

@@ -1,4 +1,5 @@
-//! The int8 quantized-matmul path at every SIMD level of this machine, checked tightly: x is
+//! The quantized-matmul paths at every SIMD level of this machine, checked tightly. Exact
+//! path: within the f32 bound of the reference decoder's weights times x. Int8 path: x is
 //! quantised here exactly as the kernels do (`dx = max|x|/127` per block of 32,
 //! `q = x·(1/dx)` rounded to nearest even, clamped to ±127), so the only error left is f32
 //! rounding of the integer-exact block sums — bounded by `(K+2)·2⁻²⁴·Σ|w·x̂| + 2⁻²⁴·|y|`.
@@ -111,11 +112,15 @@ fn check(ty: QuantType, n: usize, k: usize, m: usize, rng: &mut Lcg) {
         dequantize_row(ty, wr, dr).unwrap();
     }
     let offs = offsets(ty, &w, k);
-    for level in machine_levels() {
+    let runs = machine_levels()
+        .into_iter()
+        .flat_map(|l| [(l, QuantPath::Int8), (l, QuantPath::Exact)]);
+    for (level, path) in runs {
         let mut y = vec![0.0f32; m * n];
-        quant_matmul(QuantPath::Int8, level, 2, ty, &w, &x, m, n, k, &mut y).unwrap();
-        // The SIMD levels work on quantised x; the scalar level takes the exact path.
-        let int8 = level >= lowbit_kernels::SimdLevel::Avx2;
+        quant_matmul(path, level, 2, ty, &w, &x, m, n, k, &mut y).unwrap();
+        // The int8 path's SIMD levels work on quantised x; the scalar level takes the exact
+        // path, whose weights are the reference decoder's and x is used as it is.
+        let int8 = path == QuantPath::Int8 && level >= lowbit_kernels::SimdLevel::Avx2;
         for t in 0..m {
             let xr = &x[t * k..(t + 1) * k];
             let xq = if int8 { quantised(xr) } else { xr.to_vec() };
@@ -138,7 +143,7 @@ fn check(ty: QuantType, n: usize, k: usize, m: usize, rng: &mut Lcg) {
                 let bound = (k as f64 + 2.0) * U * mag + U * exact.abs() + f64::MIN_POSITIVE;
                 assert!(
                     (got - exact).abs() <= bound,
-                    "{} {level:?} n{n} k{k} m{m} token {t} row {j}: got {got}, want {exact} ± {bound}",
+                    "{} {level:?} {path:?} n{n} k{k} m{m} token {t} row {j}: got {got}, want {exact} ± {bound}",
                     ty.name()
                 );
                 // And the derived int8 bound holds against the unquantised x.

@@ -50,8 +50,10 @@ pub(crate) trait Units {
     unsafe fn unit(blk: *const u8, head: &Self::Head, u: usize) -> Unit;
 }
 
+mod exact;
 mod formats;
 
+pub(crate) use exact::row_exact;
 use formats::*;
 
 /// Whether the generic kernel serves `ty`.
@@ -189,6 +191,65 @@ pub(crate) unsafe fn units_row<F: Units, D: Dot, const T: usize>(
     }
 }
 
+/// A row kernel generic over the format, run by [`dispatch`] for a [`QuantType`].
+pub(crate) trait RowKernel {
+    /// What one row gives (the `T` tokens' sums).
+    type Out;
+    /// The kernel for format `F`.
+    ///
+    /// # Safety
+    /// As the kernel's own contract, with `F` the layout of its row.
+    unsafe fn run<F: Units>(self) -> Self::Out;
+}
+
+/// `kernel` for the format `ty` ([`supports`] accepts it).
+///
+/// # Safety
+/// As `kernel`'s contract, with `ty` naming the layout of its row.
+#[inline(always)]
+pub(crate) unsafe fn dispatch<K: RowKernel>(ty: QuantType, kernel: K) -> K::Out {
+    use QuantType as Q;
+    // SAFETY: the caller's contract, with `ty` naming the layout.
+    unsafe {
+        match ty {
+            Q::Q4_1 => kernel.run::<Q4_1>(),
+            Q::Q5_0 => kernel.run::<Q5_0>(),
+            Q::Q5_1 => kernel.run::<Q5_1>(),
+            Q::IQ4_NL => kernel.run::<Iq4Nl>(),
+            Q::IQ4_XS => kernel.run::<Iq4Xs>(),
+            Q::MXFP4 => kernel.run::<Mxfp4>(),
+            Q::NVFP4 => kernel.run::<Nvfp4>(),
+            Q::Q2_K => kernel.run::<Q2K>(),
+            Q::Q3_K => kernel.run::<Q3K>(),
+            Q::Q5_K => kernel.run::<Q5K>(),
+            Q::Q6_K => kernel.run::<Q6K>(),
+            Q::TQ1_0 => kernel.run::<Tq1>(),
+            Q::TQ2_0 => kernel.run::<Tq2>(),
+            Q::I4G32 => kernel.run::<I4g<32>>(),
+            Q::I4G64 => kernel.run::<I4g<64>>(),
+            Q::I4G128 => kernel.run::<I4g<128>>(),
+            _ => unreachable!("supports() was checked"),
+        }
+    }
+}
+
+/// The int8 row of `k` elements at `row` against `T` quantised tokens, through [`units_row`].
+struct Int8Row<'a, D, const T: usize> {
+    row: *const u8,
+    k: usize,
+    x: &'a [&'a QuantX; T],
+    dot: std::marker::PhantomData<D>,
+}
+
+impl<D: Dot, const T: usize> RowKernel for Int8Row<'_, D, T> {
+    type Out = [f32; T];
+    #[inline(always)]
+    unsafe fn run<F: Units>(self) -> [f32; T] {
+        // SAFETY: the contract of `row`.
+        unsafe { units_row::<F, D, T>(self.row, self.k / F::ELEMS, self.x) }
+    }
+}
+
 /// [`units_row`] for `ty` (one [`supports`] accepts).
 #[inline(always)]
 pub(crate) unsafe fn row<D: Dot, const T: usize>(
@@ -197,27 +258,12 @@ pub(crate) unsafe fn row<D: Dot, const T: usize>(
     k: usize,
     x: &[&QuantX; T],
 ) -> [f32; T] {
-    use QuantType as Q;
+    let kernel = Int8Row::<D, T> {
+        row,
+        k,
+        x,
+        dot: std::marker::PhantomData,
+    };
     // SAFETY: the caller's contract (`row_int8`), with `ty` naming the layout of `row`.
-    unsafe {
-        match ty {
-            Q::Q4_1 => units_row::<Q4_1, D, T>(row, k / 32, x),
-            Q::Q5_0 => units_row::<Q5_0, D, T>(row, k / 32, x),
-            Q::Q5_1 => units_row::<Q5_1, D, T>(row, k / 32, x),
-            Q::IQ4_NL => units_row::<Iq4Nl, D, T>(row, k / 32, x),
-            Q::IQ4_XS => units_row::<Iq4Xs, D, T>(row, k / 256, x),
-            Q::MXFP4 => units_row::<Mxfp4, D, T>(row, k / 32, x),
-            Q::NVFP4 => units_row::<Nvfp4, D, T>(row, k / 64, x),
-            Q::Q2_K => units_row::<Q2K, D, T>(row, k / 256, x),
-            Q::Q3_K => units_row::<Q3K, D, T>(row, k / 256, x),
-            Q::Q5_K => units_row::<Q5K, D, T>(row, k / 256, x),
-            Q::Q6_K => units_row::<Q6K, D, T>(row, k / 256, x),
-            Q::TQ1_0 => units_row::<Tq1, D, T>(row, k / 256, x),
-            Q::TQ2_0 => units_row::<Tq2, D, T>(row, k / 256, x),
-            Q::I4G32 => units_row::<I4g<32>, D, T>(row, k / 32, x),
-            Q::I4G64 => units_row::<I4g<64>, D, T>(row, k / 64, x),
-            Q::I4G128 => units_row::<I4g<128>, D, T>(row, k / 128, x),
-            _ => unreachable!("supports() was checked"),
-        }
-    }
+    unsafe { dispatch(ty, kernel) }
 }
