@@ -1,14 +1,16 @@
 //! FP8 E4M3 / E5M2: every code decodes to its OCP value, f32 → FP8 rounds to nearest even and
-//! saturates, and FP8 weights with row or tensor scales multiply within the f32 bound on every
-//! backend (decode `fl(scale·value)` bit-exact there).
+//! saturates, and FP8 weights with row or tensor scales multiply on every backend within the
+//! f32 bound (exact path) or the int8 bound (x quantised per 32), decode `fl(scale·value)`
+//! bit-exact there.
 
 mod common;
 
-use lowbit::ops::{dequantize, quant_matmul};
+use lowbit::ops::{dequantize, quant_matmul_with, QuantPath};
 use lowbit::{QuantMatrix, Tensor};
 use lowbit_kernels::formats::fp8::{
     e4m3_to_f32, e5m2_to_f32, f32_to_e4m3, f32_to_e5m2, quantize_fp8, Fp8,
 };
+use lowbit_kernels::quant_matmul::int8_error_bound;
 
 #[test]
 fn codes_decode_to_ocp_values_and_convert_back() {
@@ -78,20 +80,35 @@ fn fp8_weights_on_every_backend() {
                     assert_eq!(g.to_bits(), e.to_bits(), "{} {kind:?}", ctx.info().name);
                 }
                 let xt = Tensor::from_slice(&ctx, &x, &[m, k]).unwrap();
-                let y = quant_matmul(&ctx, &xt, &q)
-                    .unwrap()
-                    .to_vec::<f32>()
-                    .unwrap();
-                for t in 0..m {
-                    for row in 0..n {
-                        let (mut exact, mut mag) = (0.0f64, 0.0f64);
-                        for i in 0..k {
-                            let p = f64::from(want[row * k + i]) * f64::from(x[t * k + i]);
-                            exact += p;
-                            mag += p.abs();
+                // Both paths: the exact one within the f32 bound, the int8 one (x quantised
+                // per 32) within what quantising x may add as well.
+                for path in [QuantPath::Exact, QuantPath::Int8] {
+                    let y = quant_matmul_with(&ctx, &xt, &q, path)
+                        .unwrap()
+                        .to_vec::<f32>()
+                        .unwrap();
+                    for t in 0..m {
+                        let xr = &x[t * k..(t + 1) * k];
+                        for row in 0..n {
+                            let wr = &want[row * k..(row + 1) * k];
+                            let (mut exact, mut mag) = (0.0f64, 0.0f64);
+                            for (&a, &b) in wr.iter().zip(xr) {
+                                let p = f64::from(a) * f64::from(b);
+                                exact += p;
+                                mag += p.abs();
+                            }
+                            let r = match path {
+                                QuantPath::Int8 => int8_error_bound(wr, xr),
+                                QuantPath::Exact => 0.0,
+                            };
+                            let bound = r + (k as f64 + 2.0) * u * (mag + r) + u * exact.abs();
+                            let got = f64::from(y[t * n + row]);
+                            assert!(
+                                (got - exact).abs() <= bound,
+                                "{} {kind:?} {path:?} token {t} row {row}: {got} vs {exact} ± {bound}",
+                                ctx.info().name
+                            );
                         }
-                        let bound = (k as f64 + 1.0) * u * mag + u * exact.abs();
-                        assert!((f64::from(y[t * n + row]) - exact).abs() <= bound);
                     }
                 }
             }

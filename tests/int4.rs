@@ -1,13 +1,15 @@
 //! AWQ and GPTQ int4 weights: packed here from their published layouts (independently of the
 //! converters), converted to lowbit's I4G layouts, and run on every backend: the decode must
-//! equal `s·(q − z)` exactly and the matmul stay within the f32 bound, act-order included.
+//! equal `s·(q − z)` exactly and the matmul stay within the f32 bound (exact path) or the int8
+//! bound (x quantised per 32), act-order included.
 
 mod common;
 
 use half::f16;
-use lowbit::ops::{dequantize, quant_matmul};
+use lowbit::ops::{dequantize, quant_matmul_with, QuantPath};
 use lowbit::{QuantMatrix, Tensor};
 use lowbit_kernels::formats::int4::{from_awq, from_gptq, Int4Weights, AWQ_ORDER};
+use lowbit_kernels::quant_matmul::int8_error_bound;
 
 struct Source {
     n: usize,
@@ -160,34 +162,39 @@ fn awq_and_gptq_decode_exactly_and_multiply_within_the_bound() {
                     }
                 }
                 let xt = Tensor::from_slice(&ctx, &x, &[m, k]).unwrap();
-                let y = quant_matmul(&ctx, &xt, &qm)
-                    .unwrap()
-                    .to_vec::<f32>()
-                    .unwrap();
                 let xh: Vec<f16> = x.iter().map(|&v| f16::from_f32(v)).collect();
-                let yh = quant_matmul(&ctx, &Tensor::from_slice(&ctx, &xh, &[m, k]).unwrap(), &qm)
-                    .unwrap()
-                    .to_vec::<f32>()
-                    .unwrap();
-                for (ys, xs) in [
-                    (&y, x.clone()),
-                    (&yh, xh.iter().map(|v| v.to_f32()).collect::<Vec<_>>()),
-                ] {
-                    for t in 0..m {
-                        for row in 0..n {
-                            let (mut exact, mut mag) = (0.0f64, 0.0f64);
-                            for col in 0..k {
-                                let p = f64::from(src.w(row, col)) * f64::from(xs[t * k + col]);
-                                exact += p;
-                                mag += p.abs();
+                let xht = Tensor::from_slice(&ctx, &xh, &[m, k]).unwrap();
+                // Both paths: the exact one within the f32 bound, the int8 one (x quantised per
+                // 32) within what quantising x may add as well.
+                for path in [QuantPath::Exact, QuantPath::Int8] {
+                    let run = |x: &Tensor| {
+                        let y = quant_matmul_with(&ctx, x, &qm, path).unwrap();
+                        y.to_vec::<f32>().unwrap()
+                    };
+                    let xhf: Vec<f32> = xh.iter().map(|v| v.to_f32()).collect();
+                    for (ys, xs) in [(run(&xt), &x), (run(&xht), &xhf)] {
+                        for t in 0..m {
+                            let xr = &xs[t * k..(t + 1) * k];
+                            for row in 0..n {
+                                let wr: Vec<f32> = (0..k).map(|col| src.w(row, col)).collect();
+                                let (mut exact, mut mag) = (0.0f64, 0.0f64);
+                                for (&a, &b) in wr.iter().zip(xr) {
+                                    let p = f64::from(a) * f64::from(b);
+                                    exact += p;
+                                    mag += p.abs();
+                                }
+                                let r = match path {
+                                    QuantPath::Int8 => int8_error_bound(&wr, xr),
+                                    QuantPath::Exact => 0.0,
+                                };
+                                let bound = r + (k as f64 + 2.0) * u * (mag + r) + u * exact.abs();
+                                let got = f64::from(ys[t * n + row]);
+                                assert!(
+                                    (got - exact).abs() <= bound,
+                                    "{} {label} G{group} {path:?}: {got} vs {exact}",
+                                    ctx.info().name
+                                );
                             }
-                            let bound = (k as f64 + 1.0) * u * mag + u * exact.abs();
-                            let got = f64::from(ys[t * n + row]);
-                            assert!(
-                                (got - exact).abs() <= bound,
-                                "{} {label} G{group}: {got} vs {exact}",
-                                ctx.info().name
-                            );
                         }
                     }
                 }
