@@ -3,8 +3,9 @@
 // unit_dot. Non-linear 4-bit codes (IQ4_NL, IQ4_XS, MXFP4, NVFP4) become their int8 values by a
 // 16-entry byte table held in four words (`lut`); 2- and 3-bit codes (TQ2_0, Q3_K) by shifts
 // and masks (TQ1_0's base-3 digits by a multiply per 16-bit lane), their offsets (−1, −4)
-// meeting x's integer sums. Blocks at any byte offset
-// (MXFP4's 17 bytes, I4G's 19/35/67) are read as funnels of two words (`words_at`).
+// meeting x's integer sums; FP8 values, not integers, meet x's int8 values in f32. Blocks at
+// any byte offset (MXFP4's 17 bytes, I4G's 19/35/67) are read as funnels of two words
+// (`words_at`, `words4`).
 
 //#if UNIT_EXT
 // The word of W from byte b on (any alignment): a funnel of two words, the second read only
@@ -15,7 +16,7 @@ fn words_at(b: u32, i: u32) -> u32 {
     if r == 0u {
         return w[a];
     }
-    return (w[a] >> (8u * r)) | (w[a + 1u] << (32u - 8u * r));
+    return funnel(w[a], w[a + 1u], r);
 }
 
 // Bytes r .. r + 3 of the words lo, hi (r = 0..3): two shifts for hi, so r = 0 shifts it out
