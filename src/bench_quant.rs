@@ -110,14 +110,21 @@ pub fn bench_quant_matmul(
         p => p,
     };
     let (secs, timing) = time_path(path)?;
-    // The other path side by side: the exact decoders when the default is the int8 one.
+    // The other path side by side: the exact decoders when the default is the int8 one, the
+    // int8 kernel (where there is one) when the default is exact — how a GPU's default gets
+    // measured.
     let mut baselines = Vec::new();
-    if path == QuantPath::Int8 {
-        let (exact, _) = time_path(QuantPath::Exact)?;
+    let other = match path {
+        QuantPath::Int8 => Some((QuantPath::Exact, "exact decoders")),
+        QuantPath::Exact if int8_kernel(ctx, ty, m) => Some((QuantPath::Int8, "int8 path")),
+        QuantPath::Exact => None,
+    };
+    if let Some((p, name)) = other {
+        let (t, _) = time_path(p)?;
         baselines.push(Baseline {
-            name: "exact decoders".into(),
-            time_ms: exact * 1e3,
-            speedup: exact / secs,
+            name: name.into(),
+            time_ms: t * 1e3,
+            speedup: t / secs,
         });
     }
     // Baseline: the same weights dequantised once (not timed) to f16, then the dense kernel.
