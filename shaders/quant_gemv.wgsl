@@ -283,15 +283,15 @@ fn decode_chunk(base: u32, c: u32) {
     }
 //#endif
 //#if FMT_I4G
-    // lowbit's AWQ/GPTQ layout: per group of I4G elements d: f16, z: u8, nibbles.
+    // lowbit's AWQ/GPTQ layout: per group of I4G elements d: f16, z: u8, nibbles in Q4_0's
+    // order per 32 (chunk `sub`'s 16 bytes: element l < 16 low, l + 16 high nibble of byte l).
     let per = I4G / 32u;
     let b = base + (c / per) * (I4G / 2u + 3u);
     let sub = c % per;
     let d = f16_at(b);
     let z = i32(byte_at(b + 2u));
     for (var l = 0u; l < 32u; l++) {
-        let e = 32u * sub + l;
-        let q = (byte_at(b + 3u + (e >> 1u)) >> (4u * (e & 1u))) & 15u;
+        let q = (byte_at(b + 3u + 16u * sub + (l & 15u)) >> (4u * (l >> 4u))) & 15u;
         put(l, d * f32(i32(q) - z));
     }
 //#endif

@@ -349,8 +349,8 @@ const UNIT_BLOCKS: u32 = 8u;
 //#endif
 
 //#if FMT_I4G
-// lowbit's I4G layouts: d: f16, z: u8, G/2 bytes of nibbles (element j: byte j/2, low nibble
-// first); w = d·(q − z). 19/35/67-byte blocks at any offset; a unit is one block (I4G_BLOCKS
+// lowbit's I4G layouts: d: f16, z: u8, G/2 bytes of nibbles (Q4_0's order per 32);
+// w = d·(q − z). 19/35/67-byte blocks at any offset; a unit is one block (I4G_BLOCKS
 // = G/32 x blocks, fields past it unused).
 struct I4 {
     d: f32,
@@ -373,23 +373,10 @@ fn load_unit(base: u32, c: u32) -> I4 {
     return u;
 }
 
-// The four nibbles of the low (`hi` false) or high half of each word, one a byte, in element
-// order (low nibble first).
-fn spread_nibbles(v: vec4<u32>, hi: bool) -> vec4<u32> {
-    let h = select(v & vec4<u32>(0xffffu), v >> vec4<u32>(16u), hi);
-    return (h & vec4<u32>(0xfu)) | ((h & vec4<u32>(0xf0u)) << vec4<u32>(4u))
-         | ((h & vec4<u32>(0xf00u)) << vec4<u32>(8u)) | ((h & vec4<u32>(0xf000u)) << vec4<u32>(12u));
-}
-
-// 16 bytes of nibbles (32 elements) against x block xb.
+// 16 bytes of nibbles (32 elements, Q4_0's order) against x block xb.
 fn i4_block(u: I4, v: vec4<u32>, xb: u32) -> f32 {
-    let sel = vec4<bool>(false, true, false, true);
-    let a = vec4<u32>(v.x, v.x, v.y, v.y);
-    let c = vec4<u32>(v.z, v.z, v.w, v.w);
-    let lo = select(spread_nibbles(a, false), spread_nibbles(a, true), sel);
-    let hi = select(spread_nibbles(c, false), spread_nibbles(c, true), sel);
     let s = xs[xb];
-    let i = dot16(lo, xq[2u * xb]) + dot16(hi, xq[2u * xb + 1u]) - u.z * s_all(s.s);
+    let i = dot16(nibbles(v, 0u), xq[2u * xb]) + dot16(nibbles(v, 4u), xq[2u * xb + 1u]) - u.z * s_all(s.s);
     return (u.d * s.d) * f32(i);
 }
 

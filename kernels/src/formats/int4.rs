@@ -1,7 +1,8 @@
 //! AWQ and GPTQ int4 weights, converted on load to lowbit's `I4G{32,64,128}` block layout:
-//! per row and group of G input features a block `d: f16 @0`, `z: u8 @2`, nibbles `@3`
-//! (element `j` of the group: byte `j/2`, low nibble for even `j`), `w = d·(q − z)` — exact in
-//! f32 (`q − z` is a small integer, `d` an f16).
+//! per row and group of G input features a block `d: f16 @0`, `z: u8 @2`, nibbles `@3` in
+//! Q4_0's order per 32 elements (element `32s + i`, `i < 16`: low nibble of byte `16s + i`;
+//! `32s + 16 + i`: its high nibble — so kernels unpack them with one shift and mask, no byte
+//! interleave), `w = d·(q − z)` — exact in f32 (`q − z` is a small integer, `d` an f16).
 //!
 //! Source layouts (facts in `shared/design/reference/tmac_lut.md` §4):
 //! * GPTQ (AutoGPTQ): `qweight` i32 `[K/8, N]` packed along K, element `8r + j` at bits `4j`;
@@ -23,12 +24,18 @@ use crate::KernelError;
 /// AWQ's nibble order: nibble `i` of a packed word holds column `AWQ_ORDER[i]` of its 8.
 pub const AWQ_ORDER: [usize; 8] = [0, 2, 4, 6, 1, 3, 5, 7];
 
+/// Where element `j` of a group sits among the block's nibble bytes: `(byte, shift)`.
+fn nibble_of(j: usize) -> (usize, u32) {
+    (16 * (j / 32) + j % 16, 4 * ((j % 32) / 16) as u32)
+}
+
 /// `I4G*` decode: `w = d·(q − z)`.
 pub(crate) fn dequant_i4g(b: &[u8], out: &mut [f32]) {
     let d = f16_at(b, 0);
     let z = i16::from(b[2]);
     for (j, o) in out.iter_mut().enumerate() {
-        let q = (b[3 + j / 2] >> (4 * (j % 2))) & 15;
+        let (byte, shift) = nibble_of(j);
+        let q = (b[3 + byte] >> shift) & 15;
         *o = d * f32::from(i16::from(q) - z);
     }
 }
@@ -88,7 +95,8 @@ fn build(
             out[..2].copy_from_slice(&scale(row, grp).to_bits().to_le_bytes());
             out[2] = zero(row, grp);
             for (j, &col) in cols.iter().enumerate() {
-                out[3 + j / 2] |= q(row, col) << (4 * (j % 2));
+                let (byte, shift) = nibble_of(j);
+                out[3 + byte] |= q(row, col) << shift;
             }
         }
     }

@@ -65,7 +65,8 @@ pub enum QuantType {
     /// 256 ternary weights, 2 bits each, f16 scale.
     TQ2_0,
     /// lowbit's internal int4 layout for AWQ/GPTQ weights, groups of 32: `d: f16`, zero `z: u8`,
-    /// 16 bytes of nibbles (element `j`: byte `j/2`, low nibble first); `w = d·(q − z)`.
+    /// 16 bytes of nibbles in Q4_0's order (element `j < 16`: low nibble of byte `j`, `j + 16`:
+    /// its high nibble; per 32 elements for the larger groups); `w = d·(q − z)`.
     /// Not a GGUF type.
     I4G32,
     /// As [`QuantType::I4G32`] with groups of 64.

@@ -35,7 +35,7 @@ unsafe fn shr_mask(v: __m256i, n: usize, mask: i8) -> __m256i {
 }
 
 /// 16 bytes of nibbles as 32 values, element `j` the low and `j + 16` the high nibble of
-/// byte `j` (the legacy and IQ4 order).
+/// byte `j` (the legacy, IQ4 and I4G order).
 #[inline(always)]
 unsafe fn nibbles_split(p: *const u8) -> __m256i {
     // SAFETY: 16 readable bytes at `p` (the caller's block); AVX2 is enabled by the caller.
@@ -43,22 +43,6 @@ unsafe fn nibbles_split(p: *const u8) -> __m256i {
         let v = _mm_loadu_si128(p as *const __m128i);
         let w = _mm256_set_m128i(_mm_srli_epi16::<4>(v), v);
         _mm256_and_si256(w, _mm256_set1_epi8(0x0f))
-    }
-}
-
-/// 16 bytes of nibbles as 32 values, element `2i` the low and `2i + 1` the high nibble of
-/// byte `i` (lowbit's I4G order).
-#[inline(always)]
-unsafe fn nibbles_interleaved(p: *const u8) -> __m256i {
-    // SAFETY: 16 readable bytes at `p`; AVX2 is enabled by the caller.
-    unsafe {
-        let v = _mm_loadu_si128(p as *const __m128i);
-        let m = _mm_set1_epi8(0x0f);
-        let (lo, hi) = (
-            _mm_and_si128(v, m),
-            _mm_and_si128(_mm_srli_epi16::<4>(v), m),
-        );
-        _mm256_set_m128i(_mm_unpackhi_epi8(lo, hi), _mm_unpacklo_epi8(lo, hi))
     }
 }
 
@@ -594,8 +578,8 @@ impl Units for Tq1 {
     }
 }
 
-/// lowbit's I4G layouts: `d: f16`, `z: u8`, `G/2` bytes of nibbles (element `j`: byte `j/2`,
-/// low nibble first); `w = d·(q − z)`.
+/// lowbit's I4G layouts: `d: f16`, `z: u8`, `G/2` bytes of nibbles (Q4_0's order per 32);
+/// `w = d·(q − z)`.
 pub(crate) struct I4g<const G: usize>;
 impl<const G: usize> Units for I4g<G> {
     const ELEMS: usize = G;
@@ -614,7 +598,7 @@ impl<const G: usize> Units for I4g<G> {
         unsafe {
             Unit {
                 z,
-                ..plain(nibbles_interleaved(b.add(3 + 16 * u)), d)
+                ..plain(nibbles_split(b.add(3 + 16 * u)), d)
             }
         }
     }
