@@ -42,39 +42,35 @@ fn seeded_bytes(len: usize, seed: u64) -> Vec<u8> {
 pub fn bench_weights(ty: QuantType, n: usize, k: usize) -> Result<Vec<u8>> {
     let row = ty.row_bytes(k)?;
     let mut bytes = seeded_bytes(n * row, 3);
-    if ty.has_quantizer() {
-        let rows = n.min(64);
-        let vals: Vec<f32> = seeded_bytes(rows * k, 5)
-            .iter()
-            .map(|&b| f32::from(b) / 127.5 - 1.0)
-            .collect();
-        for (r, out) in bytes.chunks_mut(row).take(rows).enumerate() {
-            lowbit_kernels::formats::quantize_row(ty, &vals[r * k..(r + 1) * k], out)?;
-        }
-        for j in rows..n {
-            bytes.copy_within((j % rows) * row..(j % rows + 1) * row, j * row);
-        }
-    } else if ty == QuantType::MXFP4 {
-        for b in bytes.chunks_mut(ty.block_bytes()) {
-            b[0] = 120 + b[0] % 16;
-        }
-    } else if let Some(kind) = match ty {
+    let rows = n.min(64);
+    let vals = || -> Vec<f32> {
+        let v = seeded_bytes(rows * k, 5);
+        v.iter().map(|&b| f32::from(b) / 127.5 - 1.0).collect()
+    };
+    let fp8 = match ty {
         QuantType::F8E4M3 => Some(Fp8::E4M3),
         QuantType::F8E5M2 => Some(Fp8::E5M2),
         _ => None,
-    } {
-        // FP8 codes of seeded values with per-row scales (random bytes would hold NaN codes
-        // and f32 scales as often subnormal as not).
-        let rows = n.min(64);
-        let vals: Vec<f32> = seeded_bytes(rows * k, 5)
-            .iter()
-            .map(|&b| f32::from(b) / 127.5 - 1.0)
-            .collect();
-        let (codes, scales) = quantize_fp8(kind, &vals, rows, k);
-        bytes[..rows * row].copy_from_slice(&fp8_blocks(&codes, &scales, rows, k)?);
-        for j in rows..n {
-            bytes.copy_within((j % rows) * row..(j % rows + 1) * row, j * row);
+    };
+    if ty.has_quantizer() {
+        let vals = vals();
+        for (r, out) in bytes.chunks_mut(row).take(rows).enumerate() {
+            lowbit_kernels::formats::quantize_row(ty, &vals[r * k..(r + 1) * k], out)?;
         }
+    } else if let Some(kind) = fp8 {
+        let (codes, scales) = quantize_fp8(kind, &vals(), rows, k);
+        bytes[..rows * row].copy_from_slice(&fp8_blocks(&codes, &scales, rows, k)?);
+    } else {
+        if ty == QuantType::MXFP4 {
+            for b in bytes.chunks_mut(ty.block_bytes()) {
+                b[0] = 120 + b[0] % 16;
+            }
+        }
+        return Ok(bytes);
+    }
+    // The converted rows, repeated over all n.
+    for j in rows..n {
+        bytes.copy_within((j % rows) * row..(j % rows + 1) * row, j * row);
     }
     Ok(bytes)
 }
