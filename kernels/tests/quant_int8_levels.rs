@@ -7,7 +7,7 @@
 //! kernels split a row (groups of four blocks, a pair, a single block) and 1 to 9 tokens.
 
 use lowbit_kernels::formats::{dequantize_row, QuantType};
-use lowbit_kernels::quant_matmul::{int8_error_bound, quant_matmul, QuantPath};
+use lowbit_kernels::quant_matmul::{int8_error_bound, quant_matmul, QuantPath, PANEL_MIN_M};
 use lowbit_kernels::simd::machine_levels;
 
 const U: f64 = 1.0 / (1u64 << 24) as f64;
@@ -54,13 +54,24 @@ fn weights(ty: QuantType, n: usize, k: usize, rng: &mut Lcg) -> Vec<u8> {
         Q::Q6_K => &[208],
         Q::TQ1_0 => &[52],
         Q::TQ2_0 => &[64],
-        // E8M0 and UE4M3 scales: any byte is a finite scale (MXFP4's is kept near 2⁰).
-        Q::MXFP4 | Q::NVFP4 => &[],
+        // E8M0 and UE4M3 scales: any byte is a finite scale (MXFP4's is kept near 2⁰); FP8's
+        // f32 scale is set below.
+        Q::MXFP4 | Q::NVFP4 | Q::F8E4M3 | Q::F8E5M2 => &[],
         _ => &[0],
     };
     for block in w.chunks_mut(ty.block_bytes()) {
         if ty == Q::MXFP4 {
             block[0] = 110 + (rng.next() % 30) as u8;
+        }
+        if matches!(ty, Q::F8E4M3 | Q::F8E5M2) {
+            // A plain f32 scale and finite codes (E4M3's NaN, E5M2's top exponent, moved).
+            block[..4].copy_from_slice(&(0.37f32 + (rng.next() % 100) as f32 / 64.0).to_le_bytes());
+            for c in &mut block[4..] {
+                if (ty == Q::F8E4M3 && *c & 0x7f == 0x7f) || (ty == Q::F8E5M2 && *c & 0x7c == 0x7c)
+                {
+                    *c ^= 0x04;
+                }
+            }
         }
         for &at in scale_offsets {
             // Exponent field 0..=14 (subnormal up to ~0.5), any mantissa, either sign.
@@ -120,7 +131,9 @@ fn check(ty: QuantType, n: usize, k: usize, m: usize, rng: &mut Lcg) {
         quant_matmul(path, level, 2, ty, &w, &x, m, n, k, &mut y).unwrap();
         // The int8 path's SIMD levels work on quantised x; the scalar level takes the exact
         // path, whose weights are the reference decoder's and x is used as it is.
-        let int8 = path == QuantPath::Int8 && level >= lowbit_kernels::SimdLevel::Avx2;
+        // From PANEL_MIN_M tokens on, both paths decode W exactly into panels.
+        let int8 =
+            path == QuantPath::Int8 && level >= lowbit_kernels::SimdLevel::Avx2 && m < PANEL_MIN_M;
         for t in 0..m {
             let xr = &x[t * k..(t + 1) * k];
             let xq = if int8 { quantised(xr) } else { xr.to_vec() };
@@ -215,5 +228,19 @@ fn every_generic_format_every_unit() {
             }
         }
         check(ty, 17, be * (2048 / be + 1), 1, &mut rng);
+    }
+}
+
+/// Prefill: W decoded into panels (more than one, the last partial) for the dense GEMM, every
+/// format and level, both paths.
+#[test]
+fn many_tokens_through_panels() {
+    let mut rng = Lcg(14);
+    for ty in lowbit_kernels::formats::ALL {
+        if matches!(ty, QuantType::F32 | QuantType::F16 | QuantType::BF16) {
+            continue;
+        }
+        let be = ty.block_elems();
+        check(ty, 300, be * (256 / be).max(1), PANEL_MIN_M + 1, &mut rng);
     }
 }

@@ -130,3 +130,55 @@ pub(crate) unsafe fn row_exact(ty: QuantType, row: &[u8], x: &[&[f32]], k: usize
         }
     }
 }
+
+/// One row decoded to f32 (the reference decoder's values), for the prefill panels.
+struct DecodeRow<'a> {
+    row: *const u8,
+    out: &'a mut [f32],
+}
+
+impl RowKernel for DecodeRow<'_> {
+    type Out = ();
+    #[inline(always)]
+    unsafe fn run<F: Units>(self) {
+        // SAFETY: the contract of `decode_row`: `row` holds `out.len() / F::ELEMS` blocks.
+        unsafe {
+            for blk in 0..self.out.len() / F::ELEMS {
+                let b = self.row.add(F::BYTES * blk);
+                let head = F::head(b);
+                for u in 0..F::ELEMS / 32 {
+                    let unit = F::unit(b, &head, u);
+                    let s = [0, 4].map(|l| _mm256_permutevar8x32_ps(unit.s, _mm256_set1_epi32(l)));
+                    let o = [
+                        _mm256_broadcastss_ps(unit.o),
+                        _mm256_broadcastss_ps(_mm_movehdup_ps(unit.o)),
+                    ];
+                    let at = self.out.as_mut_ptr().add(F::ELEMS * blk + 32 * u);
+                    for p in 0..4 {
+                        _mm256_storeu_ps(at.add(8 * p), weights8::<F>(unit.q, s, o, unit.z, p));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn decode_avx2(ty: QuantType, row: &[u8], out: &mut [f32]) {
+    let kernel = DecodeRow {
+        row: row.as_ptr(),
+        out,
+    };
+    // SAFETY: the contract of `decode_row`.
+    unsafe { dispatch(ty, kernel) }
+}
+
+/// Decodes one row of W in `ty` (a format [`super::supports`] accepts) into `out` (its `k`
+/// values), exactly as the reference decoder.
+///
+/// # Safety
+/// The CPU has AVX2, FMA and F16C; `row` holds `out.len() / block` blocks of `ty`.
+pub(crate) unsafe fn decode_row(ty: QuantType, row: &[u8], out: &mut [f32]) {
+    // SAFETY: this function's contract.
+    unsafe { decode_avx2(ty, row, out) }
+}

@@ -53,7 +53,7 @@ pub(crate) trait Units {
 mod exact;
 mod formats;
 
-pub(crate) use exact::row_exact;
+pub(crate) use exact::{decode_row, row_exact};
 use formats::*;
 
 /// Whether the generic kernel serves `ty`.
