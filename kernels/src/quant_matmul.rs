@@ -55,7 +55,7 @@ pub fn has_int8_kernel(level: SimdLevel, ty: QuantType) -> bool {
     }
 }
 
-/// From this many tokens on, W is decoded (exactly) into panels of [`PANEL_ROWS`] f32 rows and
+/// From this many tokens on, W is decoded (exactly) into panels of up to [`PANEL_ROWS`] f32 rows and
 /// the dense GEMM runs on them: at M = 512 this measured ~2× faster than the GEMV kernels four
 /// tokens a pass (`lowbit bench --w-format q4_0 --m 512`: 0.72× of dense f16 on the
 /// dequantised weights, was 0.32×), while at a few tokens the GEMV kernels read W once and
@@ -63,8 +63,12 @@ pub fn has_int8_kernel(level: SimdLevel, ty: QuantType) -> bool {
 pub const PANEL_MIN_M: usize = 32;
 
 /// Rows of W decoded at a time for the prefill panels (never the whole of W; 256 measured
-/// slower: the GEMM packs x again for every panel).
+/// slower at K = 4096: the GEMM packs x again for every panel), fewer where a panel would pass
+/// [`PANEL_BYTES`].
 const PANEL_ROWS: usize = 1024;
+
+/// The most f32 bytes a panel takes (1024 rows at K = 4096), down to 64 rows for long rows.
+const PANEL_BYTES: usize = 16 << 20;
 
 /// One row of W decoded to f32: the SIMD decoders where the machine and format have them,
 /// else the reference decoder.
@@ -83,7 +87,7 @@ fn decode_row(level: SimdLevel, ty: QuantType, row: &[u8], out: &mut [f32]) {
     }
 }
 
-/// `y = x · Wᵀ` for many tokens: W decoded [`PANEL_ROWS`] rows at a time into f32, each panel
+/// `y = x · Wᵀ` for many tokens: W decoded up to [`PANEL_ROWS`] rows at a time into f32, each panel
 /// through the dense GEMM (exact weights, f32 accumulation: within the f32 bound).
 #[allow(clippy::too_many_arguments)]
 fn panels(
@@ -105,10 +109,11 @@ fn panels(
         QuantType::F8E5M2 => Some(std::array::from_fn(|c| e5m2_to_f32(c as u8))),
         _ => None,
     };
-    let mut panel = vec![0f32; PANEL_ROWS.min(n) * k];
-    let mut yp = vec![0f32; m * PANEL_ROWS.min(n)];
-    for r0 in (0..n).step_by(PANEL_ROWS) {
-        let rows = PANEL_ROWS.min(n - r0);
+    let per = (PANEL_BYTES / (4 * k)).clamp(64, PANEL_ROWS).min(n);
+    let mut panel = vec![0f32; per * k];
+    let mut yp = vec![0f32; m * per];
+    for r0 in (0..n).step_by(per) {
+        let rows = per.min(n - r0);
         let (p, yp) = (&mut panel[..rows * k], &mut yp[..m * rows]);
         let src = &w[r0 * row..(r0 + rows) * row];
         let decode = |(o, r): (&mut [f32], &[u8])| match &fp8 {
