@@ -6,7 +6,6 @@
 
 use rayon::prelude::*;
 
-use crate::formats::fp8::{e4m3_to_f32, e5m2_to_f32};
 use crate::formats::{dequantize_block, QuantType};
 use crate::{KernelError, MatRef, SimdLevel};
 
@@ -103,12 +102,6 @@ fn panels(
 ) -> Result<(), KernelError> {
     let row = ty.row_bytes(k)?;
     let cfg = crate::matmul::CpuConfig { level, threads };
-    // FP8 through a table of its 256 values (its reference decoder computes each with powi).
-    let fp8: Option<[f32; 256]> = match ty {
-        QuantType::F8E4M3 => Some(std::array::from_fn(|c| e4m3_to_f32(c as u8))),
-        QuantType::F8E5M2 => Some(std::array::from_fn(|c| e5m2_to_f32(c as u8))),
-        _ => None,
-    };
     let per = (PANEL_BYTES / (4 * k)).clamp(64, PANEL_ROWS).min(n);
     let mut panel = vec![0f32; per * k];
     let mut yp = vec![0f32; m * per];
@@ -116,18 +109,7 @@ fn panels(
         let rows = per.min(n - r0);
         let (p, yp) = (&mut panel[..rows * k], &mut yp[..m * rows]);
         let src = &w[r0 * row..(r0 + rows) * row];
-        let decode = |(o, r): (&mut [f32], &[u8])| match &fp8 {
-            // Block: the row's f32 scale, then 32 codes; `scale·value`, as the reference.
-            Some(t) => {
-                for (b, ob) in r.chunks_exact(36).zip(o.chunks_exact_mut(32)) {
-                    let scale = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                    for (v, &c) in ob.iter_mut().zip(&b[4..]) {
-                        *v = scale * t[usize::from(c)];
-                    }
-                }
-            }
-            None => decode_row(level, ty, r, o),
-        };
+        let decode = |(o, r): (&mut [f32], &[u8])| decode_row(level, ty, r, o);
         if threads <= 1 {
             p.chunks_mut(k).zip(src.chunks(row)).for_each(decode);
         } else {

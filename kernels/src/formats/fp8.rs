@@ -7,6 +7,8 @@
 //! Conversions from f32 round to nearest even and **saturate** to ±max (OCP: E4M3 has no
 //! infinity); NaN stays NaN.
 
+use std::sync::LazyLock;
+
 use crate::KernelError;
 
 /// The value of an E4M3 code.
@@ -106,15 +108,22 @@ pub enum Fp8 {
     E5M2,
 }
 
+/// Every code's value, from the functions above once (they compute each with `powi`, too slow
+/// per element for the block decoder that the CPU's fallback and prefill panels run).
+static E4M3_VALUES: LazyLock<[f32; 256]> =
+    LazyLock::new(|| std::array::from_fn(|c| e4m3_to_f32(c as u8)));
+static E5M2_VALUES: LazyLock<[f32; 256]> =
+    LazyLock::new(|| std::array::from_fn(|c| e5m2_to_f32(c as u8)));
+
 /// `F8E4M3` / `F8E5M2` decode: `w = fl(scale·value)`.
 pub(crate) fn dequant_fp8(kind: Fp8, b: &[u8], out: &mut [f32]) {
     let scale = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    let values = match kind {
+        Fp8::E4M3 => &*E4M3_VALUES,
+        Fp8::E5M2 => &*E5M2_VALUES,
+    };
     for (o, &c) in out.iter_mut().zip(&b[4..36]) {
-        let v = match kind {
-            Fp8::E4M3 => e4m3_to_f32(c),
-            Fp8::E5M2 => e5m2_to_f32(c),
-        };
-        *o = scale * v;
+        *o = scale * values[usize::from(c)];
     }
 }
 
