@@ -5,40 +5,43 @@
 
 use std::arch::x86_64::*;
 
-use super::{dispatch, RowKernel, Units};
+use super::{dispatch, RowKernel, Unit, Units};
 use crate::formats::QuantType;
 
-/// The eight weights of lanes `8p .. 8p + 8` of a unit (`p` < 4; half `p / 2`).
+/// The unit's 32 weights, eight a vector: `q` to f32 (less `z` first, in i32), times the
+/// half's scale plus its offset by one FMA.
 #[inline(always)]
-unsafe fn weights8<F: Units>(
-    q: __m256i,
-    s: [__m256; 2],
-    o: [__m256; 2],
-    z: i32,
-    p: usize,
-) -> __m256 {
+unsafe fn unit_weights<F: Units>(unit: &Unit) -> [__m256; 4] {
     // SAFETY: AVX2 and FMA are enabled by the caller.
     unsafe {
-        let half = if p < 2 {
-            _mm256_castsi256_si128(q)
-        } else {
-            _mm256_extracti128_si256::<1>(q)
-        };
-        let bytes = if p.is_multiple_of(2) {
-            half
-        } else {
-            _mm_srli_si128::<8>(half)
-        };
-        let mut i = _mm256_cvtepi8_epi32(bytes);
-        if F::ZERO {
-            i = _mm256_sub_epi32(i, _mm256_set1_epi32(z));
-        }
-        let f = _mm256_cvtepi32_ps(i);
-        if F::OFFSET {
-            _mm256_fmadd_ps(f, s[p / 2], o[p / 2])
-        } else {
-            _mm256_mul_ps(f, s[p / 2])
-        }
+        // Scale and offset of each half (elements 0..15, 16..31) over all eight lanes.
+        let s = [0, 4].map(|l| _mm256_permutevar8x32_ps(unit.s, _mm256_set1_epi32(l)));
+        let o = [
+            _mm256_broadcastss_ps(unit.o),
+            _mm256_broadcastss_ps(_mm_movehdup_ps(unit.o)),
+        ];
+        let halves = [
+            _mm256_castsi256_si128(unit.q),
+            _mm256_extracti128_si256::<1>(unit.q),
+        ];
+        std::array::from_fn(|p| {
+            let half = halves[p / 2];
+            let bytes = if p.is_multiple_of(2) {
+                half
+            } else {
+                _mm_srli_si128::<8>(half)
+            };
+            let mut i = _mm256_cvtepi8_epi32(bytes);
+            if F::ZERO {
+                i = _mm256_sub_epi32(i, _mm256_set1_epi32(unit.z));
+            }
+            let f = _mm256_cvtepi32_ps(i);
+            if F::OFFSET {
+                _mm256_fmadd_ps(f, s[p / 2], o[p / 2])
+            } else {
+                _mm256_mul_ps(f, s[p / 2])
+            }
+        })
     }
 }
 
@@ -58,17 +61,9 @@ unsafe fn exact_row<F: Units, const T: usize>(
             let b = row.add(F::BYTES * blk);
             let head = F::head(b);
             for u in 0..per {
-                let unit = F::unit(b, &head, u);
-                // The unit's per-lane scale and offset as two vectors each (elements 0..15,
-                // 16..31).
-                let s = [0, 4].map(|l| _mm256_permutevar8x32_ps(unit.s, _mm256_set1_epi32(l)));
-                let o = [
-                    _mm256_broadcastss_ps(unit.o),
-                    _mm256_broadcastss_ps(_mm_movehdup_ps(unit.o)),
-                ];
+                let w = unit_weights::<F>(&F::unit(b, &head, u));
                 let at = F::ELEMS * blk + 32 * u;
-                for p in 0..4 {
-                    let w = weights8::<F>(unit.q, s, o, unit.z, p);
+                for (p, &w) in w.iter().enumerate() {
                     for (a, xt) in acc.iter_mut().zip(x) {
                         let xv = _mm256_loadu_ps(xt.as_ptr().add(at + 8 * p));
                         a[p] = _mm256_fmadd_ps(w, xv, a[p]);
@@ -147,15 +142,10 @@ impl RowKernel for DecodeRow<'_> {
                 let b = self.row.add(F::BYTES * blk);
                 let head = F::head(b);
                 for u in 0..F::ELEMS / 32 {
-                    let unit = F::unit(b, &head, u);
-                    let s = [0, 4].map(|l| _mm256_permutevar8x32_ps(unit.s, _mm256_set1_epi32(l)));
-                    let o = [
-                        _mm256_broadcastss_ps(unit.o),
-                        _mm256_broadcastss_ps(_mm_movehdup_ps(unit.o)),
-                    ];
+                    let w = unit_weights::<F>(&F::unit(b, &head, u));
                     let at = self.out.as_mut_ptr().add(F::ELEMS * blk + 32 * u);
-                    for p in 0..4 {
-                        _mm256_storeu_ps(at.add(8 * p), weights8::<F>(unit.q, s, o, unit.z, p));
+                    for (p, &w) in w.iter().enumerate() {
+                        _mm256_storeu_ps(at.add(8 * p), w);
                     }
                 }
             }

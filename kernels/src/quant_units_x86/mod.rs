@@ -64,29 +64,16 @@ pub(crate) fn supports(ty: QuantType) -> bool {
 /// For a format [`supports`] accepts: whether its tokens need `dx·Σq` per 16 (offsets) and
 /// `Σq` per 32 (zero points).
 pub(crate) fn x_sums(ty: QuantType) -> Option<(bool, bool)> {
-    fn of<F: Units>() -> Option<(bool, bool)> {
-        Some((F::OFFSET, F::ZERO))
+    /// The two flags of a format.
+    struct Flags;
+    impl RowKernel for Flags {
+        type Out = (bool, bool);
+        unsafe fn run<F: Units>(self) -> (bool, bool) {
+            (F::OFFSET, F::ZERO)
+        }
     }
-    use QuantType as Q;
-    match ty {
-        Q::Q4_1 => of::<Q4_1>(),
-        Q::Q5_0 => of::<Q5_0>(),
-        Q::Q5_1 => of::<Q5_1>(),
-        Q::IQ4_NL => of::<Iq4Nl>(),
-        Q::IQ4_XS => of::<Iq4Xs>(),
-        Q::MXFP4 => of::<Mxfp4>(),
-        Q::NVFP4 => of::<Nvfp4>(),
-        Q::Q2_K => of::<Q2K>(),
-        Q::Q3_K => of::<Q3K>(),
-        Q::Q5_K => of::<Q5K>(),
-        Q::Q6_K => of::<Q6K>(),
-        Q::TQ1_0 => of::<Tq1>(),
-        Q::TQ2_0 => of::<Tq2>(),
-        Q::I4G32 => of::<I4g<32>>(),
-        Q::I4G64 => of::<I4g<64>>(),
-        Q::I4G128 => of::<I4g<128>>(),
-        _ => None,
-    }
+    // SAFETY: `Flags` reads two constants and touches no memory.
+    unsafe { try_dispatch(ty, Flags) }
 }
 
 /// Where each token's arrays start, read once per row (through `QuantX` inside the loop LLVM
@@ -202,35 +189,46 @@ pub(crate) trait RowKernel {
     unsafe fn run<F: Units>(self) -> Self::Out;
 }
 
+/// `kernel` for the format `ty`, or `None` where the generic kernel has no unit for `ty` (the
+/// one list of this kernel's formats).
+///
+/// # Safety
+/// As `kernel`'s contract, with `ty` naming the layout of its row.
+#[inline(always)]
+unsafe fn try_dispatch<K: RowKernel>(ty: QuantType, kernel: K) -> Option<K::Out> {
+    use QuantType as Q;
+    // SAFETY: the caller's contract, with `ty` naming the layout.
+    unsafe {
+        match ty {
+            Q::Q4_1 => Some(kernel.run::<Q4_1>()),
+            Q::Q5_0 => Some(kernel.run::<Q5_0>()),
+            Q::Q5_1 => Some(kernel.run::<Q5_1>()),
+            Q::IQ4_NL => Some(kernel.run::<Iq4Nl>()),
+            Q::IQ4_XS => Some(kernel.run::<Iq4Xs>()),
+            Q::MXFP4 => Some(kernel.run::<Mxfp4>()),
+            Q::NVFP4 => Some(kernel.run::<Nvfp4>()),
+            Q::Q2_K => Some(kernel.run::<Q2K>()),
+            Q::Q3_K => Some(kernel.run::<Q3K>()),
+            Q::Q5_K => Some(kernel.run::<Q5K>()),
+            Q::Q6_K => Some(kernel.run::<Q6K>()),
+            Q::TQ1_0 => Some(kernel.run::<Tq1>()),
+            Q::TQ2_0 => Some(kernel.run::<Tq2>()),
+            Q::I4G32 => Some(kernel.run::<I4g<32>>()),
+            Q::I4G64 => Some(kernel.run::<I4g<64>>()),
+            Q::I4G128 => Some(kernel.run::<I4g<128>>()),
+            _ => None,
+        }
+    }
+}
+
 /// `kernel` for the format `ty` ([`supports`] accepts it).
 ///
 /// # Safety
 /// As `kernel`'s contract, with `ty` naming the layout of its row.
 #[inline(always)]
 pub(crate) unsafe fn dispatch<K: RowKernel>(ty: QuantType, kernel: K) -> K::Out {
-    use QuantType as Q;
-    // SAFETY: the caller's contract, with `ty` naming the layout.
-    unsafe {
-        match ty {
-            Q::Q4_1 => kernel.run::<Q4_1>(),
-            Q::Q5_0 => kernel.run::<Q5_0>(),
-            Q::Q5_1 => kernel.run::<Q5_1>(),
-            Q::IQ4_NL => kernel.run::<Iq4Nl>(),
-            Q::IQ4_XS => kernel.run::<Iq4Xs>(),
-            Q::MXFP4 => kernel.run::<Mxfp4>(),
-            Q::NVFP4 => kernel.run::<Nvfp4>(),
-            Q::Q2_K => kernel.run::<Q2K>(),
-            Q::Q3_K => kernel.run::<Q3K>(),
-            Q::Q5_K => kernel.run::<Q5K>(),
-            Q::Q6_K => kernel.run::<Q6K>(),
-            Q::TQ1_0 => kernel.run::<Tq1>(),
-            Q::TQ2_0 => kernel.run::<Tq2>(),
-            Q::I4G32 => kernel.run::<I4g<32>>(),
-            Q::I4G64 => kernel.run::<I4g<64>>(),
-            Q::I4G128 => kernel.run::<I4g<128>>(),
-            _ => unreachable!("supports() was checked"),
-        }
-    }
+    // SAFETY: the caller's contract.
+    unsafe { try_dispatch(ty, kernel) }.expect("supports() was checked")
 }
 
 /// The int8 row of `k` elements at `row` against `T` quantised tokens, through [`units_row`].
