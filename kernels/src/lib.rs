@@ -15,6 +15,7 @@ pub mod bessel;
 pub mod dtype;
 mod error;
 pub mod formats;
+pub mod lut;
 pub mod matmul;
 #[cfg(target_arch = "x86_64")]
 mod quant_int8_x86;
