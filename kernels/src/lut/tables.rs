@@ -41,6 +41,15 @@ pub fn span_scale(x: &[f32]) -> f32 {
     m / 127.0
 }
 
+/// `v` rounded half to even, for `|v| < 2^22`: adding and taking away `1.5·2^23` leaves no
+/// fraction bits (the same value as `round_ties_even`, which without SSE4.1 in the build's
+/// baseline is a call to `rintf` per entry).
+#[inline(always)]
+fn round_even(v: f32) -> f32 {
+    const MAGIC: f32 = 12_582_912.0;
+    (v + MAGIC) - MAGIC
+}
+
 /// One token's int8 tables `[⌈K/4⌉][16]` and scales per `span` positions (`[⌈K/span⌉]`).
 pub fn tables_i8(x: &[f32], span: usize, out: &mut [i8], scales: &mut [f32]) {
     for ((xs, ts), ls) in x
@@ -52,7 +61,7 @@ pub fn tables_i8(x: &[f32], span: usize, out: &mut [i8], scales: &mut [f32]) {
         let inv = if *ls > 0.0 { 1.0 / *ls } else { 0.0 };
         for (x4, t) in xs.chunks(4).zip(ts.chunks_exact_mut(ENTRIES)) {
             for (q, v) in t.iter_mut().zip(table_f32(x4)) {
-                *q = (v * inv).round_ties_even().clamp(-127.0, 127.0) as i8;
+                *q = round_even(v * inv).clamp(-127.0, 127.0) as i8;
             }
         }
     }

@@ -44,7 +44,12 @@ pub(crate) unsafe fn tile(w: &LutWeights, tile: usize, tabs: &Tables, sx: &[f32]
                 let range = geo.group_range(g);
                 for p0 in range.clone().step_by(geo.span_pairs) {
                     let p1 = (p0 + geo.span_pairs).min(range.end);
-                    let sums = span_i8(stream, &geo, p0..p1, q);
+                    let sums = match geo.bits {
+                        1 => span_i8::<1>(stream, p0..p1, q),
+                        2 => span_i8::<2>(stream, p0..p1, q),
+                        3 => span_i8::<3>(stream, p0..p1, q),
+                        _ => span_i8::<4>(stream, p0..p1, q),
+                    };
                     let f = _mm256_set1_ps(ls[p0 / geo.span_pairs] * 0.5);
                     for j in 0..4 {
                         let sf = _mm256_mul_ps(sv[j], f);
@@ -67,27 +72,27 @@ pub(crate) unsafe fn tile(w: &LutWeights, tile: usize, tabs: &Tables, sx: &[f32]
     }
 }
 
-/// The 32 rows' integer sums `Σ 2^i·(Q[lo] + Q[hi])` over `pairs` (one span), rows 8j..8j+8
-/// in lane group `j`.
+/// The 32 rows' integer sums `Σ 2^i·(Q[lo] + Q[hi])` over `pairs` (one span) of `B`-plane
+/// weights, rows 8j..8j+8 in lane group `j`. (`B` a constant: the plane loop unrolls and its
+/// weights are constants.)
 #[inline(always)]
-unsafe fn span_i8(
+unsafe fn span_i8<const B: usize>(
     stream: &[u8],
-    geo: &TileGeometry,
     pairs: std::ops::Range<usize>,
     q: &[i8],
 ) -> [__m256i; 4] {
     let nib = _mm256_set1_epi8(0x0F);
     let (mut a, mut b) = (_mm256_setzero_si256(), _mm256_setzero_si256());
-    let units = &stream[pairs.start * geo.bits * TILE_ROWS..pairs.end * geo.bits * TILE_ROWS];
+    let units = &stream[pairs.start * B * TILE_ROWS..pairs.end * B * TILE_ROWS];
     let tabs = &q[2 * pairs.start * ENTRIES..2 * pairs.end * ENTRIES];
     for (unit_pair, tab) in units
-        .chunks_exact(geo.bits * TILE_ROWS)
+        .chunks_exact(B * TILE_ROWS)
         .zip(tabs.chunks_exact(2 * ENTRIES))
     {
         let tlo = _mm256_broadcastsi128_si256(_mm_loadu_si128(tab.as_ptr().cast()));
         let thi = _mm256_broadcastsi128_si256(_mm_loadu_si128(tab[ENTRIES..].as_ptr().cast()));
-        for (i, unit) in unit_pair.chunks_exact(TILE_ROWS).enumerate() {
-            let v = _mm256_loadu_si256(unit.as_ptr().cast());
+        for i in 0..B {
+            let v = _mm256_loadu_si256(unit_pair[i * TILE_ROWS..].as_ptr().cast());
             let lo = _mm256_shuffle_epi8(tlo, _mm256_and_si256(v, nib));
             let hi = _mm256_shuffle_epi8(thi, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
             let pw = _mm256_set1_epi8(1 << i);
