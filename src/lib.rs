@@ -25,6 +25,7 @@ mod context;
 mod error;
 pub mod gguf;
 mod gpu;
+mod lut;
 pub mod measure;
 pub mod ops;
 pub mod quant;
@@ -41,6 +42,7 @@ pub use error::{Error, Result};
 pub use gpu::Caps;
 pub use lowbit_kernels as kernels;
 pub use lowbit_kernels::{CpuConfig, DType, SimdLevel};
+pub use lut::LutMatrix;
 pub use quant::QuantMatrix;
 pub use shaders::F16Path;
 #[doc(hidden)]

@@ -107,5 +107,6 @@ pub fn catalog() -> Vec<ShaderVariant> {
     out.extend(crate::bandwidth::all_shader_variants());
     out.extend(crate::ops::bessel::all_shader_variants());
     out.extend(crate::ops::quant::all_shader_variants());
+    out.extend(crate::ops::lut::all_shader_variants());
     out
 }

@@ -5,7 +5,7 @@
 
 use lowbit_kernels::formats::{dequantize_row, quantize_row, QuantType};
 use lowbit_kernels::lut::convert::{from_quant, from_ternary};
-use lowbit_kernels::lut::{error_bound, lut_matmul, LutPrecision, LutWeights};
+use lowbit_kernels::lut::{dequant_matmul, error_bound, lut_matmul, LutPrecision, LutWeights};
 use lowbit_kernels::simd::machine_levels;
 use lowbit_kernels::SimdLevel;
 
@@ -71,6 +71,22 @@ fn every_level_bits_and_shape_within_the_bound() {
             for m in [1usize, 3] {
                 let x: Vec<f32> = (0..m * k).map(|_| rng.unit()).collect();
                 let want = reference(&wd, &x, m, n, k);
+                for threads in [1, 2] {
+                    let mut y = vec![0f32; m * n];
+                    dequant_matmul(threads, &w, &x, m, &mut y).unwrap();
+                    for t in 0..m {
+                        for r in 0..n {
+                            let xr = &x[t * k..(t + 1) * k];
+                            let bound = error_bound(&w, xr, r, LutPrecision::F32);
+                            let err = (f64::from(y[t * n + r]) - want[t * n + r]).abs();
+                            assert!(
+                                err <= bound,
+                                "dequant b{bits} n{n} k{k} g{group} m{m} token {t} row {r}: \
+                                 err {err:e} > bound {bound:e}"
+                            );
+                        }
+                    }
+                }
                 for prec in PRECISIONS {
                     let mut base = None;
                     for level in machine_levels() {

@@ -4,6 +4,7 @@
 pub mod bessel;
 mod bessel_wgsl;
 pub mod int8;
+pub mod lut;
 pub mod matmul;
 mod plan;
 pub mod quant;
@@ -12,6 +13,7 @@ pub mod vmf;
 
 pub use bessel::{log_bessel_ik, BesselPrecision, LogBessel};
 pub use int8::{matmul_i8, w8a8, Int8Variant};
+pub use lut::{lut_kernel, lut_matmul, lut_matmul_with, LutKernel, LutPrecision};
 pub use matmul::{matmul, matmul_into, matmul_with, GemvShape, Loads, MatmulKernel, MatmulVariant};
 pub use quant::{
     default_path, dequantize, int8_kernel, quant_matmul, quant_matmul_with, QuantPath,

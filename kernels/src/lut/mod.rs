@@ -9,6 +9,7 @@
 //! bit for bit.
 
 pub mod convert;
+mod dequant;
 pub mod layout;
 pub(crate) mod scalar;
 pub mod tables;
@@ -149,20 +150,29 @@ pub fn lut_matmul(
     m: usize,
     y: &mut [f32],
 ) -> Result<(), KernelError> {
-    let (n, k) = (w.n(), w.k());
-    if m == 0 || x.len() != m * k || y.len() != m * n {
-        return Err(KernelError::Shape(format!(
-            "LUT matmul: x has {} values, y {} for M = {m}, N = {n}, K = {k}",
-            x.len(),
-            y.len()
-        )));
-    }
+    check_operands(w, x, m, y)?;
     let level = kernel_level(level);
     let prep = Prepared::new(w, x, m, precision);
+    per_tile(threads, w, m, y, |tile, t, out| {
+        let (tabs, sx) = prep.token(t);
+        run_tile(level, w, tile, &tabs, sx, out);
+    });
+    Ok(())
+}
+
+/// Runs `f(tile, token, out)` for every tile and token, on `threads` threads over tiles, and
+/// scatters each tile's 32 outputs into `y` `[m, N]`.
+fn per_tile(
+    threads: usize,
+    w: &LutWeights,
+    m: usize,
+    y: &mut [f32],
+    f: impl Fn(usize, usize, &mut [f32]) + Sync,
+) {
+    let n = w.n();
     let tile_out = |tile: usize, out: &mut [f32]| {
         for (t, o) in out.chunks_exact_mut(TILE_ROWS).enumerate() {
-            let (tabs, sx) = prep.token(t);
-            run_tile(level, w, tile, &tabs, sx, o);
+            f(tile, t, o);
         }
     };
     let mut tiles = vec![0f32; w.tiles() * m * TILE_ROWS];
@@ -183,14 +193,48 @@ pub fn lut_matmul(
             y[t * n + r0..][..rows].copy_from_slice(&o[..rows]);
         }
     }
+}
+
+fn check_operands(w: &LutWeights, x: &[f32], m: usize, y: &[f32]) -> Result<(), KernelError> {
+    let (n, k) = (w.n(), w.k());
+    if m == 0 || x.len() != m * k || y.len() != m * n {
+        return Err(KernelError::Shape(format!(
+            "LUT matmul: x has {} values, y {} for M = {m}, N = {n}, K = {k}",
+            x.len(),
+            y.len()
+        )));
+    }
+    Ok(())
+}
+
+/// `y = x · Wᵀ` by dequantising the planes in registers — each weight's code assembled from
+/// its plane bits, `y += s·Σ u·x − s·z·Σx` per group in f32 — the baseline the table kernels
+/// are measured against (portable Rust, vectorised by the compiler over a tile's 32 rows).
+/// Within the f32 bound of [`error_bound`] for [`LutPrecision::F32`].
+pub fn dequant_matmul(
+    threads: usize,
+    w: &LutWeights,
+    x: &[f32],
+    m: usize,
+    y: &mut [f32],
+) -> Result<(), KernelError> {
+    check_operands(w, x, m, y)?;
+    let k = w.k();
+    let mut sx = vec![0f32; m * w.groups()];
+    for (xr, s) in x.chunks(k).zip(sx.chunks_mut(w.groups())) {
+        tables::group_sums(xr, w.group(), s);
+    }
+    per_tile(threads, w, m, y, |tile, t, out| {
+        dequant::tile(w, tile, &x[t * k..(t + 1) * k], &sx[t * w.groups()..], out)
+    });
     Ok(())
 }
 
 /// A bound on `|y − Σ_k w_k·x_k|` for row `row` and one token `x` (`w` the dequantised
 /// weights, the sum exact): f32 rounding `(K + 16)·2⁻²⁴·M`, where `M` sums the magnitudes the
-/// kernels add — per group `|s|·(c·X + |c − z|·X)` with `X = Σ|x|` over the group and
-/// `c = (2^b − 1)/2` (int8 tables: `c·X` becomes `c·127·Σ_span ls·n4`, the tables' own
-/// magnitude) — plus, for int8 tables, their rounding: each entry `Q·ls` is within `ls/2` of
+/// kernels add — per group `|s|·(2c + |z|)·X` with `X = Σ|x|` over the group and
+/// `c = (2^b − 1)/2` (tables: `c·X + |c − z|·X`; dequantising: `Σ u·|x| + |z|·X`; int8
+/// tables: `|s|·(c·127·Σ_span ls·n4 + |c − z|·X)`, the integer sums' own magnitude) — plus, for int8 tables, their rounding: each entry `Q·ls` is within `ls/2` of
 /// `T` (and `2⁻¹²` of that for `1/ls` being rounded), so a span of `n4` index groups adds
 /// `|s|·½·Σ_i 2^i·n4·ls/2 = |s|·c·n4·ls/2`.
 pub fn error_bound(w: &LutWeights, x: &[f32], row: usize, precision: LutPrecision) -> f64 {
@@ -204,14 +248,15 @@ pub fn error_bound(w: &LutWeights, x: &[f32], row: usize, precision: LutPrecisio
         let cols = g * w.group()..((g + 1) * w.group()).min(w.k());
         let xs = &x[cols];
         let abs: f64 = xs.iter().map(|&v| f64::from(v.abs())).sum();
-        mag += s * (c - z).abs() * abs;
         match precision {
-            LutPrecision::F32 => mag += s * c * abs,
+            // The tables' `c·X` and `|c − z|·X`, or the dequantising kernel's `Σu|x| ≤ 2c·X`
+            // and `|z|·X`: both within `(2c + |z|)·X`.
+            LutPrecision::F32 => mag += s * (2.0 * c + z.abs()) * abs,
             LutPrecision::Int8 => {
                 for xsp in xs.chunks(span) {
                     let ls = f64::from(tables::span_scale(xsp));
                     let n4 = (xsp.len() / 4) as f64;
-                    mag += s * c * 127.0 * ls * n4;
+                    mag += s * (c * 127.0 * ls * n4 + (c - z).abs() * abs);
                     table += s * c * n4 * ls * 0.5 * (1.0 + 1.0 / 4096.0);
                 }
             }
