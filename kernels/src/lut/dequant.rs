@@ -10,7 +10,7 @@ pub(crate) fn tile(w: &LutWeights, tile: usize, x: &[f32], sx: &[f32], y: &mut [
     let geo = TileGeometry::of(w);
     let stream = &w.planes()[tile * w.tile_bytes()..][..w.tile_bytes()];
     let mut yt = [0f32; TILE_ROWS];
-    for g in 0..geo.groups {
+    for (g, &sxg) in sx.iter().enumerate().take(geo.groups) {
         let at = (tile * geo.groups + g) * TILE_ROWS;
         let (s, z) = (
             &w.scales()[at..at + TILE_ROWS],
@@ -34,7 +34,7 @@ pub(crate) fn tile(w: &LutWeights, tile: usize, x: &[f32], sx: &[f32], y: &mut [
             }
         }
         for r in 0..TILE_ROWS {
-            yt[r] += s[r] * acc[r] - (s[r] * z[r]) * sx[g];
+            yt[r] += s[r] * acc[r] - (s[r] * z[r]) * sxg;
         }
     }
     y[..TILE_ROWS].copy_from_slice(&yt);
