@@ -20,6 +20,7 @@ pub mod adapter;
 pub mod bandwidth;
 pub mod bench;
 pub mod bench_bessel;
+pub mod bench_lut;
 pub mod bench_quant;
 mod context;
 mod error;
@@ -34,6 +35,7 @@ pub mod shaders;
 mod tensor;
 pub mod validate;
 pub mod validate_bessel;
+pub mod validate_lut;
 pub mod validate_quant;
 
 pub use adapter::{list_adapters, AdapterDescription, AdapterSelector};

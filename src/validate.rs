@@ -254,6 +254,9 @@ pub fn validate_context(ctx: &Context, mut each: impl FnMut(&CaseResult)) -> Vec
     for r in crate::validate_quant::seeded_cases(ctx) {
         push(r);
     }
+    for r in crate::validate_lut::lut_cases(ctx) {
+        push(r);
+    }
     for r in crate::validate_bessel::bessel_cases(ctx) {
         push(r);
     }

@@ -71,9 +71,9 @@ fn every_level_bits_and_shape_within_the_bound() {
             for m in [1usize, 3] {
                 let x: Vec<f32> = (0..m * k).map(|_| rng.unit()).collect();
                 let want = reference(&wd, &x, m, n, k);
-                for threads in [1, 2] {
+                for level in machine_levels() {
                     let mut y = vec![0f32; m * n];
-                    dequant_matmul(threads, &w, &x, m, &mut y).unwrap();
+                    dequant_matmul(level, 2, &w, &x, m, &mut y).unwrap();
                     for t in 0..m {
                         for r in 0..n {
                             let xr = &x[t * k..(t + 1) * k];
@@ -81,8 +81,8 @@ fn every_level_bits_and_shape_within_the_bound() {
                             let err = (f64::from(y[t * n + r]) - want[t * n + r]).abs();
                             assert!(
                                 err <= bound,
-                                "dequant b{bits} n{n} k{k} g{group} m{m} token {t} row {r}: \
-                                 err {err:e} > bound {bound:e}"
+                                "dequant {level:?} b{bits} n{n} k{k} g{group} m{m} token {t} \
+                                 row {r}: err {err:e} > bound {bound:e}"
                             );
                         }
                     }

@@ -122,7 +122,7 @@ pub(crate) fn lut_matmul_timed(
                     lowbit_kernels::lut::lut_matmul(cfg.level, cfg.threads, p, lw, &xf, m, &mut y)?
                 }
                 LutKernel::Dequant => {
-                    lowbit_kernels::lut::dequant_matmul(cfg.threads, lw, &xf, m, &mut y)?
+                    lowbit_kernels::lut::dequant_matmul(cfg.level, cfg.threads, lw, &xf, m, &mut y)?
                 }
             }
             Ok(Tensor::from_host(

@@ -209,9 +209,11 @@ fn check_operands(w: &LutWeights, x: &[f32], m: usize, y: &[f32]) -> Result<(), 
 
 /// `y = x · Wᵀ` by dequantising the planes in registers — each weight's code assembled from
 /// its plane bits, `y += s·Σ u·x − s·z·Σx` per group in f32 — the baseline the table kernels
-/// are measured against (portable Rust, vectorised by the compiler over a tile's 32 rows).
+/// are measured against (portable Rust, vectorised by the compiler over a tile's 32 rows,
+/// compiled for AVX2 where the machine has it).
 /// Within the f32 bound of [`error_bound`] for [`LutPrecision::F32`].
 pub fn dequant_matmul(
+    level: SimdLevel,
     threads: usize,
     w: &LutWeights,
     x: &[f32],
@@ -224,8 +226,17 @@ pub fn dequant_matmul(
     for (xr, s) in x.chunks(k).zip(sx.chunks_mut(w.groups())) {
         tables::group_sums(xr, w.group(), s);
     }
+    let level = kernel_level(level);
     per_tile(threads, w, m, y, |tile, t, out| {
-        dequant::tile(w, tile, &x[t * k..(t + 1) * k], &sx[t * w.groups()..], out)
+        let (xt, st) = (&x[t * k..(t + 1) * k], &sx[t * w.groups()..]);
+        #[cfg(target_arch = "x86_64")]
+        if level == SimdLevel::Avx2 {
+            // SAFETY: kernel_level() returns Avx2 only where the machine has AVX2 and FMA.
+            unsafe { x86::dequant_tile(w, tile, xt, st, out) };
+            return;
+        }
+        let _ = level;
+        dequant::tile(w, tile, xt, st, out)
     });
     Ok(())
 }

@@ -140,3 +140,67 @@ unsafe fn group_f32(stream: &[u8], geo: &TileGeometry, g: usize, t: &[f32]) -> [
     }
     acc
 }
+
+/// [`super::dequant::tile`] with AVX2: per pair, each plane's bits spread to the 8 positions'
+/// code bytes by compares, the codes widened to f32 and multiplied by x; same sums as the
+/// portable kernel's order per row (positions ascending, then `s·acc − s·z·Σx`).
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA; `x` one token's K values, `sx` its group sums, `y` at
+/// least 32 long.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn dequant_tile(
+    w: &LutWeights,
+    tile: usize,
+    x: &[f32],
+    sx: &[f32],
+    y: &mut [f32],
+) {
+    let geo = TileGeometry::of(w);
+    let stream = &w.planes()[tile * w.tile_bytes()..][..w.tile_bytes()];
+    let scales = &w.scales()[tile * geo.groups * TILE_ROWS..][..geo.groups * TILE_ROWS];
+    let zeros = &w.zeros()[tile * geo.groups * TILE_ROWS..][..geo.groups * TILE_ROWS];
+    assert!(y.len() >= TILE_ROWS && sx.len() >= geo.groups);
+    let mut yt = [_mm256_setzero_ps(); 4];
+    for (g, &sxg) in sx.iter().enumerate().take(geo.groups) {
+        let mut acc = [_mm256_setzero_ps(); 4];
+        for p in geo.group_range(g) {
+            let mut u = [_mm256_setzero_si256(); 8];
+            for i in 0..geo.bits {
+                let v =
+                    _mm256_loadu_si256(stream[(p * geo.bits + i) * TILE_ROWS..].as_ptr().cast());
+                let plane = _mm256_set1_epi8(1 << i);
+                for (bit, ub) in u.iter_mut().enumerate() {
+                    let m = _mm256_set1_epi8((1u8 << bit) as i8);
+                    let set = _mm256_cmpeq_epi8(_mm256_and_si256(v, m), m);
+                    *ub = _mm256_or_si256(*ub, _mm256_and_si256(set, plane));
+                }
+            }
+            for (ub, &xv) in u.iter().zip(&x[8 * p..x.len().min(8 * p + 8)]) {
+                let xb = _mm256_set1_ps(xv);
+                let lo = _mm256_castsi256_si128(*ub);
+                let hi = _mm256_extracti128_si256(*ub, 1);
+                let parts = [lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)];
+                for (a, part) in acc.iter_mut().zip(parts) {
+                    let c = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(part));
+                    *a = _mm256_add_ps(*a, _mm256_mul_ps(c, xb));
+                }
+            }
+        }
+        let s = &scales[g * TILE_ROWS..][..TILE_ROWS];
+        let z = &zeros[g * TILE_ROWS..][..TILE_ROWS];
+        let sxv = _mm256_set1_ps(sxg);
+        for j in 0..4 {
+            let sv = _mm256_loadu_ps(s[8 * j..].as_ptr());
+            let zv = _mm256_loadu_ps(z[8 * j..].as_ptr());
+            let t = _mm256_sub_ps(
+                _mm256_mul_ps(sv, acc[j]),
+                _mm256_mul_ps(_mm256_mul_ps(sv, zv), sxv),
+            );
+            yt[j] = _mm256_add_ps(yt[j], t);
+        }
+    }
+    for (j, v) in yt.iter().enumerate() {
+        _mm256_storeu_ps(y[8 * j..].as_mut_ptr(), *v);
+    }
+}

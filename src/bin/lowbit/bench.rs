@@ -31,6 +31,9 @@ pub struct Args {
     /// f32 and the baseline is the dense f16 kernel on the dequantised weights.
     #[arg(long)]
     w_format: Option<String>,
+    /// `--op lut-matmul`: bits per weight (1–4) of the LUT weights.
+    #[arg(long, default_value_t = 2)]
+    bits: u32,
     /// Kernel variant by name (default: the one dispatch picks); an unknown name lists the choices.
     #[arg(long)]
     variant: Option<String>,
@@ -104,12 +107,15 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     if args.op == "bessel" {
         return run_bessel(&args);
     }
-    if args.op != "matmul" {
+    if args.op != "matmul" && args.op != "lut-matmul" {
         return Err(format!(
-            "unknown op '{}' (this build benches: matmul, bessel)",
+            "unknown op '{}' (this build benches: matmul, lut-matmul, bessel)",
             args.op
         )
         .into());
+    }
+    if args.op == "lut-matmul" && !(1..=4).contains(&args.bits) {
+        return Err(format!("--bits must be 1 to 4, not {}", args.bits).into());
     }
     if args.m == 0 || args.n == 0 || args.k == 0 {
         return Err("--m, --n and --k must be at least 1".into());
@@ -122,7 +128,9 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         None => Context::new()?,
     };
     let budget = Duration::from_secs_f64(args.seconds);
-    let r = if let Some(fmt) = &args.w_format {
+    let r = if args.op == "lut-matmul" {
+        lowbit::bench_lut::bench_lut_matmul(&ctx, args.bits, (args.m, args.n, args.k), budget)?
+    } else if let Some(fmt) = &args.w_format {
         let ty = lowbit::kernels::formats::QuantType::from_name(fmt)
             .ok_or_else(|| format!("unknown --w-format '{fmt}'"))?;
         lowbit::bench_quant::bench_quant_matmul(&ctx, ty, (args.m, args.n, args.k), budget)?
