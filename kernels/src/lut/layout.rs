@@ -18,8 +18,15 @@ use crate::KernelError;
 /// Rows per tile of the plane layout.
 pub const TILE_ROWS: usize = 32;
 
-/// The largest K span whose int16 sums cannot overflow at 4 bits: `15·127·16 ≤ 32767`.
-const MAX_SPAN: usize = 64;
+/// The largest K span whose int16 sums cannot overflow: `(2^b − 1)·127·(span/4) ≤ 32767` —
+/// 128 positions up to 3 bits (`7·127·32 = 28448`), 64 at 4 (`15·127·16 = 30480`).
+fn max_span(bits: u32) -> usize {
+    if bits <= 3 {
+        128
+    } else {
+        64
+    }
+}
 
 /// b-bit weights `[N, K]` in the bit-plane layout (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
@@ -206,13 +213,16 @@ impl LutWeights {
     }
 
     /// The K span whose table scale (int8 tables) and int16 sums the kernels share: the
-    /// largest of 64, 32, 16 dividing the group, else 64 (one scale per row with K not a
-    /// multiple of 16; the last span is shorter). Spans never straddle groups.
+    /// largest of 128 (up to 3 bits: fewer flushes of the int16 sums), 64, 32, 16 dividing
+    /// the group, else the largest (one scale per row with K not a multiple of 16; the last
+    /// span is shorter). Spans never straddle groups.
     pub fn span(&self) -> usize {
-        [MAX_SPAN, 32, 16]
+        let top = max_span(self.bits);
+        [128, 64, 32, 16]
             .into_iter()
+            .filter(|&s| s <= top)
             .find(|&s| self.group.is_multiple_of(s))
-            .unwrap_or(MAX_SPAN)
+            .unwrap_or(top)
     }
 
     /// The plane bytes (layout in the module docs).

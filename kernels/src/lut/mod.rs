@@ -3,8 +3,9 @@
 //! and products replaced by table look-ups and adds, so the work per weight scales with the
 //! bit width. Facts and sources: `shared/design/reference/tmac_lut.md`.
 //!
-//! [`lut_matmul`] runs `y = x · Wᵀ` on the CPU, threaded over tiles of 32 rows: AVX2
-//! `vpshufb` (int8 tables) and `vpermps` (f32 tables) kernels where the machine has AVX2,
+//! [`lut_matmul`] runs `y = x · Wᵀ` on the CPU, threaded over tiles of 32 rows: `vpshufb`
+//! (int8 tables; 512-bit with AVX-512 BW) and `vpermps` (f32 tables) kernels where the
+//! machine has AVX2,
 //! the portable kernels ([`scalar`]) otherwise; both follow one operation order, so they agree
 //! bit for bit.
 
@@ -63,7 +64,7 @@ struct Prepared {
 }
 
 impl Prepared {
-    fn new(w: &LutWeights, x: &[f32], m: usize, precision: LutPrecision) -> Self {
+    fn new(level: SimdLevel, w: &LutWeights, x: &[f32], m: usize, precision: LutPrecision) -> Self {
         let k = w.k();
         let per_t = 2 * w.pairs() * ENTRIES;
         let per_ls = k.div_ceil(w.span());
@@ -82,14 +83,23 @@ impl Prepared {
             LutPrecision::Int8 => p.q = vec![0i8; m * per_t],
         }
         for (t, xr) in x.chunks(k).enumerate().take(m) {
-            match precision {
-                LutPrecision::F32 => tables::tables_f32(xr, &mut p.t[t * per_t..][..per_t]),
-                LutPrecision::Int8 => tables::tables_i8(
-                    xr,
-                    w.span(),
-                    &mut p.q[t * per_t..][..per_t],
-                    &mut p.ls[t * per_ls..][..per_ls],
-                ),
+            let (t_out, ls) = (t * per_t..(t + 1) * per_t, t * per_ls..(t + 1) * per_ls);
+            match (precision, level) {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: kernel_level() returns Avx2 only where the machine has AVX2 and FMA;
+                // K is a multiple of 4 and the outputs are sized for it.
+                (LutPrecision::F32, SimdLevel::Avx2 | SimdLevel::Avx512) => unsafe {
+                    x86::tables_f32(xr, &mut p.t[t_out])
+                },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: as above.
+                (LutPrecision::Int8, SimdLevel::Avx2 | SimdLevel::Avx512) => unsafe {
+                    x86::tables_i8(xr, w.span(), &mut p.q[t_out], &mut p.ls[ls])
+                },
+                (LutPrecision::F32, _) => tables::tables_f32(xr, &mut p.t[t_out]),
+                (LutPrecision::Int8, _) => {
+                    tables::tables_i8(xr, w.span(), &mut p.q[t_out], &mut p.ls[ls])
+                }
             }
             tables::group_sums(xr, w.group(), &mut p.sx[t * groups..][..groups]);
         }
@@ -111,12 +121,13 @@ impl Prepared {
     }
 }
 
-/// The kernel level [`lut_matmul`] runs at for a requested `level` on this machine.
+/// The kernel level [`lut_matmul`] runs at for a requested `level` on this machine: AVX-512
+/// (int8 tables on 512-bit vectors; the rest as AVX2), AVX2, or the portable kernels.
 pub fn kernel_level(level: SimdLevel) -> SimdLevel {
-    if crate::simd::clamp(level) >= SimdLevel::Avx2 {
-        SimdLevel::Avx2
-    } else {
-        SimdLevel::Scalar
+    match crate::simd::clamp(level) {
+        SimdLevel::Avx512 => SimdLevel::Avx512,
+        SimdLevel::Avx2 => SimdLevel::Avx2,
+        _ => SimdLevel::Scalar,
     }
 }
 
@@ -130,10 +141,13 @@ fn run_tile(
     y: &mut [f32],
 ) {
     #[cfg(target_arch = "x86_64")]
-    if level == SimdLevel::Avx2 {
-        // SAFETY: kernel_level() returns Avx2 only where the machine has AVX2 and FMA.
-        unsafe { x86::tile(w, tile, tabs, sx, y) };
-        return;
+    match level {
+        // SAFETY: kernel_level() returns Avx512 only where the machine has AVX-512 F/BW (and
+        // AVX2, FMA), Avx2 only where it has AVX2 and FMA.
+        SimdLevel::Avx512 => return unsafe { x86::tile512(w, tile, tabs, sx, y) },
+        // SAFETY: as above.
+        SimdLevel::Avx2 => return unsafe { x86::tile(w, tile, tabs, sx, y) },
+        _ => {}
     }
     let _ = level;
     scalar::tile(w, tile, tabs, sx, y)
@@ -152,7 +166,7 @@ pub fn lut_matmul(
 ) -> Result<(), KernelError> {
     check_operands(w, x, m, y)?;
     let level = kernel_level(level);
-    let prep = Prepared::new(w, x, m, precision);
+    let prep = Prepared::new(level, w, x, m, precision);
     per_tile(threads, w, m, y, |tile, t, out| {
         let (tabs, sx) = prep.token(t);
         run_tile(level, w, tile, &tabs, sx, out);
@@ -230,8 +244,9 @@ pub fn dequant_matmul(
     per_tile(threads, w, m, y, |tile, t, out| {
         let (xt, st) = (&x[t * k..(t + 1) * k], &sx[t * w.groups()..]);
         #[cfg(target_arch = "x86_64")]
-        if level == SimdLevel::Avx2 {
-            // SAFETY: kernel_level() returns Avx2 only where the machine has AVX2 and FMA.
+        if level >= SimdLevel::Avx2 {
+            // SAFETY: kernel_level() returns Avx2 or Avx512 only where the machine has AVX2
+            // and FMA.
             unsafe { x86::dequant_tile(w, tile, xt, st, out) };
             return;
         }

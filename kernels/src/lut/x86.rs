@@ -1,10 +1,14 @@
-//! AVX2 LUT kernels: one tile of 32 rows (one 256-bit vector of index bytes per pair and
-//! plane) against one token's tables, in the operation order of [`super::scalar`].
+//! AVX2 and AVX-512 LUT kernels: one tile of 32 rows (one 256-bit vector of index bytes per
+//! pair and plane) against one token's tables, in the operation order of [`super::scalar`];
+//! the tables themselves; and the dequantise-in-register baseline.
 //!
 //! * int8 tables: the two 16-byte tables of a pair broadcast to both lanes, `vpshufb` of the
 //!   low and high nibbles, the two results interleaved (`vpunpck{l,h}bw`) so one `vpmaddubsw`
 //!   with `2^i` adds a row's two look-ups weighted by its plane: int16 sums, exact within a
-//!   span (`15·127·16 < 2^15`), widened once per span.
+//!   span (`(2^b − 1)·127·span/4 < 2^15`), widened once per span. With AVX-512 BW one
+//!   512-bit vector carries two consecutive plane vectors ([`span_i8_512`]).
+//!   (`vpermb` would look up 64-entry tables — three index groups at once — but needs a
+//!   6-bit index layout; the 4-bit one serves every level.)
 //! * f32 tables: each index picks its entry from the two 8-entry halves (`vpermps` reads the
 //!   low 3 bits) by its bit 3 (`vblendvps` on the index shifted to the sign bit).
 
@@ -22,6 +26,32 @@ use super::Tables;
 /// `y` at least 32 long.
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn tile(w: &LutWeights, tile: usize, tabs: &Tables, sx: &[f32], y: &mut [f32]) {
+    tile_impl::<false>(w, tile, tabs, sx, y)
+}
+
+/// [`tile`] with the int8 look-ups on 512-bit vectors (two plane vectors a `vpshufb`).
+///
+/// # Safety
+/// As [`tile`], and the CPU must have AVX-512 F and BW.
+#[target_feature(enable = "avx512f,avx512bw,avx2,fma")]
+pub(crate) unsafe fn tile512(
+    w: &LutWeights,
+    tile: usize,
+    tabs: &Tables,
+    sx: &[f32],
+    y: &mut [f32],
+) {
+    tile_impl::<true>(w, tile, tabs, sx, y)
+}
+
+#[inline(always)]
+unsafe fn tile_impl<const WIDE: bool>(
+    w: &LutWeights,
+    tile: usize,
+    tabs: &Tables,
+    sx: &[f32],
+    y: &mut [f32],
+) {
     let geo = TileGeometry::of(w);
     let stream = &w.planes()[tile * w.tile_bytes()..][..w.tile_bytes()];
     let scales = &w.scales()[tile * geo.groups * TILE_ROWS..][..geo.groups * TILE_ROWS];
@@ -44,11 +74,15 @@ pub(crate) unsafe fn tile(w: &LutWeights, tile: usize, tabs: &Tables, sx: &[f32]
                 let range = geo.group_range(g);
                 for p0 in range.clone().step_by(geo.span_pairs) {
                     let p1 = (p0 + geo.span_pairs).min(range.end);
-                    let sums = match geo.bits {
-                        1 => span_i8::<1>(stream, p0..p1, q),
-                        2 => span_i8::<2>(stream, p0..p1, q),
-                        3 => span_i8::<3>(stream, p0..p1, q),
-                        _ => span_i8::<4>(stream, p0..p1, q),
+                    let sums = match (WIDE, geo.bits) {
+                        (false, 1) => span_i8::<1>(stream, p0..p1, q),
+                        (false, 2) => span_i8::<2>(stream, p0..p1, q),
+                        (false, 3) => span_i8::<3>(stream, p0..p1, q),
+                        (false, _) => span_i8::<4>(stream, p0..p1, q),
+                        (true, 1) => span_i8_512::<1>(stream, p0..p1, q),
+                        (true, 2) => span_i8_512::<2>(stream, p0..p1, q),
+                        (true, 3) => span_i8_512::<3>(stream, p0..p1, q),
+                        (true, _) => span_i8_512::<4>(stream, p0..p1, q),
                     };
                     let f = _mm256_set1_ps(ls[p0 / geo.span_pairs] * 0.5);
                     for j in 0..4 {
@@ -81,7 +115,6 @@ unsafe fn span_i8<const B: usize>(
     pairs: std::ops::Range<usize>,
     q: &[i8],
 ) -> [__m256i; 4] {
-    let nib = _mm256_set1_epi8(0x0F);
     let (mut a, mut b) = (_mm256_setzero_si256(), _mm256_setzero_si256());
     let units = &stream[pairs.start * B * TILE_ROWS..pairs.end * B * TILE_ROWS];
     let tabs = &q[2 * pairs.start * ENTRIES..2 * pairs.end * ENTRIES];
@@ -89,24 +122,148 @@ unsafe fn span_i8<const B: usize>(
         .chunks_exact(B * TILE_ROWS)
         .zip(tabs.chunks_exact(2 * ENTRIES))
     {
-        let tlo = _mm256_broadcastsi128_si256(_mm_loadu_si128(tab.as_ptr().cast()));
-        let thi = _mm256_broadcastsi128_si256(_mm_loadu_si128(tab[ENTRIES..].as_ptr().cast()));
-        for i in 0..B {
-            let v = _mm256_loadu_si256(unit_pair[i * TILE_ROWS..].as_ptr().cast());
-            let lo = _mm256_shuffle_epi8(tlo, _mm256_and_si256(v, nib));
-            let hi = _mm256_shuffle_epi8(thi, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
-            let pw = _mm256_set1_epi8(1 << i);
-            a = _mm256_add_epi16(a, _mm256_maddubs_epi16(pw, _mm256_unpacklo_epi8(lo, hi)));
-            b = _mm256_add_epi16(b, _mm256_maddubs_epi16(pw, _mm256_unpackhi_epi8(lo, hi)));
-        }
+        pair_i8::<B>(unit_pair, tab, &mut a, &mut b);
     }
-    // `a` holds rows 0–7 (lane 0) and 16–23 (lane 1), `b` rows 8–15 and 24–31.
+    widen(a, b)
+}
+
+/// One pair's `B` plane vectors against its two tables, into the int16 sums `a`, `b`.
+#[inline(always)]
+unsafe fn pair_i8<const B: usize>(units: &[u8], tab: &[i8], a: &mut __m256i, b: &mut __m256i) {
+    let nib = _mm256_set1_epi8(0x0F);
+    let tlo = _mm256_broadcastsi128_si256(_mm_loadu_si128(tab.as_ptr().cast()));
+    let thi = _mm256_broadcastsi128_si256(_mm_loadu_si128(tab[ENTRIES..].as_ptr().cast()));
+    for i in 0..B {
+        let v = _mm256_loadu_si256(units[i * TILE_ROWS..].as_ptr().cast());
+        let lo = _mm256_shuffle_epi8(tlo, _mm256_and_si256(v, nib));
+        let hi = _mm256_shuffle_epi8(thi, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
+        let pw = _mm256_set1_epi8(1 << i);
+        *a = _mm256_add_epi16(*a, _mm256_maddubs_epi16(pw, _mm256_unpacklo_epi8(lo, hi)));
+        *b = _mm256_add_epi16(*b, _mm256_maddubs_epi16(pw, _mm256_unpackhi_epi8(lo, hi)));
+    }
+}
+
+/// The int16 sums as i32 rows 8j..8j+8 in vector `j`: `a` holds rows 0–7 (lane 0) and 16–23
+/// (lane 1), `b` rows 8–15 and 24–31.
+#[inline(always)]
+unsafe fn widen(a: __m256i, b: __m256i) -> [__m256i; 4] {
     [
         _mm256_cvtepi16_epi32(_mm256_castsi256_si128(a)),
         _mm256_cvtepi16_epi32(_mm256_castsi256_si128(b)),
         _mm256_cvtepi16_epi32(_mm256_extracti128_si256(a, 1)),
         _mm256_cvtepi16_epi32(_mm256_extracti128_si256(b, 1)),
     ]
+}
+
+/// [`span_i8`] on 512-bit vectors: each holds two consecutive plane vectors of the stream,
+/// (pair p, plane i) and the next, so its two 256-bit halves look up their own pair's tables
+/// with their own plane weights; the halves' sums (the same 32 rows) are added at the end.
+/// B = 2, 4: both halves are the same pair (planes i, i + 1). B = 1: pairs p, p + 1. B = 3:
+/// two pairs are three vectors — (p,0 | p,1), (p,2 | p+1,0), (p+1,1 | p+1,2). A pair left
+/// over (B odd, an odd number of pairs in the span) takes the 256-bit path.
+#[inline(always)]
+unsafe fn span_i8_512<const B: usize>(
+    stream: &[u8],
+    pairs: std::ops::Range<usize>,
+    q: &[i8],
+) -> [__m256i; 4] {
+    let (mut a, mut b) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+    let mut p = pairs.start;
+    match B {
+        2 | 4 => {
+            for p in pairs.clone() {
+                // One pair in both halves: each table broadcast from memory (no shuffle).
+                let tab = &q[2 * p * ENTRIES..][..2 * ENTRIES];
+                let t = (
+                    _mm512_broadcast_i32x4(_mm_loadu_si128(tab.as_ptr().cast())),
+                    _mm512_broadcast_i32x4(_mm_loadu_si128(tab[ENTRIES..].as_ptr().cast())),
+                );
+                for i in (0..B).step_by(2) {
+                    step512(stream, p * B + i, t, weights512(i, i + 1), &mut a, &mut b);
+                }
+            }
+            p = pairs.end;
+        }
+        1 => {
+            while p + 2 <= pairs.end {
+                step512(
+                    stream,
+                    p,
+                    tables512(q, p, p + 1),
+                    weights512(0, 0),
+                    &mut a,
+                    &mut b,
+                );
+                p += 2;
+            }
+        }
+        _ => {
+            while p + 2 <= pairs.end {
+                let (t0, t1) = (tables512(q, p, p), tables512(q, p + 1, p + 1));
+                step512(stream, 3 * p, t0, weights512(0, 1), &mut a, &mut b);
+                let t01 = tables512(q, p, p + 1);
+                step512(stream, 3 * p + 2, t01, weights512(2, 0), &mut a, &mut b);
+                step512(stream, 3 * p + 4, t1, weights512(1, 2), &mut a, &mut b);
+                p += 2;
+            }
+        }
+    }
+    let (mut a, mut b) = (half512(a), half512(b));
+    if p < pairs.end {
+        pair_i8::<B>(
+            &stream[p * B * TILE_ROWS..],
+            &q[2 * p * ENTRIES..],
+            &mut a,
+            &mut b,
+        );
+    }
+    widen(a, b)
+}
+
+/// The sum of a 512-bit vector's two 256-bit halves (int16).
+#[inline(always)]
+unsafe fn half512(v: __m512i) -> __m256i {
+    _mm256_add_epi16(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64::<1>(v))
+}
+
+/// The (low-nibble, high-nibble) tables of a 512-bit vector whose halves are pairs p0 and p1.
+#[inline(always)]
+unsafe fn tables512(q: &[i8], p0: usize, p1: usize) -> (__m512i, __m512i) {
+    let t0 = _mm512_castsi256_si512(_mm256_loadu_si256(q[2 * p0 * ENTRIES..].as_ptr().cast()));
+    let t1 = _mm256_loadu_si256(q[2 * p1 * ENTRIES..].as_ptr().cast());
+    let t = _mm512_inserti64x4::<1>(t0, t1);
+    // Lanes (lo p0, hi p0, lo p1, hi p1) → lo: (0, 0, 2, 2), hi: (1, 1, 3, 3).
+    (
+        _mm512_shuffle_i64x2::<0b10_10_00_00>(t, t),
+        _mm512_shuffle_i64x2::<0b11_11_01_01>(t, t),
+    )
+}
+
+/// Plane weights `2^i0` (low half) and `2^i1` (high half) as bytes.
+#[inline(always)]
+unsafe fn weights512(i0: usize, i1: usize) -> __m512i {
+    _mm512_inserti64x4::<1>(
+        _mm512_castsi256_si512(_mm256_set1_epi8(1 << i0)),
+        _mm256_set1_epi8(1 << i1),
+    )
+}
+
+/// The two plane vectors at `at` (in 32-byte units) against their tables, into `a`, `b`.
+#[inline(always)]
+unsafe fn step512(
+    stream: &[u8],
+    at: usize,
+    (tlo, thi): (__m512i, __m512i),
+    pw: __m512i,
+    a: &mut __m512i,
+    b: &mut __m512i,
+) {
+    let nib = _mm512_set1_epi8(0x0F);
+    let v = _mm512_loadu_si512(stream[at * TILE_ROWS..][..2 * TILE_ROWS].as_ptr().cast());
+    let lo = _mm512_shuffle_epi8(tlo, _mm512_and_si512(v, nib));
+    let hi = _mm512_shuffle_epi8(thi, _mm512_and_si512(_mm512_srli_epi16(v, 4), nib));
+    *a = _mm512_add_epi16(*a, _mm512_maddubs_epi16(pw, _mm512_unpacklo_epi8(lo, hi)));
+    *b = _mm512_add_epi16(*b, _mm512_maddubs_epi16(pw, _mm512_unpackhi_epi8(lo, hi)));
 }
 
 /// Entry `idx` (per lane, 0–15) of a 16-entry f32 table held as two 8-entry halves.
@@ -202,5 +359,68 @@ pub(crate) unsafe fn dequant_tile(
     }
     for (j, v) in yt.iter().enumerate() {
         _mm256_storeu_ps(y[8 * j..].as_mut_ptr(), *v);
+    }
+}
+
+/// The 8 computed entries of index group `x4`'s table: `((±x0 ± x1) ± x2) − x3`, sign `+` where
+/// bit `t` of the entry is set — the portable `table_f32`'s operations (a product by ±1 is
+/// exact, so each FMA rounds once, as its add does).
+#[inline(always)]
+unsafe fn half_table(x4: &[f32]) -> __m256 {
+    let s0 = _mm256_setr_ps(-1.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0);
+    let s1 = _mm256_setr_ps(-1.0, -1.0, 1.0, 1.0, -1.0, -1.0, 1.0, 1.0);
+    let s2 = _mm256_setr_ps(-1.0, -1.0, -1.0, -1.0, 1.0, 1.0, 1.0, 1.0);
+    let v = _mm256_mul_ps(_mm256_set1_ps(x4[0]), s0);
+    let v = _mm256_fmadd_ps(_mm256_set1_ps(x4[1]), s1, v);
+    let v = _mm256_fmadd_ps(_mm256_set1_ps(x4[2]), s2, v);
+    _mm256_sub_ps(v, _mm256_set1_ps(x4[3]))
+}
+
+/// Entries 8–15 from entries 0–7: `T[15 − e] = −T[e]`.
+#[inline(always)]
+unsafe fn mirror(t8: __m256) -> __m256 {
+    let rev = _mm256_permutevar8x32_ps(t8, _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0));
+    _mm256_xor_ps(rev, _mm256_set1_ps(-0.0))
+}
+
+/// [`super::tables::tables_f32`] with AVX2 (same values bit for bit).
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA; `x.len()` a multiple of 4, `out` at least `4·x.len()` long.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn tables_f32(x: &[f32], out: &mut [f32]) {
+    for (x4, t) in x.chunks_exact(4).zip(out.chunks_exact_mut(ENTRIES)) {
+        let t8 = half_table(x4);
+        _mm256_storeu_ps(t.as_mut_ptr(), t8);
+        _mm256_storeu_ps(t[8..].as_mut_ptr(), mirror(t8));
+    }
+}
+
+/// [`super::tables::tables_i8`] with AVX2 (same values bit for bit: entries times `1/ls`,
+/// rounded half to even; `|T·(1/ls)| ≤ 127·(1 + 2⁻²³)` rounds to at most 127, so the packs'
+/// saturation never acts).
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA; `x.len()` a multiple of 4, `out` at least `4·x.len()` long,
+/// `scales` at least `⌈x.len()/span⌉`.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn tables_i8(x: &[f32], span: usize, out: &mut [i8], scales: &mut [f32]) {
+    for ((xs, ts), ls) in x
+        .chunks(span)
+        .zip(out.chunks_mut(span / 4 * ENTRIES))
+        .zip(scales.iter_mut())
+    {
+        *ls = super::tables::span_scale(xs);
+        let inv = _mm256_set1_ps(if *ls > 0.0 { 1.0 / *ls } else { 0.0 });
+        for (x4, t) in xs.chunks_exact(4).zip(ts.chunks_exact_mut(ENTRIES)) {
+            let t8 = half_table(x4);
+            const NEAREST: i32 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+            let lo = _mm256_cvtps_epi32(_mm256_round_ps::<NEAREST>(_mm256_mul_ps(t8, inv)));
+            let hi = _mm256_cvtps_epi32(_mm256_round_ps::<NEAREST>(_mm256_mul_ps(mirror(t8), inv)));
+            // i16 [lo0-3, hi0-3 | lo4-7, hi4-7] → [lo0-7 | hi0-7] → bytes lo0-7, hi0-7.
+            let w = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(lo, hi));
+            let b = _mm256_permute4x64_epi64::<0b10_00_10_00>(_mm256_packs_epi16(w, w));
+            _mm_storeu_si128(t.as_mut_ptr().cast(), _mm256_castsi256_si128(b));
+        }
     }
 }
