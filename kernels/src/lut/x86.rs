@@ -26,7 +26,12 @@ use super::Tables;
 /// `y` at least 32 long.
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn tile(w: &LutWeights, tile: usize, tabs: &Tables, sx: &[f32], y: &mut [f32]) {
-    tile_impl::<false>(w, tile, tabs, sx, y)
+    match w.bits() {
+        1 => tile_impl::<false, 1>(w, tile, tabs, sx, y),
+        2 => tile_impl::<false, 2>(w, tile, tabs, sx, y),
+        3 => tile_impl::<false, 3>(w, tile, tabs, sx, y),
+        _ => tile_impl::<false, 4>(w, tile, tabs, sx, y),
+    }
 }
 
 /// [`tile`] with the int8 look-ups on 512-bit vectors (two plane vectors a `vpshufb`).
@@ -41,11 +46,17 @@ pub(crate) unsafe fn tile512(
     sx: &[f32],
     y: &mut [f32],
 ) {
-    tile_impl::<true>(w, tile, tabs, sx, y)
+    match w.bits() {
+        1 => tile_impl::<true, 1>(w, tile, tabs, sx, y),
+        2 => tile_impl::<true, 2>(w, tile, tabs, sx, y),
+        3 => tile_impl::<true, 3>(w, tile, tabs, sx, y),
+        _ => tile_impl::<true, 4>(w, tile, tabs, sx, y),
+    }
 }
 
+/// The tile kernel for `B` planes, int8 look-ups 512 bits wide when `WIDE`.
 #[inline(always)]
-unsafe fn tile_impl<const WIDE: bool>(
+unsafe fn tile_impl<const WIDE: bool, const B: usize>(
     w: &LutWeights,
     tile: usize,
     tabs: &Tables,
@@ -62,31 +73,27 @@ unsafe fn tile_impl<const WIDE: bool>(
     for g in 0..geo.groups {
         let s = &scales[g * TILE_ROWS..][..TILE_ROWS];
         let z = &zeros[g * TILE_ROWS..][..TILE_ROWS];
-        let sv: [__m256; 4] = std::array::from_fn(|j| _mm256_loadu_ps(s[8 * j..].as_ptr()));
+        // Row scales are loaded where used: held in an array they were spilled to the stack.
+        let sv = |j: usize| _mm256_loadu_ps(s[8 * j..].as_ptr());
         match *tabs {
             Tables::F32 { t } => {
                 let acc = group_f32(stream, &geo, g, t);
                 for j in 0..4 {
-                    acc_y[j] = _mm256_fmadd_ps(acc[j], sv[j], acc_y[j]);
+                    acc_y[j] = _mm256_fmadd_ps(acc[j], sv(j), acc_y[j]);
                 }
             }
             Tables::Int8 { q, ls } => {
                 let range = geo.group_range(g);
                 for p0 in range.clone().step_by(geo.span_pairs) {
                     let p1 = (p0 + geo.span_pairs).min(range.end);
-                    let sums = match (WIDE, geo.bits) {
-                        (false, 1) => span_i8::<1>(stream, p0..p1, q),
-                        (false, 2) => span_i8::<2>(stream, p0..p1, q),
-                        (false, 3) => span_i8::<3>(stream, p0..p1, q),
-                        (false, _) => span_i8::<4>(stream, p0..p1, q),
-                        (true, 1) => span_i8_512::<1>(stream, p0..p1, q),
-                        (true, 2) => span_i8_512::<2>(stream, p0..p1, q),
-                        (true, 3) => span_i8_512::<3>(stream, p0..p1, q),
-                        (true, _) => span_i8_512::<4>(stream, p0..p1, q),
+                    let sums = if WIDE {
+                        span_i8_512::<B>(stream, p0..p1, q)
+                    } else {
+                        span_i8::<B>(stream, p0..p1, q)
                     };
                     let f = _mm256_set1_ps(ls[p0 / geo.span_pairs] * 0.5);
                     for j in 0..4 {
-                        let sf = _mm256_mul_ps(sv[j], f);
+                        let sf = _mm256_mul_ps(sv(j), f);
                         acc_y[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[j]), sf, acc_y[j]);
                     }
                 }
@@ -95,7 +102,7 @@ unsafe fn tile_impl<const WIDE: bool>(
         let sxg = _mm256_set1_ps(sx[g]);
         for j in 0..4 {
             let beta = _mm256_mul_ps(
-                sv[j],
+                sv(j),
                 _mm256_sub_ps(c, _mm256_loadu_ps(z[8 * j..].as_ptr())),
             );
             acc_y[j] = _mm256_fmadd_ps(beta, sxg, acc_y[j]);
