@@ -4,7 +4,8 @@
 //
 // One workgroup per tile of 32 rows; 64 invocations = 8 lanes × 8 slices. Lane l owns rows
 // 4l..4l+4 — one u32 of each 32-byte plane vector, so a slice's 8 lanes read 32 contiguous
-// bytes — and slice s the 16-position step s of every 128-position chunk of K. Per chunk the
+// bytes — and slice s the 16-position steps s, s + 8, … of every chunk of K (512 positions for
+// one token, 128 for four). Per chunk the
 // workgroup first builds, for every token, the 32 tables of the chunk's index groups in
 // workgroup memory (8 signed sums each, mirrored: T[15 − e] = −T[e]), shared by all 32 rows
 // and all planes; INT8 then rounds them to integers with one scale per span (the largest
@@ -39,13 +40,17 @@ struct Params {
 @group(0) @binding(4) var<storage, read> x: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
+// A chunk is ROUNDS rounds of the 8 slices' 16-position steps: 512 positions for one token
+// (4× fewer barriers), 128 for four (the tables of four tokens fill the 8 KiB).
 //#if MT1
 const MT: u32 = 1u;
+const ROUNDS: u32 = 4u;
 //#else
 const MT: u32 = 4u;
+const ROUNDS: u32 = 1u;
 //#endif
-const CHUNK: u32 = 128u;   // positions of K per chunk
-const CG: u32 = 32u;       // index groups per chunk
+const CHUNK: u32 = 128u * ROUNDS;  // positions of K per chunk
+const CG: u32 = 32u * ROUNDS;      // index groups per chunk
 const SLICES: u32 = 8u;
 
 // Tables [token][index group][16] (DEQ: x [token][128]); reused for the final reduction
@@ -138,79 +143,82 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         workgroupBarrier();
         build(c, lid, mt);
         workgroupBarrier();
-        let pos = c * CHUNK + slice * 16u;
-        if (pos < params.k) {
-            let g = pos / params.group;
-            let sv = scales[(tile * params.groups + g) * 8u + lane];
-            let zv = zeros[(tile * params.groups + g) * 8u + lane];
+        for (var r = 0u; r < ROUNDS; r++) {
+            let sl = r * SLICES + slice;
+            let pos = c * CHUNK + sl * 16u;
+            if (pos < params.k) {
+                let g = pos / params.group;
+                let sv = scales[(tile * params.groups + g) * 8u + lane];
+                let zv = zeros[(tile * params.groups + g) * 8u + lane];
 //#if DEQ
-            var ux = array<vec4<f32>, MT>();
+                var ux = array<vec4<f32>, MT>();
 //#else
 //#if INT8
-            var iq = array<vec4<i32>, MT>();
+                var iq = array<vec4<i32>, MT>();
 //#else
-            var ta = array<vec4<f32>, MT>();
+                var ta = array<vec4<f32>, MT>();
 //#endif
 //#endif
-            for (var pp = 0u; pp < 2u; pp++) {
-                let p = c * 16u + slice * 2u + pp;
-                if (p >= params.pairs) {
-                    break;
-                }
-                let jl = 2u * (slice * 2u + pp);
-                for (var i = 0u; i < bits; i++) {
-                    let word = planes[((tile * params.pairs + p) * bits + i) * 8u + lane];
-//#if DEQ
-                    // Bit k' of a row's byte is position 8p + k'.
-                    let wf = f32(1u << i);
-                    for (var t = 0u; t < MT; t++) {
-                        let xb = t * CHUNK + 4u * jl;
-                        let xl = vec4<f32>(tab[xb], tab[xb + 1u], tab[xb + 2u], tab[xb + 3u]);
-                        let xh = vec4<f32>(tab[xb + 4u], tab[xb + 5u], tab[xb + 6u], tab[xb + 7u]);
-                        let b = vec4<u32>(word, word >> 8u, word >> 16u, word >> 24u);
-                        let d = vec4<f32>(
-                            dot(vec4<f32>((vec4<u32>(b.x) >> vec4<u32>(0u, 1u, 2u, 3u)) & vec4<u32>(1u)), xl)
-                                + dot(vec4<f32>((vec4<u32>(b.x) >> vec4<u32>(4u, 5u, 6u, 7u)) & vec4<u32>(1u)), xh),
-                            dot(vec4<f32>((vec4<u32>(b.y) >> vec4<u32>(0u, 1u, 2u, 3u)) & vec4<u32>(1u)), xl)
-                                + dot(vec4<f32>((vec4<u32>(b.y) >> vec4<u32>(4u, 5u, 6u, 7u)) & vec4<u32>(1u)), xh),
-                            dot(vec4<f32>((vec4<u32>(b.z) >> vec4<u32>(0u, 1u, 2u, 3u)) & vec4<u32>(1u)), xl)
-                                + dot(vec4<f32>((vec4<u32>(b.z) >> vec4<u32>(4u, 5u, 6u, 7u)) & vec4<u32>(1u)), xh),
-                            dot(vec4<f32>((vec4<u32>(b.w) >> vec4<u32>(0u, 1u, 2u, 3u)) & vec4<u32>(1u)), xl)
-                                + dot(vec4<f32>((vec4<u32>(b.w) >> vec4<u32>(4u, 5u, 6u, 7u)) & vec4<u32>(1u)), xh));
-                        ux[t] += wf * d;
+                for (var pp = 0u; pp < 2u; pp++) {
+                    let p = c * (CHUNK / 8u) + sl * 2u + pp;
+                    if (p >= params.pairs) {
+                        break;
                     }
+                    let jl = 2u * (sl * 2u + pp);
+                    for (var i = 0u; i < bits; i++) {
+                        let word = planes[((tile * params.pairs + p) * bits + i) * 8u + lane];
+//#if DEQ
+                        // Bit k' of a row's byte is position 8p + k'.
+                        let wf = f32(1u << i);
+                        for (var t = 0u; t < MT; t++) {
+                            let xb = t * CHUNK + 4u * jl;
+                            let xl = vec4<f32>(tab[xb], tab[xb + 1u], tab[xb + 2u], tab[xb + 3u]);
+                            let xh = vec4<f32>(tab[xb + 4u], tab[xb + 5u], tab[xb + 6u], tab[xb + 7u]);
+                            let b = vec4<u32>(word, word >> 8u, word >> 16u, word >> 24u);
+                            let d = vec4<f32>(
+                                dot(vec4<f32>((vec4<u32>(b.x) >> vec4<u32>(0u, 1u, 2u, 3u)) & vec4<u32>(1u)), xl)
+                                    + dot(vec4<f32>((vec4<u32>(b.x) >> vec4<u32>(4u, 5u, 6u, 7u)) & vec4<u32>(1u)), xh),
+                                dot(vec4<f32>((vec4<u32>(b.y) >> vec4<u32>(0u, 1u, 2u, 3u)) & vec4<u32>(1u)), xl)
+                                    + dot(vec4<f32>((vec4<u32>(b.y) >> vec4<u32>(4u, 5u, 6u, 7u)) & vec4<u32>(1u)), xh),
+                                dot(vec4<f32>((vec4<u32>(b.z) >> vec4<u32>(0u, 1u, 2u, 3u)) & vec4<u32>(1u)), xl)
+                                    + dot(vec4<f32>((vec4<u32>(b.z) >> vec4<u32>(4u, 5u, 6u, 7u)) & vec4<u32>(1u)), xh),
+                                dot(vec4<f32>((vec4<u32>(b.w) >> vec4<u32>(0u, 1u, 2u, 3u)) & vec4<u32>(1u)), xl)
+                                    + dot(vec4<f32>((vec4<u32>(b.w) >> vec4<u32>(4u, 5u, 6u, 7u)) & vec4<u32>(1u)), xh));
+                            ux[t] += wf * d;
+                        }
 //#else
-                    let lo = vec4<u32>(word, word >> 8u, word >> 16u, word >> 24u) & vec4<u32>(15u);
-                    let hi = (vec4<u32>(word, word >> 8u, word >> 16u, word >> 24u) >> vec4<u32>(4u)) & vec4<u32>(15u);
-                    for (var t = 0u; t < MT; t++) {
-                        let a = (t * CG + jl) * 16u;
-                        let v = vec4<f32>(
-                            tab[a + lo.x] + tab[a + 16u + hi.x],
-                            tab[a + lo.y] + tab[a + 16u + hi.y],
-                            tab[a + lo.z] + tab[a + 16u + hi.z],
-                            tab[a + lo.w] + tab[a + 16u + hi.w]);
+                        let lo = vec4<u32>(word, word >> 8u, word >> 16u, word >> 24u) & vec4<u32>(15u);
+                        let hi = (vec4<u32>(word, word >> 8u, word >> 16u, word >> 24u) >> vec4<u32>(4u)) & vec4<u32>(15u);
+                        for (var t = 0u; t < MT; t++) {
+                            let a = (t * CG + jl) * 16u;
+                            let v = vec4<f32>(
+                                tab[a + lo.x] + tab[a + 16u + hi.x],
+                                tab[a + lo.y] + tab[a + 16u + hi.y],
+                                tab[a + lo.z] + tab[a + 16u + hi.z],
+                                tab[a + lo.w] + tab[a + 16u + hi.w]);
 //#if INT8
-                        iq[t] += vec4<i32>(v) << vec4<u32>(i);
+                            iq[t] += vec4<i32>(v) << vec4<u32>(i);
 //#else
-                        ta[t] += (0.5 * f32(1u << i)) * v;
+                            ta[t] += (0.5 * f32(1u << i)) * v;
+//#endif
+                        }
 //#endif
                     }
-//#endif
                 }
-            }
-            let beta = sv * (half_c - zv);
-            for (var t = 0u; t < MT; t++) {
-                let xb = t * CG + slice * 4u;
-                let sx = ((xsum[xb] + xsum[xb + 1u]) + xsum[xb + 2u]) + xsum[xb + 3u];
+                let beta = sv * (half_c - zv);
+                for (var t = 0u; t < MT; t++) {
+                    let xb = t * CG + sl * 4u;
+                    let sx = ((xsum[xb] + xsum[xb + 1u]) + xsum[xb + 2u]) + xsum[xb + 3u];
 //#if DEQ
-                acc[t] += sv * ux[t] - (sv * zv) * sx;
+                    acc[t] += sv * ux[t] - (sv * zv) * sx;
 //#else
 //#if INT8
-                acc[t] += (sv * (0.5 * lsv[t * CG + slice * 4u])) * vec4<f32>(iq[t]) + beta * sx;
+                    acc[t] += (sv * (0.5 * lsv[t * CG + sl * 4u])) * vec4<f32>(iq[t]) + beta * sx;
 //#else
-                acc[t] += sv * ta[t] + beta * sx;
+                    acc[t] += sv * ta[t] + beta * sx;
 //#endif
 //#endif
+                }
             }
         }
     }
