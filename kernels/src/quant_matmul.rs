@@ -150,7 +150,8 @@ use crate::quant_int8_x86::{IntDot, QuantX};
 #[cfg(not(target_arch = "x86_64"))]
 type QuantX = ();
 #[cfg(not(target_arch = "x86_64"))]
-type IntDot = ();
+/// Off x86_64 there is no integer dot-product form (`quantized_x` is always `None`).
+type IntDot = std::convert::Infallible;
 
 /// Every token quantised to int8 blocks for `ty`, with the dot-product form to use, when the
 /// int8 path serves `ty` at `level`.

@@ -5,13 +5,15 @@
 //!
 //! [`lut_matmul`] runs `y = x · Wᵀ` on the CPU, threaded over tiles of 32 rows: `vpshufb`
 //! (int8 tables; 512-bit with AVX-512 BW) and `vpermps` (f32 tables) kernels where the
-//! machine has AVX2,
+//! machine has AVX2, NEON `tbl` (int8 tables) on aarch64,
 //! the portable kernels ([`scalar`]) otherwise; both follow one operation order, so they agree
 //! bit for bit.
 
 pub mod convert;
 mod dequant;
 pub mod layout;
+#[cfg(target_arch = "aarch64")]
+mod neon;
 pub(crate) mod scalar;
 pub mod tables;
 #[cfg(target_arch = "x86_64")]
@@ -122,11 +124,13 @@ impl Prepared {
 }
 
 /// The kernel level [`lut_matmul`] runs at for a requested `level` on this machine: AVX-512
-/// (int8 tables on 512-bit vectors; the rest as AVX2), AVX2, or the portable kernels.
+/// (int8 tables on 512-bit vectors; the rest as AVX2), AVX2, NEON (int8 tables; f32 tables
+/// and the dequantise baseline portable), or the portable kernels.
 pub fn kernel_level(level: SimdLevel) -> SimdLevel {
     match crate::simd::clamp(level) {
         SimdLevel::Avx512 => SimdLevel::Avx512,
         SimdLevel::Avx2 => SimdLevel::Avx2,
+        SimdLevel::Neon => SimdLevel::Neon,
         _ => SimdLevel::Scalar,
     }
 }
@@ -148,6 +152,10 @@ fn run_tile(
         // SAFETY: as above.
         SimdLevel::Avx2 => return unsafe { x86::tile(w, tile, tabs, sx, y) },
         _ => {}
+    }
+    #[cfg(target_arch = "aarch64")]
+    if let (SimdLevel::Neon, Tables::Int8 { q, ls }) = (level, tabs) {
+        return neon::tile_i8(w, tile, q, ls, sx, y);
     }
     let _ = level;
     scalar::tile(w, tile, tabs, sx, y)
