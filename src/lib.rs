@@ -20,6 +20,7 @@ pub mod adapter;
 pub mod bandwidth;
 pub mod bench;
 pub mod bench_bessel;
+pub mod bench_lmul;
 pub mod bench_lut;
 pub mod bench_quant;
 mod context;
@@ -35,6 +36,7 @@ pub mod shaders;
 mod tensor;
 pub mod validate;
 pub mod validate_bessel;
+pub mod validate_lmul;
 pub mod validate_lut;
 pub mod validate_quant;
 

@@ -4,6 +4,7 @@
 //! * [`matmul`]: the CPU backend, SIMD (AVX-512, AVX2+FMA+F16C, NEON, scalar) chosen at run time
 //!   and threaded over rows of W;
 //! * [`bessel`]: `log I_v(x)`, `log K_v(x)` in f64 and the von Mises–Fisher quantities on them;
+//! * [`lut`]: T-MAC table-lookup matmul over bit planes; [`lmul`]: L-Mul products;
 //! * [`bandwidth`]: a streaming read, the bound memory-bound kernels are reported against;
 //! * [`simd`]: feature detection and the `LOWBIT_CPU_SIMD` cap.
 //!
@@ -15,6 +16,9 @@ pub mod bessel;
 pub mod dtype;
 mod error;
 pub mod formats;
+pub mod lmul;
+#[cfg(target_arch = "x86_64")]
+mod lmul_x86;
 pub mod lut;
 pub mod matmul;
 #[cfg(target_arch = "x86_64")]

@@ -4,6 +4,7 @@
 pub mod bessel;
 mod bessel_wgsl;
 pub mod int8;
+pub mod lmul;
 pub mod lut;
 pub mod matmul;
 mod plan;
@@ -13,6 +14,7 @@ pub mod vmf;
 
 pub use bessel::{log_bessel_ik, BesselPrecision, LogBessel};
 pub use int8::{matmul_i8, w8a8, Int8Variant};
+pub use lmul::{lmul_elementwise, lmul_matmul};
 pub use lut::{lut_kernel, lut_matmul, lut_matmul_with, LutKernel, LutPrecision};
 pub use matmul::{matmul, matmul_into, matmul_with, GemvShape, Loads, MatmulKernel, MatmulVariant};
 pub use quant::{

@@ -34,6 +34,9 @@ pub struct Args {
     /// `--op lut-matmul`: bits per weight (1–4) of the LUT weights.
     #[arg(long, default_value_t = 2)]
     bits: u32,
+    /// `--op lmul`: mantissa bits L-Mul emulates (1–23).
+    #[arg(long, default_value_t = 4)]
+    mbits: u32,
     /// Kernel variant by name (default: the one dispatch picks); an unknown name lists the choices.
     #[arg(long)]
     variant: Option<String>,
@@ -107,9 +110,9 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     if args.op == "bessel" {
         return run_bessel(&args);
     }
-    if args.op != "matmul" && args.op != "lut-matmul" {
+    if !["matmul", "lut-matmul", "lmul"].contains(&args.op.as_str()) {
         return Err(format!(
-            "unknown op '{}' (this build benches: matmul, lut-matmul, bessel)",
+            "unknown op '{}' (this build benches: matmul, lut-matmul, lmul, bessel)",
             args.op
         )
         .into());
@@ -128,7 +131,9 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         None => Context::new()?,
     };
     let budget = Duration::from_secs_f64(args.seconds);
-    let r = if args.op == "lut-matmul" {
+    let r = if args.op == "lmul" {
+        lowbit::bench_lmul::bench_lmul(&ctx, args.mbits, (args.m, args.n, args.k), budget)?
+    } else if args.op == "lut-matmul" {
         lowbit::bench_lut::bench_lut_matmul(&ctx, args.bits, (args.m, args.n, args.k), budget)?
     } else if let Some(fmt) = &args.w_format {
         let ty = lowbit::kernels::formats::QuantType::from_name(fmt)
