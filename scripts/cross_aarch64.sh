@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The CPU kernels' aarch64 (NEON) paths on this x86_64 machine: cross-compiled, linted, and the
-# SIMD-level tests run under qemu-user (`lowbit-kernels` has no GPU dependency). Installs the
-# cross toolchain and qemu if missing. Part of CI; not needed to use lowbit.
+# The CPU kernels' aarch64 (NEON) paths on this x86_64 machine: cross-compiled, linted, and
+# tests run under qemu-user (`lowbit-kernels` has no GPU dependency). Installs the cross
+# toolchain and qemu if missing. Part of CI; not needed to use lowbit.
+#   bash scripts/cross_aarch64.sh         the LUT kernels' level tests (CI: about a minute)
+#   bash scripts/cross_aarch64.sh --all   every lowbit-kernels test (the NEON matmul and
+#                                         Bessel ones take ~10 minutes under qemu)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -23,4 +26,8 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"
 target=aarch64-unknown-linux-gnu
 cargo clippy -p lowbit-kernels --target "$target" --all-targets --release -- -D warnings
-cargo test -p lowbit-kernels --target "$target" --release --test lut_matmul --test matmul_levels
+if [ "${1:-}" = "--all" ]; then
+    cargo test -p lowbit-kernels --target "$target" --release
+else
+    cargo test -p lowbit-kernels --target "$target" --release --test lut_matmul
+fi
