@@ -30,6 +30,7 @@ mod quant_matmul_x86;
 mod quant_units_x86;
 pub mod reference;
 pub mod simd;
+pub mod ternary;
 
 pub use dtype::{DType, MatRef};
 pub use error::KernelError;

@@ -318,3 +318,44 @@ fn bad_input_is_an_error() {
     )
     .is_err());
 }
+
+/// BitNet per tensor and Tequila per group of 128: the quantisers' ternary weights as LUT
+/// planes dequantise to `γ·W̃` exactly, and the matmul stays within the bound.
+#[test]
+fn ternary_quantisers_through_the_lut() {
+    use lowbit_kernels::lut::convert::from_ternary_groups;
+    use lowbit_kernels::ternary::{absmean_ternary, absmean_ternary_groups};
+    let mut rng = Lcg(17);
+    let (n, k) = (9, 256);
+    let w: Vec<f32> = (0..n * k).map(|_| rng.unit()).collect();
+    let x: Vec<f32> = (0..k).map(|_| rng.unit()).collect();
+    let (t, gamma) = absmean_ternary(&w);
+    let lw = from_ternary(n, k, &t, gamma).unwrap();
+    let (tg, sg) = absmean_ternary_groups(&w, n, k, 128).unwrap();
+    let lg = from_ternary_groups(n, k, 128, &tg, &sg).unwrap();
+    for (lw, want) in [
+        (
+            lw,
+            t.iter().map(|&v| gamma * f32::from(v)).collect::<Vec<_>>(),
+        ),
+        (
+            lg,
+            tg.iter()
+                .enumerate()
+                .map(|(i, &v)| sg[i / 128] * f32::from(v))
+                .collect(),
+        ),
+    ] {
+        assert_eq!(lw.dequantize(), want);
+        let wd = lw.dequantize();
+        let reference = reference(&wd, &x, 1, n, k);
+        for prec in PRECISIONS {
+            let mut y = vec![0f32; n];
+            lut_matmul(SimdLevel::Scalar, 1, prec, &lw, &x, 1, &mut y).unwrap();
+            for r in 0..n {
+                let err = (f64::from(y[r]) - reference[r]).abs();
+                assert!(err <= error_bound(&lw, &x, r, prec), "{prec:?} row {r}");
+            }
+        }
+    }
+}

@@ -5,7 +5,8 @@
 //! * GGUF Q4_0 (4 bits, group 32, `z = 8`), lowbit's AWQ/GPTQ `I4G32/64/128` (4 bits, their
 //!   zero points), TQ1_0 and TQ2_0 (2 planes, group 256, `z = 1`), Q2_K (2 bits, group 16,
 //!   `s = d·sc`) where its sub-block minimums are zero or land exactly on `s·z`;
-//! * BitNet b1.58 ternary values with one scale ([`from_ternary`]);
+//! * BitNet b1.58 ternary values with one scale ([`from_ternary`]) or a scale per group
+//!   (Tequila, [`from_ternary_groups`]) — `crate::ternary` makes them;
 //! * integer codes with scales and zero points, GPTQ/AWQ style: [`LutWeights::from_codes`].
 
 use super::layout::LutWeights;
@@ -155,6 +156,18 @@ pub fn from_ternary(
     values: &[i8],
     scale: f32,
 ) -> Result<LutWeights, KernelError> {
+    from_ternary_groups(n, k, k, values, &vec![scale; n])
+}
+
+/// Ternary weights with a scale per row and group of `group` along K (Tequila: 128), `scales`
+/// `[n, k/group]`, as 2 planes.
+pub fn from_ternary_groups(
+    n: usize,
+    k: usize,
+    group: usize,
+    values: &[i8],
+    scales: &[f32],
+) -> Result<LutWeights, KernelError> {
     if let Some(at) = values.iter().position(|v| !(-1..=1).contains(v)) {
         return Err(KernelError::Shape(format!(
             "ternary value {} at {at} is not -1, 0 or +1",
@@ -162,5 +175,6 @@ pub fn from_ternary(
         )));
     }
     let codes: Vec<u8> = values.iter().map(|&v| (v + 1) as u8).collect();
-    LutWeights::from_codes(2, n, k, k, &codes, &vec![scale; n], Some(&vec![1.0; n]))
+    let ones = vec![1.0; scales.len()];
+    LutWeights::from_codes(2, n, k, group, &codes, scales, Some(&ones))
 }
