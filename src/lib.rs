@@ -23,6 +23,7 @@ pub mod bench_bessel;
 pub mod bench_lmul;
 pub mod bench_lut;
 pub mod bench_quant;
+pub mod bench_shift;
 mod context;
 mod error;
 pub mod gguf;
@@ -33,12 +34,14 @@ pub mod ops;
 pub mod quant;
 mod shader_text;
 pub mod shaders;
+mod shift;
 mod tensor;
 pub mod validate;
 pub mod validate_bessel;
 pub mod validate_lmul;
 pub mod validate_lut;
 pub mod validate_quant;
+pub mod validate_shift;
 
 pub use adapter::{list_adapters, AdapterDescription, AdapterSelector};
 pub use context::{backend_name, device_type_name, BackendInfo, Context, ADAPTER_ENV};
@@ -49,6 +52,7 @@ pub use lowbit_kernels::{CpuConfig, DType, SimdLevel};
 pub use lut::LutMatrix;
 pub use quant::QuantMatrix;
 pub use shaders::F16Path;
+pub use shift::ShiftMatrix;
 #[doc(hidden)]
 pub use tensor::HostData;
 

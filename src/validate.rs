@@ -14,7 +14,7 @@ use crate::tensor::Tensor;
 pub struct CaseResult {
     /// Adapter name.
     pub adapter: String,
-    /// Operation (`matmul`, `matmul_i8`, `w8a8`, `quant_matmul`, `lut_matmul`, `lmul`,
+    /// Operation (`matmul`, `matmul_i8`, `w8a8`, `quant_matmul`, `lut_matmul`, `lmul`, `shift_matmul`,
     /// `log_bessel`, `vmf`).
     pub op: String,
     /// Activation dtype.
@@ -29,9 +29,9 @@ pub struct CaseResult {
     pub n: usize,
     /// Shared dimension.
     pub k: usize,
-    /// Largest |got − reference| over the output (lmul: the number of outputs whose bits differ;
-    /// log_bessel: the mixed error
-    /// `|got − ref| / max(|ref|, 1)`; vmf: the error relative to its scale, see `validate_bessel`).
+    /// Largest |got − reference| over the output (lmul, shift_matmul: the number of outputs
+    /// whose bits differ; log_bessel: the mixed error `|got − ref| / max(|ref|, 1)`; vmf: the
+    /// error relative to its scale, see `validate_bessel`).
     pub max_abs_err: f64,
     /// The bound at that element (0 for bit-exact ops).
     pub bound: f64,
@@ -260,6 +260,9 @@ pub fn validate_context(ctx: &Context, mut each: impl FnMut(&CaseResult)) -> Vec
         push(r);
     }
     for r in crate::validate_lmul::lmul_cases(ctx) {
+        push(r);
+    }
+    for r in crate::validate_shift::shift_cases(ctx) {
         push(r);
     }
     for r in crate::validate_bessel::bessel_cases(ctx) {

@@ -29,6 +29,7 @@ mod quant_matmul_x86;
 #[cfg(target_arch = "x86_64")]
 mod quant_units_x86;
 pub mod reference;
+pub mod shift;
 pub mod simd;
 pub mod ternary;
 

@@ -10,6 +10,7 @@ pub mod matmul;
 mod plan;
 pub mod quant;
 mod quant_q8;
+pub mod shift;
 pub mod vmf;
 
 pub use bessel::{log_bessel_ik, BesselPrecision, LogBessel};
@@ -20,4 +21,5 @@ pub use matmul::{matmul, matmul_into, matmul_with, GemvShape, Loads, MatmulKerne
 pub use quant::{
     default_path, dequantize, int8_kernel, quant_matmul, quant_matmul_with, QuantPath,
 };
+pub use shift::shift_matmul;
 pub use vmf::{vmf_kappa_mle, vmf_values, VmfValues};

@@ -31,7 +31,8 @@ pub struct Args {
     /// f32 and the baseline is the dense f16 kernel on the dequantised weights.
     #[arg(long)]
     w_format: Option<String>,
-    /// `--op lut-matmul`: bits per weight (1–4) of the LUT weights.
+    /// `--op lut-matmul`: bits per weight (1–4) of the LUT weights; `--op shift`: bits per
+    /// power-of-two code (2–7).
     #[arg(long, default_value_t = 2)]
     bits: u32,
     /// `--op lmul`: mantissa bits L-Mul emulates (1–23).
@@ -110,9 +111,9 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     if args.op == "bessel" {
         return run_bessel(&args);
     }
-    if !["matmul", "lut-matmul", "lmul"].contains(&args.op.as_str()) {
+    if !["matmul", "lut-matmul", "lmul", "shift"].contains(&args.op.as_str()) {
         return Err(format!(
-            "unknown op '{}' (this build benches: matmul, lut-matmul, lmul, bessel)",
+            "unknown op '{}' (this build benches: matmul, lut-matmul, lmul, shift, bessel)",
             args.op
         )
         .into());
@@ -131,7 +132,12 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         None => Context::new()?,
     };
     let budget = Duration::from_secs_f64(args.seconds);
-    let r = if args.op == "lmul" {
+    if args.op == "shift" && !(2..=7).contains(&args.bits) {
+        return Err(format!("--op shift: --bits must be 2 to 7, not {}", args.bits).into());
+    }
+    let r = if args.op == "shift" {
+        lowbit::bench_shift::bench_shift(&ctx, args.bits, (args.m, args.n, args.k), budget)?
+    } else if args.op == "lmul" {
         lowbit::bench_lmul::bench_lmul(&ctx, args.mbits, (args.m, args.n, args.k), budget)?
     } else if args.op == "lut-matmul" {
         lowbit::bench_lut::bench_lut_matmul(&ctx, args.bits, (args.m, args.n, args.k), budget)?
