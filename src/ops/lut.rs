@@ -43,10 +43,10 @@ impl LutKernel {
 
 /// The kernel [`lut_matmul`] runs on `ctx` for tables of `precision`, and why: the table
 /// kernel where it measured faster than dequantising the same planes in registers — the CPU
-/// (`lowbit bench --op lut-matmul`: 2-bit int8 tables 0.24 ms vs 0.7 ms for Q2_K's int8
-/// kernel at 4096², see the README) — and the dequantise kernel on GPUs, where a table in
-/// workgroup memory measured slower (lavapipe, llvmpipe GL; on real GPUs T-MAC's authors and
-/// the LUT Tensor Core paper report the same).
+/// (`lowbit bench --op lut-matmul --bits 2`: int8 tables 0.21 ms, dequantising 1.4 ms, see the
+/// README) — and the dequantise kernel on GPUs, where tables in workgroup memory measured
+/// slower (lavapipe, llvmpipe GL: 1.0–1.9×; on real GPUs T-MAC's authors and the LUT Tensor
+/// Core paper report the same). No GPU has been measured yet.
 pub fn lut_kernel(ctx: &Context, precision: LutPrecision) -> (LutKernel, &'static str) {
     if ctx.is_gpu() {
         (

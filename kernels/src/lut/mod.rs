@@ -5,9 +5,9 @@
 //!
 //! [`lut_matmul`] runs `y = x · Wᵀ` on the CPU, threaded over tiles of 32 rows: `vpshufb`
 //! (int8 tables; 512-bit with AVX-512 BW) and `vpermps` (f32 tables) kernels where the
-//! machine has AVX2, NEON `tbl` (int8 tables) on aarch64,
-//! the portable kernels ([`scalar`]) otherwise; both follow one operation order, so they agree
-//! bit for bit.
+//! machine has AVX2, NEON `tbl` (int8 tables) on aarch64, the portable kernels ([`scalar`])
+//! otherwise; all follow one operation order, so they agree bit for bit. [`dequant_matmul`]
+//! dequantises the same planes instead: the baseline the tables are measured against.
 
 pub mod convert;
 mod dequant;
