@@ -5,10 +5,9 @@
 // One workgroup per tile of 32 rows; 64 invocations = 8 lanes × 8 slices. Lane l owns rows
 // 4l..4l+4 — one u32 of each 32-byte plane vector, so a slice's 8 lanes read 32 contiguous
 // bytes — and slice s the 16-position steps s, s + 8, … of every chunk of K (512 positions for
-// one token, 128 for four). Per chunk the
-// workgroup first builds, for every token, the 32 tables of the chunk's index groups in
-// workgroup memory (8 signed sums each, mirrored: T[15 − e] = −T[e]), shared by all 32 rows
-// and all planes; INT8 then rounds them to integers with one scale per span (the largest
+// one token, 128 for four). Per chunk the workgroup first builds, for every token, the table
+// of each of the chunk's index groups in workgroup memory (8 signed sums each, mirrored:
+// T[15 − e] = −T[e]), shared by all 32 rows and all planes; INT8 then rounds them to integers with one scale per span (the largest
 // |x|-sum of the span's index groups / 127) and sums look-ups in i32. A step lies inside one
 // scale group and one span (both are multiples of 16 positions, or K itself), so each step
 // ends with `y += s·(½·Σ_i 2^i·Σ T) + s·(c − z)·Σx` (int8: `½·ls·Σ_i 2^i·Σ Q`), c = (2^b − 1)/2.

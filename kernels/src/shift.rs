@@ -204,27 +204,48 @@ pub fn shift_matmul_f32(
     let (n, k) = (w.n, w.k);
     crate::error::check_dims(x.len(), n * k, y.len(), m, n, k)?;
     let groups = k / w.group;
-    let one = |(i, out): (usize, &mut f32)| {
-        let (t, r) = (i / n, i % n);
-        let (xr, cr) = (&x[t * k..(t + 1) * k], &w.codes[r * k..(r + 1) * k]);
-        let mut acc_y = 0f32;
+    // Eight rows at a time: each keeps its own K-order sum (the same bits), and the eight
+    // independent chains hide the add latency that one sequential sum would wait on.
+    // Per code: the multiplier ±2^(−e) (x·(−2^(−e)) is −(x·2^(−e)) exactly) and whether it is
+    // a value at all; zero codes leave the sum as it is (a select, no branch).
+    let mut mult = [0f32; 128];
+    let mut live = [false; 128];
+    for c in 0..1u8 << w.bits {
+        if let Some((neg, e)) = w.decode(c) {
+            mult[usize::from(c)] = if neg { -pow2_neg(e) } else { pow2_neg(e) };
+            live[usize::from(c)] = true;
+        }
+    }
+    let block = |t: usize, r0: usize, out: &mut [f32]| {
+        let xr = &x[t * k..(t + 1) * k];
+        let rows = out.len();
+        let mut acc_y = [0f32; 8];
         for g in 0..groups {
-            let mut sum = 0f32;
-            for (&xv, &c) in xr[g * w.group..][..w.group].iter().zip(&cr[g * w.group..]) {
-                if let Some((neg, e)) = w.decode(c) {
-                    let v = xv * pow2_neg(e);
-                    sum += if neg { -v } else { v };
+            let mut sum = [0f32; 8];
+            for (c, &xv) in xr.iter().enumerate().skip(g * w.group).take(w.group) {
+                for (j, s) in sum.iter_mut().enumerate().take(rows) {
+                    let code = usize::from(w.codes[(r0 + j) * k + c] & 127);
+                    let next = *s + xv * mult[code];
+                    *s = if live[code] { next } else { *s };
                 }
             }
-            let p = w.scales[r * groups + g] * sum;
-            acc_y = if g == 0 { p } else { acc_y + p };
+            for (j, a) in acc_y.iter_mut().enumerate().take(rows) {
+                let p = w.scales[(r0 + j) * groups + g] * sum[j];
+                *a = if g == 0 { p } else { *a + p };
+            }
         }
-        *out = acc_y;
+        out.copy_from_slice(&acc_y[..rows]);
     };
-    if threads <= 1 {
-        y.iter_mut().enumerate().for_each(one);
-    } else {
-        y.par_iter_mut().enumerate().for_each(one);
+    for (t, yt) in y.chunks_mut(n).enumerate() {
+        if threads <= 1 {
+            for (b, out) in yt.chunks_mut(8).enumerate() {
+                block(t, 8 * b, out);
+            }
+        } else {
+            yt.par_chunks_mut(8)
+                .enumerate()
+                .for_each(|(b, out)| block(t, 8 * b, out));
+        }
     }
     Ok(())
 }
