@@ -24,6 +24,45 @@ pub struct Baseline {
     pub speedup: f64,
 }
 
+impl Baseline {
+    /// A baseline that took `secs`, against our kernel's `ours` seconds.
+    pub fn new(name: impl Into<String>, secs: f64, ours: f64) -> Self {
+        Baseline {
+            name: name.into(),
+            time_ms: secs * 1e3,
+            speedup: secs / ours,
+        }
+    }
+}
+
+/// What one timed op was: the parts of a [`BenchResult`] its bench decides.
+pub(crate) struct Run {
+    pub op: &'static str,
+    pub variant: String,
+    pub x_dtype: String,
+    pub w_dtype: String,
+    pub shape: (usize, usize, usize),
+    pub secs: f64,
+    pub timing: Timing,
+    /// Bytes a run moves, for `gbps`.
+    pub moved: f64,
+    /// W's bytes: the read bound streams as many (at least 1 MiB).
+    pub w_bytes: usize,
+}
+
+/// Seeded values in [−1, 1) (the benches' operands).
+pub(crate) fn seeded_signed(len: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed;
+    (0..len)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
 /// One bench result; every `lowbit bench` op uses this schema.
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchResult {
@@ -65,6 +104,43 @@ pub struct BenchResult {
     pub bound_layout: String,
     /// Baselines timed in the same run.
     pub baselines: Vec<Baseline>,
+}
+
+impl BenchResult {
+    /// The result of `run` on `ctx`: the read bound over W's bytes measured now, in the same
+    /// run, and the `baselines` already timed.
+    pub(crate) fn measured(
+        ctx: &Context,
+        run: Run,
+        budget: Duration,
+        baselines: Vec<Baseline>,
+    ) -> Result<Self> {
+        let bound = read_bound(ctx, run.w_bytes.max(1 << 20), budget)?;
+        let (m, n, k) = run.shape;
+        let gbps = run.moved / run.secs / 1e9;
+        let info = ctx.info();
+        Ok(BenchResult {
+            op: run.op.into(),
+            adapter: info.name,
+            backend: info.backend,
+            driver: info.driver,
+            variant: run.variant,
+            x_dtype: run.x_dtype,
+            w_dtype: run.w_dtype,
+            m,
+            n,
+            k,
+            timing: run.timing.name().into(),
+            time_ms: run.secs * 1e3,
+            gflops: 2.0 * (m * n * k) as f64 / run.secs / 1e9,
+            gbps,
+            bound_gbps: bound.gbps(),
+            fraction_of_bound: gbps / bound.gbps(),
+            bound_timing: bound.timing.name().into(),
+            bound_layout: bound.layout.clone(),
+            baselines,
+        })
+    }
 }
 
 fn seeded(len: usize, seed: u64) -> Vec<f32> {
@@ -145,7 +221,6 @@ pub fn bench_matmul(
     let (secs, timing, variant) = time_matmul(ctx, &x, &w, variant, budget)?;
     let w_bytes = n * k * w_dtype.size_bytes();
     let bytes = (m * k * x_dtype.size_bytes() + w_bytes + m * n * 4) as f64;
-    let bound = read_bound(ctx, w_bytes.max(1 << 20), budget)?;
 
     // The baseline: the CPU SIMD backend for a GPU adapter; the scalar CPU kernels for the CPU.
     let (base_name, base_ctx) = if ctx.is_gpu() {
@@ -164,31 +239,21 @@ pub fn bench_matmul(
     let bw = tensor_of(&base_ctx, w_dtype, &ws, &[n, k])?;
     let (base_secs, _, _) = time_matmul(&base_ctx, &bx, &bw, None, budget)?;
 
-    let info = ctx.info();
-    let gbps = bytes / secs / 1e9;
-    Ok(BenchResult {
-        op: "matmul".into(),
-        adapter: info.name,
-        backend: info.backend,
-        driver: info.driver,
+    let run = Run {
+        op: "matmul",
         variant,
         x_dtype: x_dtype.name().into(),
         w_dtype: w_dtype.name().into(),
-        m,
-        n,
-        k,
-        timing: timing.name().into(),
-        time_ms: secs * 1e3,
-        gflops: 2.0 * (m * n * k) as f64 / secs / 1e9,
-        gbps,
-        bound_gbps: bound.gbps(),
-        fraction_of_bound: gbps / bound.gbps(),
-        bound_timing: bound.timing.name().into(),
-        bound_layout: bound.layout.clone(),
-        baselines: vec![Baseline {
-            name: base_name.into(),
-            time_ms: base_secs * 1e3,
-            speedup: base_secs / secs,
-        }],
-    })
+        shape: (m, n, k),
+        secs,
+        timing,
+        moved: bytes,
+        w_bytes,
+    };
+    BenchResult::measured(
+        ctx,
+        run,
+        budget,
+        vec![Baseline::new(base_name, base_secs, secs)],
+    )
 }

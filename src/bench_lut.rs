@@ -10,9 +10,8 @@ use lowbit_kernels::formats::QuantType;
 use lowbit_kernels::lut::{LutPrecision, LutWeights};
 use lowbit_kernels::DType;
 
-use crate::bandwidth::read_bound;
-use crate::bench::{Baseline, BenchResult};
-use crate::bench_quant::bench_weights;
+use crate::bench::{seeded_signed, Baseline, BenchResult, Run};
+use crate::bench_quant::{bench_weights, dequant_f16_dense};
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::lut::LutMatrix;
@@ -22,19 +21,6 @@ use crate::ops::quant::{default_path, gpu as quant_gpu};
 use crate::ops::quant_matmul_with;
 use crate::quant::{QuantData, QuantMatrix};
 use crate::tensor::Tensor;
-
-/// Seeded values in [−1, 1).
-fn seeded(len: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed;
-    (0..len)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect()
-}
 
 /// The GGUF format the LUT weights of `bits` are compared with.
 fn gguf_peer(bits: u32) -> QuantType {
@@ -54,9 +40,9 @@ pub fn bench_lut_matmul(
     budget: Duration,
 ) -> Result<BenchResult> {
     let group = if k.is_multiple_of(128) { 128 } else { k };
-    let lw = LutWeights::quantize(bits, n, k, group, &seeded(n * k, 3))?;
+    let lw = LutWeights::quantize(bits, n, k, group, &seeded_signed(n * k, 3))?;
     let w = LutMatrix::new(ctx, &lw)?;
-    let x = Tensor::from_slice(ctx, &seeded(m * k, 4), &[m, k])?;
+    let x = Tensor::from_slice(ctx, &seeded_signed(m * k, 4), &[m, k])?;
     let time = |kernel: LutKernel| -> Result<(f64, Timing)> {
         match &*ctx.inner {
             Backend::Gpu(g) => measure_gpu(g, budget, |t| {
@@ -70,20 +56,14 @@ pub fn bench_lut_matmul(
     let (picked, why) = lut_kernel(ctx, LutPrecision::Int8);
     let (secs, timing) = time(picked)?;
     let mut baselines = Vec::new();
-    let mut push = |name: String, t: f64| {
-        baselines.push(Baseline {
-            name,
-            time_ms: t * 1e3,
-            speedup: t / secs,
-        })
-    };
     for kernel in [
         LutKernel::Table(LutPrecision::Int8),
         LutKernel::Table(LutPrecision::F32),
         LutKernel::Dequant,
     ] {
         if kernel != picked {
-            push(format!("lut {}", kernel.name()), time(kernel)?.0);
+            let t = time(kernel)?.0;
+            baselines.push(Baseline::new(format!("lut {}", kernel.name()), t, secs));
         }
     }
     // The project's fused GGUF kernel at the same shape (its default path).
@@ -99,40 +79,31 @@ pub fn bench_lut_matmul(
             }
             _ => measure_wall(budget, || quant_matmul_with(ctx, &x, &q, path).map(|_| ()))?,
         };
-        push(format!("{} fused kernel (same shape)", ty.name()), t);
+        baselines.push(Baseline::new(
+            format!("{} fused kernel (same shape)", ty.name()),
+            t,
+            secs,
+        ));
     }
-    // The same weights dequantised once (not timed) to f16, then the dense kernel.
-    let wh: Vec<half::f16> = lw
-        .dequantize()
-        .iter()
-        .map(|&v| half::f16::from_f32(v))
-        .collect();
-    let wd = Tensor::from_slice(ctx, &wh, &[n, k])?;
-    let (dense, _, dense_variant) = crate::bench::time_matmul(ctx, &x, &wd, None, budget)?;
-    push(format!("dequant-f16 + dense ({dense_variant})"), dense);
+    baselines.push(dequant_f16_dense(
+        ctx,
+        &x,
+        &lw.dequantize(),
+        (n, k),
+        secs,
+        budget,
+    )?);
     let w_bytes = usize::try_from(w.bytes()).map_err(|_| Error::Shape("W too large".into()))?;
-    let bound = read_bound(ctx, w_bytes.max(1 << 20), budget)?;
-    let gbps = w_bytes as f64 / secs / 1e9;
-    let info = ctx.info();
-    Ok(BenchResult {
-        op: "lut_matmul".into(),
-        adapter: info.name,
-        backend: info.backend,
-        driver: info.driver,
+    let run = Run {
+        op: "lut_matmul",
         variant: format!("lut {} ({why})", picked.name()),
         x_dtype: DType::F32.name().into(),
         w_dtype: format!("lut{bits}-g{group}"),
-        m,
-        n,
-        k,
-        timing: timing.name().into(),
-        time_ms: secs * 1e3,
-        gflops: 2.0 * (m * n * k) as f64 / secs / 1e9,
-        gbps,
-        bound_gbps: bound.gbps(),
-        fraction_of_bound: gbps / bound.gbps(),
-        bound_timing: bound.timing.name().into(),
-        bound_layout: bound.layout.clone(),
-        baselines,
-    })
+        shape: (m, n, k),
+        secs,
+        timing,
+        moved: w_bytes as f64,
+        w_bytes,
+    };
+    BenchResult::measured(ctx, run, budget, baselines)
 }

@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use lowbit_kernels::formats::QuantType;
 
-use crate::bandwidth::read_bound;
-use crate::bench::{Baseline, BenchResult};
+use crate::bench::{Baseline, BenchResult, Run};
 use crate::context::{Backend, Context};
 use crate::error::Result;
 use crate::measure::{measure_gpu, measure_wall};
@@ -117,26 +116,12 @@ pub fn bench_quant_matmul(
     };
     if let Some((p, name)) = other {
         let (t, _) = time_path(p)?;
-        baselines.push(Baseline {
-            name: name.into(),
-            time_ms: t * 1e3,
-            speedup: t / secs,
-        });
+        baselines.push(Baseline::new(name, t, secs));
     }
-    // Baseline: the same weights dequantised once (not timed) to f16, then the dense kernel.
     let deq = dequantize(&w)?.to_vec::<f32>()?;
-    let wh: Vec<half::f16> = deq.iter().map(|&v| half::f16::from_f32(v)).collect();
-    let wd = Tensor::from_slice(ctx, &wh, &[n, k])?;
-    let (dense_secs, _, dense_variant) = crate::bench::time_matmul(ctx, &x, &wd, None, budget)?;
-    let w_bytes = n * row;
-    let bound = read_bound(ctx, w_bytes.max(1 << 20), budget)?;
-    let gbps = w_bytes as f64 / secs / 1e9;
-    let info = ctx.info();
-    Ok(BenchResult {
-        op: "quant_matmul".into(),
-        adapter: info.name,
-        backend: info.backend,
-        driver: info.driver,
+    baselines.push(dequant_f16_dense(ctx, &x, &deq, (n, k), secs, budget)?);
+    let run = Run {
+        op: "quant_matmul",
         variant: match path {
             QuantPath::Int8 => "int8 (x quantised per 32)",
             QuantPath::Exact => "exact decoders",
@@ -144,24 +129,31 @@ pub fn bench_quant_matmul(
         .into(),
         x_dtype: DType::F32.name().into(),
         w_dtype: ty.name().into(),
-        m,
-        n,
-        k,
-        timing: timing.name().into(),
-        time_ms: secs * 1e3,
-        gflops: 2.0 * (m * n * k) as f64 / secs / 1e9,
-        gbps,
-        bound_gbps: bound.gbps(),
-        fraction_of_bound: gbps / bound.gbps(),
-        bound_timing: bound.timing.name().into(),
-        bound_layout: bound.layout.clone(),
-        baselines: {
-            baselines.push(Baseline {
-                name: format!("dequant-f16 + dense ({dense_variant})"),
-                time_ms: dense_secs * 1e3,
-                speedup: dense_secs / secs,
-            });
-            baselines
-        },
-    })
+        shape: (m, n, k),
+        secs,
+        timing,
+        moved: (n * row) as f64,
+        w_bytes: n * row,
+    };
+    BenchResult::measured(ctx, run, budget, baselines)
+}
+
+/// The baseline "dequantise to f16, then the dense kernel": `deq` (`[n, k]`, dequantised once,
+/// not timed) as f16 weights through the dense kernel with `x`, against our `ours` seconds.
+pub(crate) fn dequant_f16_dense(
+    ctx: &Context,
+    x: &Tensor,
+    deq: &[f32],
+    (n, k): (usize, usize),
+    ours: f64,
+    budget: Duration,
+) -> Result<Baseline> {
+    let wh: Vec<half::f16> = deq.iter().map(|&v| half::f16::from_f32(v)).collect();
+    let wd = Tensor::from_slice(ctx, &wh, &[n, k])?;
+    let (secs, _, variant) = crate::bench::time_matmul(ctx, x, &wd, None, budget)?;
+    Ok(Baseline::new(
+        format!("dequant-f16 + dense ({variant})"),
+        secs,
+        ours,
+    ))
 }
