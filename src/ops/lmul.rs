@@ -8,13 +8,15 @@ use std::collections::BTreeSet;
 use lowbit_kernels::lmul::{lmul_bits, lmul_gemv, offset};
 use lowbit_kernels::DType;
 
-use super::plan::{check_ctx, dims2, fold_groups, gpu_parts, mat_bytes, u32_of, whole_binding};
+use super::plan::{
+    check_ctx, dims2, fold_groups, gpu_parts, host_f32, mat_bytes, u32_of, whole_binding,
+};
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::gpu::{Dispatch, Gpu, GpuTimer};
 use crate::shader_text::preprocess;
 use crate::shaders::ShaderVariant;
-use crate::tensor::{HostData, Tensor, TensorView, ViewData};
+use crate::tensor::{HostData, Tensor, TensorView};
 
 const LMUL: &str = include_str!("../../shaders/lmul.wgsl");
 
@@ -68,13 +70,6 @@ fn f32_operand(ctx: &Context, v: &TensorView<'_>, what: &'static str) -> Result<
     Ok(())
 }
 
-fn host_f32<'a>(v: &TensorView<'a>) -> &'a [f32] {
-    match v.data {
-        ViewData::Host(HostData::F32(d)) => d,
-        _ => unreachable!("checked: an f32 view on the CPU"),
-    }
-}
-
 /// `y = x · Wᵀ` (x `[M, K]`, W `[N, K]`, both f32; y `[M, N]` f32) with every product an L-Mul
 /// emulating `mbits` mantissa bits (1–23).
 pub fn lmul_matmul<'a>(
@@ -105,15 +100,9 @@ pub(crate) fn lmul_matmul_timed(
     match &*ctx.inner {
         Backend::Cpu(cfg) => {
             let mut y = vec![0f32; m * n];
-            lmul_gemv(
-                cfg.level,
-                cfg.threads,
-                host_f32(&x),
-                host_f32(&w),
-                (m, n, k),
-                mbits,
-                &mut y,
-            )?;
+            let (xs, ws) = (host_f32(&x), host_f32(&w));
+            let (xs, ws) = (xs.expect("checked: f32 on the CPU"), ws.expect("checked"));
+            lmul_gemv(cfg.level, cfg.threads, &xs, &ws, (m, n, k), mbits, &mut y)?;
             Ok(Tensor::from_host(
                 ctx,
                 HostData::F32(y),
@@ -158,9 +147,11 @@ pub fn lmul_elementwise<'a>(
     let len: usize = a.shape.iter().product();
     match &*ctx.inner {
         Backend::Cpu(_) => {
-            let y = host_f32(&a)
+            let (av, bv) = (host_f32(&a), host_f32(&b));
+            let (av, bv) = (av.expect("checked: f32 on the CPU"), bv.expect("checked"));
+            let y = av
                 .iter()
-                .zip(host_f32(&b))
+                .zip(bv.iter())
                 .map(|(p, q)| f32::from_bits(lmul_bits(p.to_bits(), q.to_bits(), mbits)))
                 .collect();
             Ok(Tensor::from_host(

@@ -9,14 +9,17 @@ use std::collections::BTreeSet;
 pub use lowbit_kernels::lut::LutPrecision;
 use lowbit_kernels::DType;
 
-use super::plan::{check_ctx, dims2, fold_groups, gpu_parts, mat_bytes, u32_of, whole_binding};
+use super::plan::{
+    check_ctx, check_w_ctx, dims2, fold_groups, gpu_parts, host_f32, mat_bytes, u32_of,
+    whole_binding,
+};
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::gpu::{Dispatch, Gpu, GpuTimer};
 use crate::lut::{LutData, LutMatrix};
 use crate::shader_text::preprocess;
 use crate::shaders::ShaderVariant;
-use crate::tensor::{HostData, Tensor, TensorView, ViewData};
+use crate::tensor::{HostData, Tensor, TensorView};
 
 const LUT_MATMUL: &str = include_str!("../../shaders/lut_matmul.wgsl");
 
@@ -89,12 +92,7 @@ pub(crate) fn lut_matmul_timed(
     timer: Option<&GpuTimer>,
 ) -> Result<Tensor> {
     check_ctx(ctx, &x, "x")?;
-    if !w.ctx.same(ctx) {
-        return Err(Error::ContextMismatch(format!(
-            "W lives on {:?}, the op runs on {ctx:?}",
-            w.ctx
-        )));
-    }
+    check_w_ctx(ctx, &w.ctx)?;
     let (m, k) = dims2(&x, "x")?;
     if k != w.k {
         return Err(Error::Shape(format!(
@@ -105,17 +103,11 @@ pub(crate) fn lut_matmul_timed(
     let n = w.n;
     match (&*ctx.inner, &w.data) {
         (Backend::Cpu(cfg), LutData::Host(lw)) => {
-            let xf: Vec<f32> = match x.data {
-                ViewData::Host(HostData::F32(v)) => v.clone(),
-                ViewData::Host(HostData::F16(v)) => v.iter().map(|h| h.to_f32()).collect(),
-                _ => {
-                    return Err(Error::DType {
-                        op: "lut_matmul",
-                        what: "x",
-                        dtype: x.dtype,
-                    })
-                }
-            };
+            let xf = host_f32(&x).ok_or(Error::DType {
+                op: "lut_matmul",
+                what: "x",
+                dtype: x.dtype,
+            })?;
             let mut y = vec![0f32; m * n];
             match kernel {
                 LutKernel::Table(p) => {

@@ -8,7 +8,7 @@ use lowbit_kernels::DType;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::tensor::{byte_len, TensorView, ViewData};
+use crate::tensor::{byte_len, HostData, TensorView, ViewData};
 
 /// The largest binding lowbit makes: the device limit, capped at 2 GiB so every element index
 /// (also of 1-byte elements) fits the kernels' u32 arithmetic.
@@ -41,6 +41,27 @@ pub(crate) fn check_ctx(ctx: &Context, v: &TensorView, what: &str) -> Result<()>
             format!("{what} is not stored on {ctx:?}"),
         )),
         _ => Ok(()),
+    }
+}
+
+/// Refuses weights that live on another context than the op's.
+pub(crate) fn check_w_ctx(ctx: &Context, w_ctx: &Context) -> Result<()> {
+    if w_ctx.same(ctx) {
+        Ok(())
+    } else {
+        Err(Error::ContextMismatch(format!(
+            "W lives on {w_ctx:?}, the op runs on {ctx:?}"
+        )))
+    }
+}
+
+/// A CPU view's f32 or f16 elements as f32: borrowed when f32, converted when f16; `None` for
+/// other dtypes or a GPU view.
+pub(crate) fn host_f32<'a>(v: &TensorView<'a>) -> Option<std::borrow::Cow<'a, [f32]>> {
+    match v.data {
+        ViewData::Host(HostData::F32(d)) => Some(std::borrow::Cow::Borrowed(d.as_slice())),
+        ViewData::Host(HostData::F16(d)) => Some(d.iter().map(|h| h.to_f32()).collect()),
+        _ => None,
     }
 }
 

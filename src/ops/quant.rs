@@ -10,7 +10,10 @@ use lowbit_kernels::formats::QuantType;
 pub use lowbit_kernels::quant_matmul::QuantPath;
 use lowbit_kernels::DType;
 
-use super::plan::{check_ctx, dims2, fold_groups, gpu_parts, mat_bytes, u32_of, whole_binding};
+use super::plan::{
+    check_ctx, check_w_ctx, dims2, fold_groups, gpu_parts, host_f32, mat_bytes, u32_of,
+    whole_binding,
+};
 use super::quant_q8;
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
@@ -18,7 +21,7 @@ use crate::gpu::{Dispatch, Gpu, GpuTimer};
 use crate::quant::{QuantData, QuantMatrix};
 use crate::shader_text::preprocess;
 use crate::shaders::ShaderVariant;
-use crate::tensor::{HostData, Tensor, TensorView, ViewData};
+use crate::tensor::{HostData, Tensor, TensorView};
 
 const QUANT_GEMV: &str = include_str!("../../shaders/quant_gemv.wgsl");
 /// What `quant_gemv.wgsl` and `quant_q8.wgsl` share, prepended to both: `Params` and
@@ -182,12 +185,7 @@ pub fn quant_matmul_with<'a>(
 ) -> Result<Tensor> {
     let x = x.into();
     check_ctx(ctx, &x, "x")?;
-    if !w.ctx.same(ctx) {
-        return Err(Error::ContextMismatch(format!(
-            "W lives on {:?}, the op runs on {ctx:?}",
-            w.ctx
-        )));
-    }
+    check_w_ctx(ctx, &w.ctx)?;
     let (m, k) = dims2(&x, "x")?;
     if k != w.k {
         return Err(Error::Shape(format!(
@@ -207,18 +205,13 @@ pub fn quant_matmul_with<'a>(
     let n = w.n;
     match (&*ctx.inner, &w.data) {
         (Backend::Cpu(cfg), QuantData::Host(bytes)) => {
-            let mut xf: Vec<f32> = match x.data {
-                ViewData::Host(HostData::F32(v)) => v.clone(),
-                ViewData::Host(HostData::F16(v)) => v.iter().map(|h| h.to_f32()).collect(),
-                _ => unreachable!("checked dtype and context"),
-            };
+            let mut xf = host_f32(&x).expect("checked dtype and context");
             if let Some(p) = &w.perm {
-                let src = xf.clone();
-                for (row_out, row_in) in xf.chunks_mut(k).zip(src.chunks(k)) {
-                    for (o, &i) in row_out.iter_mut().zip(p.host.iter()) {
-                        *o = row_in[i as usize];
-                    }
-                }
+                let permuted: Vec<f32> = xf
+                    .chunks(k)
+                    .flat_map(|row| p.host.iter().map(move |&i| row[i as usize]))
+                    .collect();
+                xf = permuted.into();
             }
             let mut y = vec![0f32; m * n];
             lowbit_kernels::quant_matmul::quant_matmul(

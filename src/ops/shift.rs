@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 
 use lowbit_kernels::DType;
 
-use super::plan::{check_ctx, dims2, fold_groups, gpu_parts, mat_bytes, u32_of, whole_binding};
+use super::plan::{
+    check_ctx, check_w_ctx, dims2, fold_groups, gpu_parts, mat_bytes, u32_of, whole_binding,
+};
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::gpu::{Dispatch, Gpu, GpuTimer};
@@ -56,12 +58,7 @@ pub(crate) fn shift_matmul_timed(
     timer: Option<&GpuTimer>,
 ) -> Result<Tensor> {
     check_ctx(ctx, &x, "x")?;
-    if !w.ctx.same(ctx) {
-        return Err(Error::ContextMismatch(format!(
-            "W lives on {:?}, the op runs on {ctx:?}",
-            w.ctx
-        )));
-    }
+    check_w_ctx(ctx, &w.ctx)?;
     let (m, k) = dims2(&x, "x")?;
     if k != w.k {
         return Err(Error::Shape(format!(
