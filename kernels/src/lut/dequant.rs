@@ -8,14 +8,12 @@ use super::scalar::TileGeometry;
 /// `y[r] = Σ_k w[32·tile + r, k]·x[k]` for the 32 rows of `tile`; `sx` the group sums of x.
 pub(crate) fn tile(w: &LutWeights, tile: usize, x: &[f32], sx: &[f32], y: &mut [f32]) {
     let geo = TileGeometry::of(w);
-    let stream = &w.planes()[tile * w.tile_bytes()..][..w.tile_bytes()];
+    let stream = w.tile_planes(tile);
+    let (scales, zeros) = w.tile_scales(tile);
     let mut yt = [0f32; TILE_ROWS];
     for (g, &sxg) in sx.iter().enumerate().take(geo.groups) {
-        let at = (tile * geo.groups + g) * TILE_ROWS;
-        let (s, z) = (
-            &w.scales()[at..at + TILE_ROWS],
-            &w.zeros()[at..at + TILE_ROWS],
-        );
+        let s = &scales[g * TILE_ROWS..][..TILE_ROWS];
+        let z = &zeros[g * TILE_ROWS..][..TILE_ROWS];
         let mut acc = [0f32; TILE_ROWS];
         for p in geo.group_range(g) {
             let mut u = [[0u8; TILE_ROWS]; 8];

@@ -245,6 +245,20 @@ impl LutWeights {
         self.pairs() * self.bits as usize * TILE_ROWS
     }
 
+    /// Tile `tile`'s plane stream (`[pair][plane][32]` bytes).
+    pub fn tile_planes(&self, tile: usize) -> &[u8] {
+        &self.planes[tile * self.tile_bytes()..][..self.tile_bytes()]
+    }
+
+    /// Tile `tile`'s scales and zero points, `[group][32]` each.
+    pub fn tile_scales(&self, tile: usize) -> (&[f32], &[f32]) {
+        let len = self.groups() * TILE_ROWS;
+        (
+            &self.scales[tile * len..][..len],
+            &self.zeros[tile * len..][..len],
+        )
+    }
+
     /// The code of row `row`, column `col`.
     pub fn code(&self, row: usize, col: usize) -> u8 {
         let (tile, r) = (row / TILE_ROWS, row % TILE_ROWS);

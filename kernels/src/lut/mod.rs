@@ -231,8 +231,7 @@ fn check_operands(w: &LutWeights, x: &[f32], m: usize, y: &[f32]) -> Result<(), 
 
 /// `y = x · Wᵀ` by dequantising the planes in registers — each weight's code assembled from
 /// its plane bits, `y += s·Σ u·x − s·z·Σx` per group in f32 — the baseline the table kernels
-/// are measured against (portable Rust, vectorised by the compiler over a tile's 32 rows,
-/// compiled for AVX2 where the machine has it).
+/// are measured against (AVX2 where the machine has it, portable Rust otherwise).
 /// Within the f32 bound of [`error_bound`] for [`LutPrecision::F32`].
 pub fn dequant_matmul(
     level: SimdLevel,

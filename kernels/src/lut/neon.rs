@@ -20,9 +20,8 @@ pub(crate) fn tile_i8(
     y: &mut [f32],
 ) {
     let geo = TileGeometry::of(w);
-    let stream = &w.planes()[tile * w.tile_bytes()..][..w.tile_bytes()];
-    let scales = &w.scales()[tile * geo.groups * TILE_ROWS..][..geo.groups * TILE_ROWS];
-    let zeros = &w.zeros()[tile * geo.groups * TILE_ROWS..][..geo.groups * TILE_ROWS];
+    let stream = w.tile_planes(tile);
+    let (scales, zeros) = w.tile_scales(tile);
     assert!(y.len() >= TILE_ROWS && sx.len() >= geo.groups);
     // SAFETY: NEON is always present on aarch64; every load and store is of a slice checked
     // to hold its 16 bytes or 4 floats.

@@ -57,12 +57,12 @@ impl TileGeometry {
 /// `y[r] = Σ_k w[32·tile + r, k]·x[k]` for the 32 rows of `tile` (padding rows too).
 pub(crate) fn tile(w: &LutWeights, tile: usize, tabs: &Tables, sx: &[f32], y: &mut [f32]) {
     let geo = TileGeometry::of(w);
-    let stream = &w.planes()[tile * w.tile_bytes()..][..w.tile_bytes()];
-    let at = |g: usize, r: usize| (tile * geo.groups + g) * TILE_ROWS + r;
+    let stream = w.tile_planes(tile);
+    let (scales, zeros) = w.tile_scales(tile);
     for (r, yr) in y.iter_mut().enumerate().take(TILE_ROWS) {
         let mut acc_y = 0f32;
         for (g, &sxg) in sx.iter().enumerate().take(geo.groups) {
-            let (s, z) = (w.scales()[at(g, r)], w.zeros()[at(g, r)]);
+            let (s, z) = (scales[g * TILE_ROWS + r], zeros[g * TILE_ROWS + r]);
             let byte = |p: usize, i: usize| stream[(p * geo.bits + i) * TILE_ROWS + r];
             match *tabs {
                 Tables::F32 { t } => {

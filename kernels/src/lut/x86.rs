@@ -64,9 +64,8 @@ unsafe fn tile_impl<const WIDE: bool, const B: usize>(
     y: &mut [f32],
 ) {
     let geo = TileGeometry::of(w);
-    let stream = &w.planes()[tile * w.tile_bytes()..][..w.tile_bytes()];
-    let scales = &w.scales()[tile * geo.groups * TILE_ROWS..][..geo.groups * TILE_ROWS];
-    let zeros = &w.zeros()[tile * geo.groups * TILE_ROWS..][..geo.groups * TILE_ROWS];
+    let stream = w.tile_planes(tile);
+    let (scales, zeros) = w.tile_scales(tile);
     assert!(y.len() >= TILE_ROWS && sx.len() >= geo.groups);
     let mut acc_y = [_mm256_setzero_ps(); 4];
     let c = _mm256_set1_ps(geo.c);
@@ -321,9 +320,8 @@ pub(crate) unsafe fn dequant_tile(
     y: &mut [f32],
 ) {
     let geo = TileGeometry::of(w);
-    let stream = &w.planes()[tile * w.tile_bytes()..][..w.tile_bytes()];
-    let scales = &w.scales()[tile * geo.groups * TILE_ROWS..][..geo.groups * TILE_ROWS];
-    let zeros = &w.zeros()[tile * geo.groups * TILE_ROWS..][..geo.groups * TILE_ROWS];
+    let stream = w.tile_planes(tile);
+    let (scales, zeros) = w.tile_scales(tile);
     assert!(y.len() >= TILE_ROWS && sx.len() >= geo.groups);
     let mut yt = [_mm256_setzero_ps(); 4];
     for (g, &sxg) in sx.iter().enumerate().take(geo.groups) {
