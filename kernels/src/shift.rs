@@ -110,10 +110,11 @@ impl ShiftWeights {
         let e_max = if zero_code { top - 1 } else { top };
         let (mut codes, mut scales) = (vec![0u8; w.len()], Vec::new());
         for (src, dst) in w.chunks(group).zip(codes.chunks_mut(group)) {
-            let s = src.iter().fold(0f32, |a, v| a.max(v.abs()));
-            scales.push(if s > 0.0 { s } else { 1.0 });
+            let amax = src.iter().fold(0f32, |a, v| a.max(v.abs()));
+            let s = if amax > 0.0 { amax } else { 1.0 };
+            scales.push(s);
             for (d, &v) in dst.iter_mut().zip(src) {
-                let r = v.abs() / scales[scales.len() - 1];
+                let r = v.abs() / s;
                 let sign = u8::from(v < 0.0) << (bits - 1);
                 *d = if zero_code && (r == 0.0 || r < 2f32.powi(-(e_max as i32)) / 2.0) {
                     top as u8
