@@ -1,10 +1,12 @@
-//! Shift-add family: the L-Mul GEMV 1×4096×4096 (every product an integer add, m = 3, 4, 7)
-//! beside the dense f32 GEMV on the same operands, on the CPU and every GPU adapter.
-//! `lowbit bench --op lmul --mbits M` prints one with the read bound.
+//! Shift-add family at 1×4096×4096: the L-Mul GEMV (every product an integer add, m = 3, 4,
+//! 7) and power-of-two weights (5 bits with a zero code, f32 x) beside the dense f32 GEMV, on the
+//! CPU and every GPU adapter. `lowbit bench --op lmul --mbits M` and `--op shift --bits B` print
+//! one with the read bound.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use lowbit::ops::{lmul_matmul, matmul};
-use lowbit::{Context, Tensor};
+use lowbit::kernels::shift::ShiftWeights;
+use lowbit::ops::{lmul_matmul, matmul, shift_matmul};
+use lowbit::{Context, ShiftMatrix, Tensor};
 
 const K: usize = 4096;
 const N: usize = 4096;
@@ -25,6 +27,10 @@ fn bench_on(c: &mut Criterion, ctx: &Context, label: &str) {
             b.iter(|| lmul_matmul(ctx, &xt, &wt, mbits).unwrap())
         });
     }
+    let sw = ShiftWeights::quantize(5, true, (N, K, K), &w).unwrap();
+    let sm = ShiftMatrix::new(ctx, &sw).unwrap();
+    let id = BenchmarkId::new("shift/b5", format!("1x{N}x{K}"));
+    g.bench_function(id, |b| b.iter(|| shift_matmul(ctx, &xt, &sm).unwrap()));
     let id = BenchmarkId::new("dense-f32", format!("1x{N}x{K}"));
     g.bench_function(id, |b| b.iter(|| matmul(ctx, &xt, &wt).unwrap()));
     g.finish();
