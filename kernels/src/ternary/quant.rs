@@ -1,8 +1,6 @@
 //! Ternary quantisers (`shared/design/reference/shiftadd_ternary_fp.md` §4): BitNet b1.58's
 //! absmean weights per tensor, Tequila's absmean per group with its dead zone, and BitNet's
-//! int8 absmax activations per token. The weights they make run through the LUT kernels
-//! (`lut::convert::from_ternary`, `from_ternary_groups`: two planes, look-ups and adds, no
-//! multiply by a weight).
+//! int8 absmax activations per token.
 //!
 //! Means are summed in f64 and rounded once to f32 (the reference sums in f32 in an order of its
 //! own; the formulas are the same). Rounding is to nearest, ties to even, as `torch.round`.
@@ -60,6 +58,15 @@ pub fn absmean_ternary_groups(
     Ok((t, scales))
 }
 
+/// `v` rounded to nearest, ties to even, for `|v| ≤ 2^22` (here `|v| ≤ 127·(1 + 2^−23)`): adding
+/// and removing `1.5·2^23` leaves no fraction bits, and the add rounds as the FPU does. The same
+/// as `round_ties_even` without a libm call where the target lacks SSE4.1's `roundps`.
+#[inline(always)]
+fn round_small(v: f32) -> f32 {
+    const MAGIC: f32 = 12_582_912.0; // 1.5·2^23
+    (v + MAGIC) - MAGIC
+}
+
 /// BitNet's int8 activations for one token: `s = 127 / max(max|x|, 1e-5)`,
 /// `q = clamp(round(x·s), −128, 127)`; returns `(q, s)` (dequantised: `q / s`).
 pub fn absmax_int8(x: &[f32]) -> (Vec<i8>, f32) {
@@ -67,7 +74,7 @@ pub fn absmax_int8(x: &[f32]) -> (Vec<i8>, f32) {
     let s = 127.0 / amax;
     let q = x
         .iter()
-        .map(|&v| (v * s).round_ties_even().clamp(-128.0, 127.0) as i8)
+        .map(|&v| round_small(v * s).clamp(-128.0, 127.0) as i8)
         .collect();
     (q, s)
 }
@@ -98,6 +105,14 @@ mod tests {
         assert_eq!(s, vec![0.5, 0.0]);
         assert_eq!(t, vec![1, 0, 1, -1, 0, 0, 0, 0]);
         assert!(absmean_ternary_groups(&w, 2, 4, 3).is_err());
+    }
+
+    #[test]
+    fn small_rounding_is_ties_to_even() {
+        for i in -300_000..300_000 {
+            let v = i as f32 / 1024.0;
+            assert_eq!(round_small(v), v.round_ties_even(), "{v}");
+        }
     }
 
     #[test]

@@ -1,0 +1,258 @@
+//! AVX2 and AVX-512 VNNI unit sums for int8 activations (module docs): the codes `t + 1 ∈ {0,1,2}`
+//! meet x in `vpmaddubsw` (or `vpdpbusd`) and the unit's `Σ x` is subtracted once —
+//! `Σ x·t = Σ x·(t + 1) − Σ x`, exact in i32; no weight is multiplied as a number.
+
+use std::arch::x86_64::*;
+
+use super::layout::{TernaryWeights, TritPacking, BASE3_BYTES, UNIT};
+use super::reference::combine;
+
+/// How the code bytes meet x.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dot {
+    /// `vpmaddubsw` into i16 pairs, `vpmaddwd` into i32.
+    Avx2,
+    /// `vpdpbusd` (AVX-512 VNNI and VL) straight into i32.
+    Vnni,
+}
+
+/// The form the machine allows at `level`, if any.
+pub(crate) fn dot_for(level: crate::SimdLevel) -> Option<Dot> {
+    let level = crate::simd::clamp(level);
+    if level >= crate::SimdLevel::Avx512 && is_x86_feature_detected!("avx512vnni") {
+        Some(Dot::Vnni)
+    } else if level >= crate::SimdLevel::Avx2 {
+        Some(Dot::Avx2)
+    } else {
+        None
+    }
+}
+
+trait UnitDot {
+    /// Σ over 4 × 32 bytes of `code·x` as eight i32 lanes.
+    unsafe fn dot4(c: [__m256i; 4], x: *const i8) -> __m256i;
+}
+
+struct Avx2;
+struct Vnni;
+
+impl UnitDot for Avx2 {
+    #[inline(always)]
+    unsafe fn dot4(c: [__m256i; 4], x: *const i8) -> __m256i {
+        // SAFETY: the caller's x has 128 readable bytes; AVX2 is enabled by the caller.
+        unsafe {
+            let xv = |i: usize| _mm256_loadu_si256(x.add(32 * i).cast());
+            // Each i16 pair sum is at most 2·2·128 = 512, four of them 2048: no saturation.
+            let s = _mm256_add_epi16(
+                _mm256_add_epi16(
+                    _mm256_maddubs_epi16(c[0], xv(0)),
+                    _mm256_maddubs_epi16(c[1], xv(1)),
+                ),
+                _mm256_add_epi16(
+                    _mm256_maddubs_epi16(c[2], xv(2)),
+                    _mm256_maddubs_epi16(c[3], xv(3)),
+                ),
+            );
+            _mm256_madd_epi16(s, _mm256_set1_epi16(1))
+        }
+    }
+}
+
+impl UnitDot for Vnni {
+    #[inline(always)]
+    unsafe fn dot4(c: [__m256i; 4], x: *const i8) -> __m256i {
+        // SAFETY: as for Avx2; AVX-512 VNNI and VL are enabled by the caller.
+        unsafe {
+            let xv = |i: usize| _mm256_loadu_si256(x.add(32 * i).cast());
+            let mut acc = _mm256_dpbusd_epi32(_mm256_setzero_si256(), c[0], xv(0));
+            acc = _mm256_dpbusd_epi32(acc, c[1], xv(1));
+            acc = _mm256_dpbusd_epi32(acc, c[2], xv(2));
+            _mm256_dpbusd_epi32(acc, c[3], xv(3))
+        }
+    }
+}
+
+#[inline(always)]
+unsafe fn hsum(v: __m256i) -> i32 {
+    // SAFETY: AVX2 is enabled by the caller.
+    unsafe {
+        let s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+        let s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0b01_00_11_10));
+        let s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0b10_11_00_01));
+        _mm_cvtsi128_si32(s)
+    }
+}
+
+/// Bytes `b·3 mod 256`.
+#[inline(always)]
+unsafe fn times3(b: __m256i) -> __m256i {
+    // SAFETY: AVX2 is enabled by the caller.
+    unsafe { _mm256_add_epi8(b, _mm256_add_epi8(b, b)) }
+}
+
+/// Codes `⌊3·b/256⌋ = (b ≥ 86) + (b ≥ 171)` (the leading trit of each byte) from `s = b ^ 0x80`,
+/// where unsigned compares are signed ones. Multiplying by 3 keeps that form:
+/// `3·(b + 128) ≡ 3·b + 128 (mod 256)`, so one xor serves all of a byte's trits.
+#[inline(always)]
+unsafe fn lead_trit(s: __m256i) -> __m256i {
+    // SAFETY: AVX2 is enabled by the caller.
+    unsafe {
+        let ge86 = _mm256_cmpgt_epi8(s, _mm256_set1_epi8((85u8 ^ 0x80) as i8));
+        let ge171 = _mm256_cmpgt_epi8(s, _mm256_set1_epi8((170u8 ^ 0x80) as i8));
+        _mm256_sub_epi8(_mm256_sub_epi8(_mm256_setzero_si256(), ge86), ge171)
+    }
+}
+
+/// Bits2: every unit of one row.
+#[inline(always)]
+unsafe fn bits2<D: UnitDot>(codes: &[u8], x: &[i8], xsum: &[i32], out: &mut [i32]) {
+    // SAFETY: `codes` holds 32 bytes and `x` 128 per unit of `out` (checked by the caller).
+    unsafe {
+        let m3 = _mm256_set1_epi8(3);
+        for (u, o) in out.iter_mut().enumerate() {
+            let v = _mm256_loadu_si256(codes.as_ptr().add(32 * u).cast());
+            let c = [
+                _mm256_and_si256(v, m3),
+                _mm256_and_si256(_mm256_srli_epi16(v, 2), m3),
+                _mm256_and_si256(_mm256_srli_epi16(v, 4), m3),
+                _mm256_and_si256(_mm256_srli_epi16(v, 6), m3),
+            ];
+            *o = hsum(D::dot4(c, x.as_ptr().add(UNIT * u))) - xsum[u];
+        }
+    }
+}
+
+/// Base3: the two units of each 256-block of one row (layout in `TritPacking::Base3`).
+#[inline(always)]
+unsafe fn base3<D: UnitDot>(codes: &[u8], x: &[i8], xsum: &[i32], out: &mut [i32]) {
+    // SAFETY: `codes` holds 52 bytes and `x` 256 per two units of `out` (checked by the
+    // caller); the 16- and 4-byte loads stay inside the block.
+    unsafe {
+        for (blk, o) in out.chunks_exact_mut(2).enumerate() {
+            let b = codes.as_ptr().add(BASE3_BYTES * blk);
+            let xb = x.as_ptr().add(2 * UNIT * blk);
+            // qs[0..32]: trit p of byte l is position 32p + l. Bytes are kept xor 0x80.
+            let flip = _mm256_set1_epi8(-128);
+            let b0 = _mm256_xor_si256(_mm256_loadu_si256(b.cast()), flip);
+            let b1 = times3(b0);
+            let b2 = times3(b1);
+            let b3 = times3(b2);
+            let b4 = times3(b3);
+            let lo = [lead_trit(b0), lead_trit(b1), lead_trit(b2), lead_trit(b3)];
+            // qs[32..48] (positions 160 + 16p + l) as [trit 0 | trit 1], [2 | 3], [4 | qh].
+            let w = _mm_xor_si128(
+                _mm_loadu_si128(b.add(32).cast()),
+                _mm256_castsi256_si128(flip),
+            );
+            let w3 = _mm_add_epi8(w, _mm_add_epi8(w, w));
+            let w01 = _mm256_set_m128i(w3, w);
+            let w23 = times3(times3(w01));
+            let w4 = _mm256_castsi256_si128(times3(times3(w23)));
+            // qh: the 4 bytes in every dword, then dword p times 3^p (positions 240 + 4p + l).
+            let h0 = _mm_xor_si128(
+                _mm_set1_epi32(b.add(48).cast::<i32>().read_unaligned()),
+                _mm256_castsi256_si128(flip),
+            );
+            let h1 = _mm_add_epi8(h0, _mm_add_epi8(h0, h0));
+            let h2 = _mm_add_epi8(h1, _mm_add_epi8(h1, h1));
+            let h3 = _mm_add_epi8(h2, _mm_add_epi8(h2, h2));
+            let h = _mm_blend_epi32(
+                _mm_blend_epi32(_mm_blend_epi32(h0, h1, 0b0010), h2, 0b0100),
+                h3,
+                0b1000,
+            );
+            let hi = [
+                lead_trit(b4),
+                lead_trit(w01),
+                lead_trit(w23),
+                lead_trit(_mm256_set_m128i(h, w4)),
+            ];
+            o[0] = hsum(D::dot4(lo, xb)) - xsum[2 * blk];
+            o[1] = hsum(D::dot4(hi, xb.add(UNIT))) - xsum[2 * blk + 1];
+        }
+    }
+}
+
+/// The padded int8 tokens, their unit sums, scales and the bias, as [`rows`] takes them.
+pub(crate) struct Tokens<'a> {
+    /// x `[m, padded_k]`, zero past K.
+    pub(crate) x: &'a [i8],
+    /// `Σ x` per token and unit, `[m, units]`.
+    pub(crate) xsum: &'a [i32],
+    /// The dequantisation scale of each token.
+    pub(crate) scales: &'a [f32],
+    /// `bias[n]`, if any.
+    pub(crate) bias: Option<&'a [f32]>,
+}
+
+/// Outputs `out[i]` = row `r0 + i / m`, token `i % m`: unit sums, then `combine` (inlined here,
+/// so its FMAs are instructions).
+#[inline(always)]
+unsafe fn rows_of<D: UnitDot>(
+    w: &TernaryWeights,
+    x: &Tokens,
+    r0: usize,
+    out: &mut [f32],
+    sums: &mut [i32],
+) {
+    let (m, kp, units) = (x.scales.len(), w.padded_k(), w.units());
+    let base3_packing = w.packing() == TritPacking::Base3;
+    for (i, o) in out.iter_mut().enumerate() {
+        let (r, t) = (r0 + i / m, i % m);
+        let (xt, xs) = (&x.x[t * kp..][..kp], &x.xsum[t * units..][..units]);
+        for (p, s) in sums.chunks_exact_mut(units).enumerate() {
+            // SAFETY: `Tokens` were padded for `w`: 128 bytes and one sum per unit; the row has
+            // its packing's bytes for every unit (an even count for base 3).
+            unsafe {
+                if base3_packing {
+                    base3::<D>(w.row(p, r), xt, xs, s)
+                } else {
+                    bits2::<D>(w.row(p, r), xt, xs, s)
+                }
+            }
+        }
+        *o = combine(w, r, sums, x.scales[t], x.bias.map_or(0.0, |b| b[r]));
+    }
+}
+
+macro_rules! entry {
+    ($name:ident, $dot:ty, $feat:literal) => {
+        #[target_feature(enable = $feat)]
+        unsafe fn $name(
+            w: &TernaryWeights,
+            x: &Tokens,
+            r0: usize,
+            out: &mut [f32],
+            sums: &mut [i32],
+        ) {
+            // SAFETY: the features are enabled here; the rest is `rows`' contract.
+            unsafe { rows_of::<$dot>(w, x, r0, out, sums) }
+        }
+    };
+}
+
+entry!(rows_avx2, Avx2, "avx2,fma");
+entry!(rows_vnni, Vnni, "avx2,fma,avx512f,avx512vl,avx512vnni");
+
+/// Outputs `out[i]` for row `r0 + i / m`, token `i % m` (`m` tokens), `sums` scratch of
+/// `planes·units`.
+///
+/// # Safety
+/// `dot` came from [`dot_for`]; `x` was padded for `w` (`padded_k` bytes and `units` sums per
+/// token); the rows exist.
+pub(crate) unsafe fn rows(
+    dot: Dot,
+    w: &TernaryWeights,
+    x: &Tokens,
+    r0: usize,
+    out: &mut [f32],
+    sums: &mut [i32],
+) {
+    // SAFETY: this function's contract; `dot` names the features the callee enables.
+    unsafe {
+        match dot {
+            Dot::Avx2 => rows_avx2(w, x, r0, out, sums),
+            Dot::Vnni => rows_vnni(w, x, r0, out, sums),
+        }
+    }
+}
