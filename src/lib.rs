@@ -36,6 +36,7 @@ mod shader_text;
 pub mod shaders;
 mod shift;
 mod tensor;
+mod ternary;
 pub mod validate;
 pub mod validate_bessel;
 pub mod validate_lmul;
@@ -55,6 +56,7 @@ pub use shaders::F16Path;
 pub use shift::ShiftMatrix;
 #[doc(hidden)]
 pub use tensor::HostData;
+pub use ternary::TernaryMatrix;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

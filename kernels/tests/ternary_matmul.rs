@@ -71,13 +71,13 @@ fn documented(w: &TernaryWeights, x: &[i8], xs: &[f32], bias: Option<&[f32]>) ->
                     let us: Vec<usize> = (j..units).step_by(PARTIALS).collect();
                     for run in us.chunk_by(|&a, &b| group_of(a) == group_of(b)) {
                         let s: i64 = run.iter().map(|&u| unit_sum(p, u)).sum();
-                        *a = w.scale(p, r, group_of(run[0])).mul_add(s as f32, *a);
+                        *a += w.scale(p, r, group_of(run[0])) * s as f32;
                     }
                 }
             }
             let tree =
                 ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-            y[t * n + r] = tree.mul_add(xs[t], bias.map_or(0.0, |b| b[r]));
+            y[t * n + r] = tree * xs[t] + bias.map_or(0.0, |b| b[r]);
         }
     }
     y

@@ -11,6 +11,7 @@ mod plan;
 pub mod quant;
 mod quant_q8;
 pub mod shift;
+pub mod ternary;
 pub mod vmf;
 
 pub use bessel::{log_bessel_ik, BesselPrecision, LogBessel};
@@ -22,4 +23,5 @@ pub use quant::{
     default_path, dequantize, int8_kernel, quant_matmul, quant_matmul_with, QuantPath,
 };
 pub use shift::shift_matmul;
+pub use ternary::{ternary_matmul, ternary_matmul_with, TernaryVariant};
 pub use vmf::{vmf_kappa_mle, vmf_values, VmfValues};

@@ -11,9 +11,12 @@
 //! One f32 order, so that every kernel gives the same bits for int8 activations
 //! (`reference::combine`): output `(n, token)` keeps 8 partials; partial `j` takes the units
 //! `u ≡ j (mod 8)`, plane by plane in K order, adds the sums of consecutive units of one scale
-//! group exactly, and folds each such run in as `acc_j = fma(s, run, acc_j)`; then
-//! `y = fma(((acc_0 + acc_1) + (acc_2 + acc_3)) + ((acc_4 + acc_5) + (acc_6 + acc_7)), x_scale, bias)`
-//! (no bias: `+0`). With one scale per row (BitNet, I2_S) that is 8 exact sums and a handful of
+//! group exactly, and folds each such run in as `acc_j = acc_j + s·run`; then
+//! `y = (((acc_0 + acc_1) + (acc_2 + acc_3)) + ((acc_4 + acc_5) + (acc_6 + acc_7)))·x_scale + bias`
+//! (no bias: `+0`). Products and sums are rounded separately: WGSL's `fma` may or may not fuse
+//! (lavapipe does not), so the GPU is bit-exact where its compiler does not contract a product
+//! and a sum into an FMA — lavapipe and llvmpipe GL, tested. With one scale per row (BitNet,
+//! I2_S) that is 8 exact sums and a handful of
 //! roundings; with a scale per 128 positions, one FMA per unit.
 
 mod layout;

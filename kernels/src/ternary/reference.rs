@@ -58,8 +58,8 @@ impl RunSum for f32 {
 
 /// Output `(r, token)` from its unit sums `sums[p·units + u]` (module docs): partial
 /// `j = u % 8` runs over its units plane by plane in K order, adding the sums of consecutive
-/// units of one scale group exactly (i32) and folding each run in as
-/// `acc_j = fma(scale, run, acc_j)`; then `y = fma(tree(acc), x_scale, bias)`.
+/// units of one scale group exactly (i32) and folding each run in as `acc_j + scale·run`; then
+/// `y = tree(acc)·x_scale + bias` (products and sums each rounded, never fused).
 #[inline(always)]
 pub(crate) fn combine<T: RunSum>(
     w: &TernaryWeights,
@@ -80,10 +80,10 @@ pub(crate) fn combine<T: RunSum>(
                 for &v in sums[j..].iter().step_by(PARTIALS) {
                     run += v;
                 }
-                *a = s.mul_add(run.to_f32(), *a);
+                *a += s * run.to_f32();
             }
         }
-        return tree(acc).mul_add(x_scale, bias);
+        return tree(acc) * x_scale + bias;
     }
     for (j, a) in acc.iter_mut().enumerate().take(units) {
         for (p, sums) in sums.chunks_exact(units).enumerate() {
@@ -93,14 +93,14 @@ pub(crate) fn combine<T: RunSum>(
             for u in (j..units).step_by(PARTIALS) {
                 let g = unit_group[u];
                 if g != group {
-                    *a = scales[group as usize].mul_add(run.to_f32(), *a);
+                    *a += scales[group as usize] * run.to_f32();
                     run = T::default();
                     group = g;
                 }
                 run += sums[u];
             }
-            *a = scales[group as usize].mul_add(run.to_f32(), *a);
+            *a += scales[group as usize] * run.to_f32();
         }
     }
-    tree(acc).mul_add(x_scale, bias)
+    tree(acc) * x_scale + bias
 }

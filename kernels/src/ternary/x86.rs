@@ -185,8 +185,7 @@ pub(crate) struct Tokens<'a> {
     pub(crate) bias: Option<&'a [f32]>,
 }
 
-/// Outputs `out[i]` = row `r0 + i / m`, token `i % m`: unit sums, then `combine` (inlined here,
-/// so its FMAs are instructions).
+/// Outputs `out[i]` = row `r0 + i / m`, token `i % m`: unit sums, then `combine` (inlined).
 #[inline(always)]
 unsafe fn rows_of<D: UnitDot>(
     w: &TernaryWeights,
@@ -231,8 +230,8 @@ macro_rules! entry {
     };
 }
 
-entry!(rows_avx2, Avx2, "avx2,fma");
-entry!(rows_vnni, Vnni, "avx2,fma,avx512f,avx512vl,avx512vnni");
+entry!(rows_avx2, Avx2, "avx2");
+entry!(rows_vnni, Vnni, "avx2,avx512f,avx512vl,avx512vnni");
 
 /// Outputs `out[i]` for row `r0 + i / m`, token `i % m` (`m` tokens), `sums` scratch of
 /// `planes·units`.

@@ -1,0 +1,306 @@
+//! `ternary_matmul`: `y = x · Wᵀ (+ bias)` with W a [`TernaryMatrix`] (`lowbit_kernels::ternary`):
+//! int8 x with a scale per token (BitNet's A8; the same bits on every backend) or f32 x
+//! (within `ternary::f32_error_bound`). GPU: `shaders/ternary.wgsl`.
+
+use std::collections::BTreeSet;
+
+use lowbit_kernels::ternary::{TritPacking, UNIT};
+use lowbit_kernels::DType;
+
+use super::plan::{
+    check_ctx, check_w_ctx, dims2, fold_groups, gpu_parts, mat_bytes, u32_of, whole_binding,
+};
+use crate::context::{Backend, Context};
+use crate::error::{Error, Result};
+use crate::gpu::{Dispatch, Gpu, GpuTimer};
+use crate::shader_text::preprocess;
+use crate::shaders::ShaderVariant;
+use crate::tensor::{HostData, Tensor, TensorView, ViewData};
+use crate::ternary::{TernaryData, TernaryMatrix};
+
+const TERNARY: &str = include_str!("../../shaders/ternary.wgsl");
+
+/// A GPU ternary kernel variant (the CPU backend has one kernel per SIMD level).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TernaryVariant {
+    /// The trits' packing.
+    pub packing: TritPacking,
+    /// f32 activations (else int8).
+    pub f32_x: bool,
+    /// `dot4I8Packed` (int8 only; else each byte is added, subtracted or skipped).
+    pub dot_native: bool,
+}
+
+impl TernaryVariant {
+    /// Short name, e.g. `ternary.bits2.i8.dp4`.
+    pub fn name(&self) -> String {
+        let x = if self.f32_x {
+            "f32"
+        } else if self.dot_native {
+            "i8.dp4"
+        } else {
+            "i8.add"
+        };
+        format!("ternary.{}.{x}", self.packing.name())
+    }
+
+    fn shader(&self) -> ShaderVariant {
+        let mut defines = BTreeSet::new();
+        if self.packing == TritPacking::Base3 {
+            defines.insert("BASE3");
+        }
+        if self.f32_x {
+            defines.insert("F32X");
+        } else if self.dot_native {
+            defines.insert("DOT_NATIVE");
+        }
+        ShaderVariant {
+            name: self.name(),
+            source: preprocess(TERNARY, &defines),
+            needs_f16: false,
+            needs_subgroups: false,
+            needs_f64: false,
+        }
+    }
+}
+
+/// Every variant, for the naga validation test.
+pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
+    let mut v = Vec::new();
+    for packing in [TritPacking::Bits2, TritPacking::Base3] {
+        for (f32_x, dot_native) in [(true, false), (false, true), (false, false)] {
+            v.push(
+                TernaryVariant {
+                    packing,
+                    f32_x,
+                    dot_native,
+                }
+                .shader(),
+            );
+        }
+    }
+    v
+}
+
+/// The int8 variants `w` can run with on `ctx` (the default first: `dot4I8Packed`).
+pub fn variants(w: &TernaryMatrix, f32_x: bool) -> Vec<TernaryVariant> {
+    let natives: &[bool] = if f32_x { &[false] } else { &[true, false] };
+    natives
+        .iter()
+        .map(|&dot_native| TernaryVariant {
+            packing: w.packing,
+            f32_x,
+            dot_native,
+        })
+        .collect()
+}
+
+/// `y = x · Wᵀ (+ bias)`: x `[M, K]` f32, or i8 with `x_scale` f32 `[M]` (x dequantised as
+/// `x·x_scale[token]`); `bias` f32 `[N]`; y f32 `[M, N]`.
+pub fn ternary_matmul<'a>(
+    ctx: &Context,
+    x: impl Into<TensorView<'a>>,
+    x_scale: Option<TensorView<'a>>,
+    w: &TernaryMatrix,
+    bias: Option<TensorView<'a>>,
+) -> Result<Tensor> {
+    ternary_matmul_timed(ctx, x.into(), x_scale, w, bias, None, None)
+}
+
+/// [`ternary_matmul`] with a chosen GPU variant (None: the default; see [`variants`]).
+pub fn ternary_matmul_with(
+    ctx: &Context,
+    x: TensorView<'_>,
+    x_scale: Option<TensorView<'_>>,
+    w: &TernaryMatrix,
+    bias: Option<TensorView<'_>>,
+    variant: Option<TernaryVariant>,
+) -> Result<Tensor> {
+    ternary_matmul_timed(ctx, x, x_scale, w, bias, variant, None)
+}
+
+pub(crate) fn ternary_matmul_timed(
+    ctx: &Context,
+    x: TensorView<'_>,
+    x_scale: Option<TensorView<'_>>,
+    w: &TernaryMatrix,
+    bias: Option<TensorView<'_>>,
+    variant: Option<TernaryVariant>,
+    timer: Option<&GpuTimer>,
+) -> Result<Tensor> {
+    check_ctx(ctx, &x, "x")?;
+    check_w_ctx(ctx, &w.ctx)?;
+    let (m, k) = dims2(&x, "x")?;
+    if k != w.k {
+        return Err(Error::Shape(format!(
+            "x is [{m}, {k}] but W is [{}, {}]",
+            w.n, w.k
+        )));
+    }
+    let f32_x = match (x.dtype, &x_scale) {
+        (DType::F32, None) => true,
+        (DType::I8, Some(_)) => false,
+        (DType::F32, Some(_)) => {
+            return Err(Error::InvalidArgument(
+                "ternary_matmul: f32 x takes no x_scale".into(),
+            ))
+        }
+        (DType::I8, None) => {
+            return Err(Error::InvalidArgument(
+                "ternary_matmul: int8 x needs x_scale (f32, one per token)".into(),
+            ))
+        }
+        (d, _) => {
+            return Err(Error::DType {
+                op: "ternary_matmul",
+                what: "x",
+                dtype: d,
+            })
+        }
+    };
+    for (what, v, len) in [("x_scale", &x_scale, m), ("bias", &bias, w.n)] {
+        if let Some(v) = v {
+            check_ctx(ctx, v, what)?;
+            if v.dtype != DType::F32 || v.shape.iter().product::<usize>() != len {
+                return Err(Error::Shape(format!(
+                    "ternary_matmul: {what} must be f32 with {len} values, got {:?} {:?}",
+                    v.dtype, v.shape
+                )));
+            }
+        }
+    }
+    let n = w.n;
+    match (&*ctx.inner, &w.data) {
+        (Backend::Cpu(cfg), TernaryData::Host(tw)) => {
+            let host = |v: &Option<TensorView>| match v.as_ref().map(|v| &v.data) {
+                Some(ViewData::Host(HostData::F32(d))) => Some(d.clone()),
+                _ => None,
+            };
+            let (xs, b) = (host(&x_scale), host(&bias));
+            let mut y = vec![0f32; m * n];
+            match &x.data {
+                ViewData::Host(HostData::F32(v)) => lowbit_kernels::ternary::ternary_matmul_f32(
+                    cfg.threads,
+                    tw,
+                    v,
+                    m,
+                    b.as_deref(),
+                    &mut y,
+                )?,
+                ViewData::Host(HostData::I8(v)) => lowbit_kernels::ternary::ternary_matmul_i8_at(
+                    cfg.level,
+                    cfg.threads,
+                    tw,
+                    v,
+                    xs.as_deref().expect("checked: int8 x has scales"),
+                    b.as_deref(),
+                    &mut y,
+                )?,
+                _ => unreachable!("checked dtype and context"),
+            }
+            Ok(Tensor::from_host(
+                ctx,
+                HostData::F32(y),
+                DType::F32,
+                &[m, n],
+            ))
+        }
+        (Backend::Gpu(g), TernaryData::Gpu { codes, scales }) => {
+            let variant = variant.unwrap_or(variants(w, f32_x)[0]);
+            if variant.f32_x != f32_x || variant.packing != w.packing {
+                return Err(Error::InvalidArgument(format!(
+                    "ternary variant {} does not fit {} x and {} weights",
+                    variant.name(),
+                    if f32_x { "f32" } else { "int8" },
+                    w.packing.name()
+                )));
+            }
+            let y = g.alloc(mat_bytes(DType::F32, m, n), "y")?;
+            let ops = Operands {
+                x: &x,
+                x_scale: x_scale.as_ref(),
+                bias: bias.as_ref(),
+                codes,
+                scales,
+            };
+            gpu(g, &ops, w, variant, &y, timer)?;
+            Ok(Tensor::from_buffer(ctx, y, DType::F32, &[m, n]))
+        }
+        _ => unreachable!("a TernaryMatrix's data matches its context"),
+    }
+}
+
+struct Operands<'a, 'b> {
+    x: &'a TensorView<'b>,
+    x_scale: Option<&'a TensorView<'b>>,
+    bias: Option<&'a TensorView<'b>>,
+    codes: &'a wgpu::Buffer,
+    scales: &'a wgpu::Buffer,
+}
+
+fn gpu(
+    g: &Gpu,
+    o: &Operands,
+    w: &TernaryMatrix,
+    variant: TernaryVariant,
+    y: &wgpu::Buffer,
+    timer: Option<&GpuTimer>,
+) -> Result<()> {
+    let (m, k, n) = (o.x.shape[0], o.x.shape[1], w.n);
+    let comp = variant.shader();
+    let pipeline = g.pipeline(&comp.name, || comp.source.clone(), &[])?;
+    let groups = fold_groups(g, n.div_ceil(8))?;
+    let passes = m.div_ceil(4);
+    let max = g.limits.max_compute_workgroups_per_dimension as usize;
+    if passes > max {
+        return Err(Error::DeviceLimit(format!(
+            "ternary_matmul: {m} tokens need {passes} passes of 4, over the device's {max}"
+        )));
+    }
+    let units_per_group = if w.groups == 1 {
+        w.units
+    } else {
+        w.k / w.groups / UNIT
+    };
+    let params = g.uniform(&[
+        u32_of(n, "N")?,
+        u32_of(m, "M")?,
+        u32_of(k, "K")?,
+        u32_of(w.units, "units")?,
+        u32_of(units_per_group, "units per group")?,
+        u32_of(w.groups, "groups")?,
+        u32_of(w.planes, "planes")?,
+        u32_of(w.row_bytes / 4, "row words")?,
+        groups[0],
+        u32::from(o.bias.is_some()),
+        0,
+        0,
+    ])?;
+    let zero;
+    let (bias_buf, bias_off) = match o.bias {
+        Some(b) => gpu_parts(b),
+        None => {
+            zero = g.upload(&[0u8; 4], "no bias")?;
+            (&zero, 0)
+        }
+    };
+    let (xb, xo) = gpu_parts(o.x);
+    let mut bindings = vec![
+        params.as_entire_binding(),
+        whole_binding(g, o.codes, 0, o.codes.size(), "ternary codes")?,
+        whole_binding(g, o.scales, 0, o.scales.size(), "ternary scales")?,
+        whole_binding(g, bias_buf, bias_off, 4 * n.max(1) as u64, "bias")?,
+        whole_binding(g, xb, xo, mat_bytes(o.x.dtype, m, k), "x")?,
+    ];
+    if let Some(s) = o.x_scale {
+        let (sb, so) = gpu_parts(s);
+        bindings.push(whole_binding(g, sb, so, 4 * m as u64, "x_scale")?);
+    }
+    bindings.push(whole_binding(g, y, 0, mat_bytes(DType::F32, m, n), "y")?);
+    let dispatch = Dispatch {
+        pipeline: &pipeline,
+        bindings,
+        groups: [groups[0], groups[1], passes as u32],
+    };
+    g.run(&[dispatch], timer)
+}

@@ -1,0 +1,151 @@
+//! Ternary matmul on every backend: int8 activations give the CPU kernels' bits (both packings,
+//! one and two planes, every scale grouping, with and without bias, every GPU variant, awkward
+//! shapes and token counts past one pass of 4); f32 activations within `f32_error_bound`; bad
+//! input refused.
+
+mod common;
+
+use common::{all_contexts, Rng};
+use lowbit::kernels::ternary::{
+    f32_error_bound, ternary_matmul_f32, ternary_matmul_i8, TernaryWeights, TritPacking,
+};
+use lowbit::ops::ternary::variants;
+use lowbit::ops::{ternary_matmul, ternary_matmul_with};
+use lowbit::{Tensor, TernaryMatrix};
+
+fn random(
+    packing: TritPacking,
+    (planes, n, k, group): (usize, usize, usize, usize),
+    rng: &mut Rng,
+) -> TernaryWeights {
+    let t: Vec<i8> = (0..planes * n * k)
+        .map(|_| (rng.next_u64() % 3) as i8 - 1)
+        .collect();
+    let s: Vec<f32> = (0..planes * n * (k / group))
+        .map(|_| rng.unit() * 0.1)
+        .collect();
+    TernaryWeights::from_trits(packing, (planes, n, k, group), &t, &s).unwrap()
+}
+
+const SHAPES: [(usize, usize, usize, usize); 9] = [
+    (1, 1, 1, 1),
+    (1, 3, 3, 3),
+    (2, 17, 17, 17),
+    (1, 33, 257, 257),
+    (1, 9, 256, 128),
+    (2, 17, 1024, 256),
+    (1, 257, 300, 300),
+    (2, 5, 2048, 2048),
+    (1, 12, 1280, 640),
+];
+
+#[test]
+fn int8_bits_match_the_cpu_on_every_backend() {
+    let mut rng = Rng::new(41);
+    for packing in [TritPacking::Bits2, TritPacking::Base3] {
+        for shape in SHAPES {
+            let (_, n, k, _) = shape;
+            let w = random(packing, shape, &mut rng);
+            for m in [1usize, 3, 6] {
+                let x: Vec<i8> = (0..m * k).map(|_| rng.next_u64() as u8 as i8).collect();
+                let xs: Vec<f32> = (0..m).map(|_| rng.unit().abs() * 0.01 + 1e-4).collect();
+                let bias: Vec<f32> = (0..n).map(|_| rng.unit()).collect();
+                for with_bias in [false, true] {
+                    let b = with_bias.then_some(&bias[..]);
+                    let mut want = vec![0f32; m * n];
+                    ternary_matmul_i8(1, &w, &x, &xs, b, &mut want).unwrap();
+                    let bits_of = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                    for ctx in all_contexts() {
+                        let wm = TernaryMatrix::new(&ctx, &w).unwrap();
+                        let xt = Tensor::from_slice(&ctx, &x, &[m, k]).unwrap();
+                        let st = Tensor::from_slice(&ctx, &xs, &[m]).unwrap();
+                        let bt = Tensor::from_slice(&ctx, &bias, &[n]).unwrap();
+                        let vs = if ctx.is_gpu() {
+                            variants(&wm, false).into_iter().map(Some).collect()
+                        } else {
+                            vec![None]
+                        };
+                        for v in vs {
+                            let y = ternary_matmul_with(
+                                &ctx,
+                                (&xt).into(),
+                                Some((&st).into()),
+                                &wm,
+                                with_bias.then(|| (&bt).into()),
+                                v,
+                            )
+                            .unwrap()
+                            .to_vec::<f32>()
+                            .unwrap();
+                            assert_eq!(
+                                bits_of(&y),
+                                bits_of(&want),
+                                "{ctx:?} {v:?} {shape:?} m{m} bias={with_bias}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn f32_within_the_bound_on_every_backend() {
+    let mut rng = Rng::new(43);
+    for packing in [TritPacking::Bits2, TritPacking::Base3] {
+        for shape in SHAPES {
+            let (_, n, k, _) = shape;
+            let w = random(packing, shape, &mut rng);
+            let m = 5;
+            let x: Vec<f32> = (0..m * k).map(|_| rng.unit() * 3.0).collect();
+            let bias: Vec<f32> = (0..n).map(|_| rng.unit()).collect();
+            let mut cpu = vec![0f32; m * n];
+            ternary_matmul_f32(1, &w, &x, m, Some(&bias), &mut cpu).unwrap();
+            let bound = f32_error_bound(&w, &x, m, Some(&bias));
+            for ctx in all_contexts() {
+                let wm = TernaryMatrix::new(&ctx, &w).unwrap();
+                let xt = Tensor::from_slice(&ctx, &x, &[m, k]).unwrap();
+                let bt = Tensor::from_slice(&ctx, &bias, &[n]).unwrap();
+                let y = ternary_matmul(&ctx, &xt, None, &wm, Some((&bt).into()))
+                    .unwrap()
+                    .to_vec::<f32>()
+                    .unwrap();
+                for i in 0..m * n {
+                    // Both within the bound of the exact value: apart by at most twice it.
+                    assert!(
+                        (y[i] - cpu[i]).abs() <= 2.0 * bound[i],
+                        "{ctx:?} {shape:?} {}: {} vs {} (bound {})",
+                        packing.name(),
+                        y[i],
+                        cpu[i],
+                        bound[i]
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_input_is_an_error() {
+    let mut rng = Rng::new(47);
+    let w = random(TritPacking::Bits2, (1, 4, 64, 64), &mut rng);
+    for ctx in all_contexts() {
+        let wm = TernaryMatrix::new(&ctx, &w).unwrap();
+        let x8 = Tensor::from_slice(&ctx, &[0i8; 128], &[2, 64]).unwrap();
+        let xf = Tensor::from_slice(&ctx, &[0f32; 128], &[2, 64]).unwrap();
+        let s2 = Tensor::from_slice(&ctx, &[1f32; 2], &[2]).unwrap();
+        let s3 = Tensor::from_slice(&ctx, &[1f32; 3], &[3]).unwrap();
+        let wrong_k = Tensor::from_slice(&ctx, &[0f32; 126], &[2, 63]).unwrap();
+        assert!(
+            ternary_matmul(&ctx, &x8, None, &wm, None).is_err(),
+            "int8 without scales"
+        );
+        assert!(ternary_matmul(&ctx, &xf, Some((&s2).into()), &wm, None).is_err());
+        assert!(ternary_matmul(&ctx, &x8, Some((&s3).into()), &wm, None).is_err());
+        assert!(ternary_matmul(&ctx, &x8, Some((&s2).into()), &wm, Some((&s3).into())).is_err());
+        assert!(ternary_matmul(&ctx, &wrong_k, None, &wm, None).is_err());
+        assert!(ternary_matmul(&ctx, &x8, Some((&s2).into()), &wm, None).is_ok());
+    }
+}
