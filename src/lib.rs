@@ -24,6 +24,7 @@ pub mod bench_lmul;
 pub mod bench_lut;
 pub mod bench_quant;
 pub mod bench_shift;
+pub mod bench_ternary;
 mod context;
 mod error;
 pub mod gguf;
@@ -43,6 +44,7 @@ pub mod validate_lmul;
 pub mod validate_lut;
 pub mod validate_quant;
 pub mod validate_shift;
+pub mod validate_ternary;
 
 pub use adapter::{list_adapters, AdapterDescription, AdapterSelector};
 pub use context::{backend_name, device_type_name, BackendInfo, Context, ADAPTER_ENV};

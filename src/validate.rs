@@ -29,7 +29,7 @@ pub struct CaseResult {
     pub n: usize,
     /// Shared dimension.
     pub k: usize,
-    /// Largest |got − reference| over the output (lmul, shift_matmul: the number of outputs
+    /// Largest |got − reference| over the output (lmul, shift_matmul, int8 ternary_matmul: the number of outputs
     /// whose bits differ; log_bessel: the mixed error `|got − ref| / max(|ref|, 1)`; vmf: the
     /// error relative to its scale, see `validate_bessel`).
     pub max_abs_err: f64,
@@ -263,6 +263,9 @@ pub fn validate_context(ctx: &Context, mut each: impl FnMut(&CaseResult)) -> Vec
         push(r);
     }
     for r in crate::validate_shift::shift_cases(ctx) {
+        push(r);
+    }
+    for r in crate::validate_ternary::ternary_cases(ctx) {
         push(r);
     }
     for r in crate::validate_bessel::bessel_cases(ctx) {

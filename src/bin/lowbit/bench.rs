@@ -28,7 +28,8 @@ pub struct Args {
     #[arg(long, default_value_t = 4096)]
     k: usize,
     /// Weight format for a quantized matmul (q4_0, q4_k, … any GGUF type lowbit reads); x is
-    /// f32 and the baseline is the dense f16 kernel on the dequantised weights.
+    /// f32 and the baseline is the dense f16 kernel on the dequantised weights. `--op ternary`:
+    /// tq2_0 (default) or tq1_0, with int8 x.
     #[arg(long)]
     w_format: Option<String>,
     /// `--op lut-matmul`: bits per weight (1–4) of the LUT weights; `--op shift`: bits per
@@ -111,9 +112,9 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     if args.op == "bessel" {
         return run_bessel(&args);
     }
-    if !["matmul", "lut-matmul", "lmul", "shift"].contains(&args.op.as_str()) {
+    if !["matmul", "lut-matmul", "lmul", "shift", "ternary"].contains(&args.op.as_str()) {
         return Err(format!(
-            "unknown op '{}' (this build benches: matmul, lut-matmul, lmul, shift, bessel)",
+            "unknown op '{}' (this build benches: matmul, lut-matmul, lmul, shift, ternary, bessel)",
             args.op
         )
         .into());
@@ -135,7 +136,12 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     if args.op == "shift" && !(2..=7).contains(&args.bits) {
         return Err(format!("--op shift: --bits must be 2 to 7, not {}", args.bits).into());
     }
-    let r = if args.op == "shift" {
+    let r = if args.op == "ternary" {
+        let fmt = args.w_format.as_deref().unwrap_or("tq2_0");
+        let ty = lowbit::kernels::formats::QuantType::from_name(fmt)
+            .ok_or_else(|| format!("unknown --w-format '{fmt}'"))?;
+        lowbit::bench_ternary::bench_ternary(&ctx, ty, (args.m, args.n, args.k), budget)?
+    } else if args.op == "shift" {
         lowbit::bench_shift::bench_shift(&ctx, args.bits, (args.m, args.n, args.k), budget)?
     } else if args.op == "lmul" {
         lowbit::bench_lmul::bench_lmul(&ctx, args.mbits, (args.m, args.n, args.k), budget)?

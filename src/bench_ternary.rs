@@ -1,0 +1,85 @@
+//! `lowbit bench --op ternary [--w-format tq2_0|tq1_0]`: the ternary matmul with BitNet's int8
+//! activations (absmax per token, quantised on the host before the timing) on GGUF TQ2_0 or
+//! TQ1_0 weights kept in their packing, beside the same weights dequantised to f16 through the
+//! dense kernel and the read bound over the weight bytes, in one run.
+
+use std::time::Duration;
+
+use lowbit_kernels::formats::{quantize_row, QuantType};
+use lowbit_kernels::ternary::{absmax_int8, TernaryWeights};
+use lowbit_kernels::DType;
+
+use crate::bench::{seeded_signed, BenchResult, Run};
+use crate::bench_quant::dequant_f16_dense;
+use crate::context::{Backend, Context};
+use crate::error::{Error, Result};
+use crate::measure::{measure_gpu, measure_wall};
+use crate::ops::ternary::ternary_matmul_timed;
+use crate::tensor::Tensor;
+use crate::ternary::TernaryMatrix;
+
+/// Times int8 x `[m, k]` by `[n, k]` ternary weights in `ty` (TQ2_0 or TQ1_0) on `ctx`.
+pub fn bench_ternary(
+    ctx: &Context,
+    ty: QuantType,
+    (m, n, k): (usize, usize, usize),
+    budget: Duration,
+) -> Result<BenchResult> {
+    if !matches!(ty, QuantType::TQ2_0 | QuantType::TQ1_0) || k % 256 != 0 {
+        return Err(Error::InvalidArgument(format!(
+            "--op ternary takes --w-format tq2_0 or tq1_0 and K a multiple of 256, not {} and {k}",
+            ty.name()
+        )));
+    }
+    let wf = seeded_signed(n * k, 3);
+    let row = ty.row_bytes(k)?;
+    let mut blocks = vec![0u8; n * row];
+    for (src, dst) in wf.chunks(k).zip(blocks.chunks_mut(row)) {
+        quantize_row(ty, src, dst)?;
+    }
+    let tw = match ty {
+        QuantType::TQ2_0 => TernaryWeights::from_tq2_0(&blocks, n, k)?,
+        _ => TernaryWeights::from_tq1_0(&blocks, n, k)?,
+    };
+    let w = TernaryMatrix::new(ctx, &tw)?;
+    let xf = seeded_signed(m * k, 4);
+    let (mut q, mut scales) = (Vec::with_capacity(m * k), Vec::with_capacity(m));
+    for t in xf.chunks(k) {
+        let (qt, s) = absmax_int8(t);
+        q.extend(qt);
+        scales.push(1.0 / s);
+    }
+    let x = Tensor::from_slice(ctx, &q, &[m, k])?;
+    let xs = Tensor::from_slice(ctx, &scales, &[m])?;
+    let call = |t: Option<&crate::gpu::GpuTimer>| {
+        ternary_matmul_timed(ctx, x.view(), Some(xs.view()), &w, None, None, t).map(|_| ())
+    };
+    let (secs, timing) = match &*ctx.inner {
+        Backend::Gpu(g) => measure_gpu(g, budget, call)?,
+        Backend::Cpu(_) => measure_wall(budget, || call(None))?,
+    };
+    // The dense baseline multiplies the dequantised activations by the dequantised weights.
+    let xd: Vec<f32> = q
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| f32::from(v) * scales[i / k])
+        .collect();
+    let xdt = Tensor::from_slice(ctx, &xd, &[m, k])?;
+    let dense = dequant_f16_dense(ctx, &xdt, &tw.dequantize(), (n, k), secs, budget)?;
+    let kernel = match &*ctx.inner {
+        Backend::Cpu(cfg) => lowbit_kernels::ternary::kernel_level(cfg.level).to_string(),
+        Backend::Gpu(_) => crate::ops::ternary::variants(&w, false)[0].name(),
+    };
+    let run = Run {
+        op: "ternary_matmul",
+        variant: format!("{kernel}: int8 x, unit sums exact in i32"),
+        x_dtype: DType::I8.name().into(),
+        w_dtype: ty.name().to_lowercase(),
+        shape: (m, n, k),
+        secs,
+        timing,
+        moved: (w.bytes() + m * k + 4 * m * n) as f64,
+        w_bytes: w.bytes(),
+    };
+    BenchResult::measured(ctx, run, budget, vec![dense])
+}
