@@ -4,7 +4,7 @@
 // of one scale group (exactly, in i32, with int8 x) and folds each run in as
 // acc = acc + scale·run. Lane 0 of the row then adds the 8 partials as the CPU's tree and
 // writes sum·x_scale + bias. No fma: WGSL's may or may not fuse (lavapipe's does not).
-// Up to 4 tokens per workgroup (z: the token pass).
+// Up to 4 tokens per workgroup (z: the token pass); MT1: one (M = 1, registers only).
 //
 // Int8 x (the default): a unit's sum is Σ x·t over 32 words of packed x, exact. DOT_NATIVE:
 // the trits as signed bytes meet x in dot4I8Packed (codes t + 1 turned into t with
@@ -41,7 +41,11 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
 //#endif
 
+//#if MT1
+const TOK: u32 = 1u;
+//#else
 const TOK: u32 = 4u;
+//#endif
 const ROWS: u32 = 8u;
 var<workgroup> partial: array<array<f32, 64>, TOK>;
 
@@ -138,11 +142,11 @@ fn main(
     let t0 = wid.z * TOK;
     let tn = min(TOK, P.m - t0);
     let row = min(r, P.n - 1u);
-    var acc = array<f32, TOK>(0.0, 0.0, 0.0, 0.0);
+    var acc: array<f32, TOK>;
     for (var p = 0u; p < P.planes; p++) {
         let base = (p * P.n + row) * P.row_words;
         let srow = (p * P.n + row) * P.groups;
-        var run = array<Run, TOK>(Run(0), Run(0), Run(0), Run(0));
+        var run: array<Run, TOK>;
         var group = j / P.units_per_group;
         for (var u = j; u < P.units; u += 8u) {
             let g = u / P.units_per_group;
@@ -154,7 +158,7 @@ fn main(
                 }
                 group = g;
             }
-            var sum = array<Run, TOK>(Run(0), Run(0), Run(0), Run(0));
+            var sum: array<Run, TOK>;
             let c0 = u * 128u;
 //#if BASE3
             let blk = base + (u >> 1u) * 13u;
@@ -164,8 +168,8 @@ fn main(
                     let cw = codes[blk + w];
                     for (var n = 0u; n < 4u; n++) {
                         let q = base3_codes(cw, n);
-                        for (var t = 0u; t < tn; t++) {
-                            sum[t] += quad(t0 + t, c0 + 32u * n + 4u * w, q);
+                        for (var t = 0u; t < TOK; t++) {
+                            if (t < tn) { sum[t] += quad(t0 + t, c0 + 32u * n + 4u * w, q); }
                         }
                     }
                 }
@@ -173,24 +177,24 @@ fn main(
                 // 128 + 4w: trit 4 of words 0..7; 160 + 16n + 4v: words 8..11; 240 + 4n: word 12.
                 for (var w = 0u; w < 8u; w++) {
                     let q = base3_codes(codes[blk + w], 4u);
-                    for (var t = 0u; t < tn; t++) {
-                        sum[t] += quad(t0 + t, c0 + 4u * w, q);
+                    for (var t = 0u; t < TOK; t++) {
+                        if (t < tn) { sum[t] += quad(t0 + t, c0 + 4u * w, q); }
                     }
                 }
                 for (var v = 0u; v < 4u; v++) {
                     let cw = codes[blk + 8u + v];
                     for (var n = 0u; n < 5u; n++) {
                         let q = base3_codes(cw, n);
-                        for (var t = 0u; t < tn; t++) {
-                            sum[t] += quad(t0 + t, c0 + 32u + 16u * n + 4u * v, q);
+                        for (var t = 0u; t < TOK; t++) {
+                            if (t < tn) { sum[t] += quad(t0 + t, c0 + 32u + 16u * n + 4u * v, q); }
                         }
                     }
                 }
                 let hw = codes[blk + 12u];
                 for (var n = 0u; n < 4u; n++) {
                     let q = base3_codes(hw, n);
-                    for (var t = 0u; t < tn; t++) {
-                        sum[t] += quad(t0 + t, c0 + 112u + 4u * n, q);
+                    for (var t = 0u; t < TOK; t++) {
+                        if (t < tn) { sum[t] += quad(t0 + t, c0 + 112u + 4u * n, q); }
                     }
                 }
             }
@@ -200,8 +204,8 @@ fn main(
                 let cw = codes[base + u * 8u + w];
                 for (var l = 0u; l < 4u; l++) {
                     let q = (cw >> (2u * l)) & 0x03030303u;
-                    for (var t = 0u; t < tn; t++) {
-                        sum[t] += quad(t0 + t, c0 + 32u * l + 4u * w, q);
+                    for (var t = 0u; t < TOK; t++) {
+                        if (t < tn) { sum[t] += quad(t0 + t, c0 + 32u * l + 4u * w, q); }
                     }
                 }
             }

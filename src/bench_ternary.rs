@@ -68,7 +68,7 @@ pub fn bench_ternary(
     let dense = dequant_f16_dense(ctx, &xdt, &tw.dequantize(), (n, k), secs, budget)?;
     let kernel = match &*ctx.inner {
         Backend::Cpu(cfg) => lowbit_kernels::ternary::kernel_level(cfg.level).to_string(),
-        Backend::Gpu(_) => crate::ops::ternary::variants(&w, false)[0].name(),
+        Backend::Gpu(_) => crate::ops::ternary::variants(&w, false, m)[0].name(),
     };
     let run = Run {
         op: "ternary_matmul",

@@ -61,7 +61,7 @@ fn int8_bits_match_the_cpu_on_every_backend() {
                         let st = Tensor::from_slice(&ctx, &xs, &[m]).unwrap();
                         let bt = Tensor::from_slice(&ctx, &bias, &[n]).unwrap();
                         let vs = if ctx.is_gpu() {
-                            variants(&wm, false).into_iter().map(Some).collect()
+                            variants(&wm, false, m).into_iter().map(Some).collect()
                         } else {
                             vec![None]
                         };

@@ -29,6 +29,8 @@ pub struct TernaryVariant {
     pub f32_x: bool,
     /// `dot4I8Packed` (int8 only; else each byte is added, subtracted or skipped).
     pub dot_native: bool,
+    /// One token per workgroup (M = 1: sums in registers) instead of 4.
+    pub one_token: bool,
 }
 
 impl TernaryVariant {
@@ -41,7 +43,8 @@ impl TernaryVariant {
         } else {
             "i8.add"
         };
-        format!("ternary.{}.{x}", self.packing.name())
+        let t = if self.one_token { ".mt1" } else { "" };
+        format!("ternary.{}.{x}{t}", self.packing.name())
     }
 
     fn shader(&self) -> ShaderVariant {
@@ -53,6 +56,9 @@ impl TernaryVariant {
             defines.insert("F32X");
         } else if self.dot_native {
             defines.insert("DOT_NATIVE");
+        }
+        if self.one_token {
+            defines.insert("MT1");
         }
         ShaderVariant {
             name: self.name(),
@@ -69,30 +75,39 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
     let mut v = Vec::new();
     for packing in [TritPacking::Bits2, TritPacking::Base3] {
         for (f32_x, dot_native) in [(true, false), (false, true), (false, false)] {
-            v.push(
-                TernaryVariant {
-                    packing,
-                    f32_x,
-                    dot_native,
-                }
-                .shader(),
-            );
+            for one_token in [false, true] {
+                v.push(
+                    TernaryVariant {
+                        packing,
+                        f32_x,
+                        dot_native,
+                        one_token,
+                    }
+                    .shader(),
+                );
+            }
         }
     }
     v
 }
 
-/// The int8 variants `w` can run with on `ctx` (the default first: `dot4I8Packed`).
-pub fn variants(w: &TernaryMatrix, f32_x: bool) -> Vec<TernaryVariant> {
+/// The GPU variants for `w` and `m` tokens (the default first: `dot4I8Packed`, one token per
+/// workgroup when M = 1).
+pub fn variants(w: &TernaryMatrix, f32_x: bool, m: usize) -> Vec<TernaryVariant> {
     let natives: &[bool] = if f32_x { &[false] } else { &[true, false] };
-    natives
-        .iter()
-        .map(|&dot_native| TernaryVariant {
-            packing: w.packing,
-            f32_x,
-            dot_native,
-        })
-        .collect()
+    let ones: &[bool] = if m == 1 { &[true, false] } else { &[false] };
+    let mut out = Vec::new();
+    for &dot_native in natives {
+        for &one_token in ones {
+            out.push(TernaryVariant {
+                packing: w.packing,
+                f32_x,
+                dot_native,
+                one_token,
+            });
+        }
+    }
+    out
 }
 
 /// `y = x · Wᵀ (+ bias)`: x `[M, K]` f32, or i8 with `x_scale` f32 `[M]` (x dequantised as
@@ -206,10 +221,13 @@ pub(crate) fn ternary_matmul_timed(
             ))
         }
         (Backend::Gpu(g), TernaryData::Gpu { codes, scales }) => {
-            let variant = variant.unwrap_or(variants(w, f32_x)[0]);
-            if variant.f32_x != f32_x || variant.packing != w.packing {
+            let variant = variant.unwrap_or(variants(w, f32_x, m)[0]);
+            if variant.f32_x != f32_x
+                || variant.packing != w.packing
+                || (variant.one_token && m != 1)
+            {
                 return Err(Error::InvalidArgument(format!(
-                    "ternary variant {} does not fit {} x and {} weights",
+                    "ternary variant {} does not fit {} x, M = {m} and {} weights",
                     variant.name(),
                     if f32_x { "f32" } else { "int8" },
                     w.packing.name()
@@ -250,11 +268,11 @@ fn gpu(
     let comp = variant.shader();
     let pipeline = g.pipeline(&comp.name, || comp.source.clone(), &[])?;
     let groups = fold_groups(g, n.div_ceil(8))?;
-    let passes = m.div_ceil(4);
+    let passes = m.div_ceil(if variant.one_token { 1 } else { 4 });
     let max = g.limits.max_compute_workgroups_per_dimension as usize;
     if passes > max {
         return Err(Error::DeviceLimit(format!(
-            "ternary_matmul: {m} tokens need {passes} passes of 4, over the device's {max}"
+            "ternary_matmul: {m} tokens need {passes} passes, over the device's {max}"
         )));
     }
     let units_per_group = if w.groups == 1 {
