@@ -69,7 +69,7 @@ fn check(
 }
 
 /// Rows of 16 per task: `block(r0, out, sums)` fills `out` (`[rows, m]`, transposed) for rows
-/// `r0 ..`, with `sums` scratch space of `planes·units` values.
+/// `r0 ..`, with `sums` scratch space of `4·planes·units` values.
 fn run_rows<T: RunSum + Send>(
     threads: usize,
     w: &TernaryWeights,
@@ -79,7 +79,8 @@ fn run_rows<T: RunSum + Send>(
 ) {
     const ROWS: usize = 16;
     let n = w.n();
-    let len = w.planes() * w.units();
+    // Room for four rows' sums (the x86 kernels form four at once).
+    let len = 4 * w.planes() * w.units();
     let mut yt = vec![0f32; n * m];
     let task = |sums: &mut Vec<T>, (b, out): (usize, &mut [f32])| block(ROWS * b, out, sums);
     if threads <= 1 {
@@ -163,6 +164,7 @@ pub fn ternary_matmul_i8_at(
     let block = |r0: usize, out: &mut [f32], sums: &mut [i32]| {
         for (i, o) in out.iter_mut().enumerate() {
             let (r, t) = (r0 + i / m, i % m);
+            let sums = &mut sums[..w.planes() * units];
             for (p, s) in sums.chunks_mut(units).enumerate() {
                 unit_sums_i8(w, p, r, &xp[t * kp..(t + 1) * kp], s);
             }
@@ -192,6 +194,7 @@ pub fn ternary_matmul_f32(
     let block = |r0: usize, out: &mut [f32], sums: &mut [f32]| {
         for (i, o) in out.iter_mut().enumerate() {
             let (r, t) = (r0 + i / m, i % m);
+            let sums = &mut sums[..w.planes() * units];
             for (p, s) in sums.chunks_mut(units).enumerate() {
                 unit_sums_f32(w, p, r, &xp[t * kp..(t + 1) * kp], s);
             }

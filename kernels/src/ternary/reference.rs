@@ -70,22 +70,26 @@ pub(crate) fn combine<T: RunSum>(
 ) -> f32 {
     let (units, groups) = (w.units(), w.groups());
     let unit_group = w.unit_groups();
+    // Each partial in a local (an element of `acc` kept in memory would chain every add
+    // through a store and a load).
     let mut acc = [0f32; PARTIALS];
     if groups == 1 {
         // One run per partial and plane: the same operations without the group checks.
-        for (p, sums) in sums.chunks_exact(units).enumerate() {
-            let s = w.scales()[p * w.n() + r];
-            for (j, a) in acc.iter_mut().enumerate().take(units) {
+        for (j, acc_j) in acc.iter_mut().enumerate().take(units) {
+            let mut a = 0f32;
+            for (p, sums) in sums.chunks_exact(units).enumerate() {
                 let mut run = T::default();
                 for &v in sums[j..].iter().step_by(PARTIALS) {
                     run += v;
                 }
-                *a += s * run.to_f32();
+                a += w.scales()[p * w.n() + r] * run.to_f32();
             }
+            *acc_j = a;
         }
         return tree(acc) * x_scale + bias;
     }
-    for (j, a) in acc.iter_mut().enumerate().take(units) {
+    for (j, acc_j) in acc.iter_mut().enumerate().take(units) {
+        let mut a = 0f32;
         for (p, sums) in sums.chunks_exact(units).enumerate() {
             let scales = &w.scales()[(p * w.n() + r) * groups..][..groups];
             let mut run = T::default();
@@ -93,14 +97,15 @@ pub(crate) fn combine<T: RunSum>(
             for u in (j..units).step_by(PARTIALS) {
                 let g = unit_group[u];
                 if g != group {
-                    *a += scales[group as usize] * run.to_f32();
+                    a += scales[group as usize] * run.to_f32();
                     run = T::default();
                     group = g;
                 }
                 run += sums[u];
             }
-            *a += scales[group as usize] * run.to_f32();
+            a += scales[group as usize] * run.to_f32();
         }
+        *acc_j = a;
     }
     tree(acc) * x_scale + bias
 }

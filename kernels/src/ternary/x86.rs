@@ -103,72 +103,135 @@ unsafe fn lead_trit(s: __m256i) -> __m256i {
     }
 }
 
-/// Bits2: every unit of one row.
+/// Bits2: the code vectors of one unit (32 bytes: position `32j + l` in bits `2j` of byte `l`).
 #[inline(always)]
-unsafe fn bits2<D: UnitDot>(codes: &[u8], x: &[i8], xsum: &[i32], out: &mut [i32]) {
-    // SAFETY: `codes` holds 32 bytes and `x` 128 per unit of `out` (checked by the caller).
+unsafe fn bits2_codes(p: *const u8) -> [__m256i; 4] {
+    // SAFETY: `p` has 32 readable bytes; AVX2 is enabled by the caller.
     unsafe {
         let m3 = _mm256_set1_epi8(3);
-        for (u, o) in out.iter_mut().enumerate() {
-            let v = _mm256_loadu_si256(codes.as_ptr().add(32 * u).cast());
-            let c = [
-                _mm256_and_si256(v, m3),
-                _mm256_and_si256(_mm256_srli_epi16(v, 2), m3),
-                _mm256_and_si256(_mm256_srli_epi16(v, 4), m3),
-                _mm256_and_si256(_mm256_srli_epi16(v, 6), m3),
-            ];
-            *o = hsum(D::dot4(c, x.as_ptr().add(UNIT * u))) - xsum[u];
+        let v = _mm256_loadu_si256(p.cast());
+        [
+            _mm256_and_si256(v, m3),
+            _mm256_and_si256(_mm256_srli_epi16(v, 2), m3),
+            _mm256_and_si256(_mm256_srli_epi16(v, 4), m3),
+            _mm256_and_si256(_mm256_srli_epi16(v, 6), m3),
+        ]
+    }
+}
+
+/// Base3: the code vectors of the two units of one 52-byte block (layout in
+/// `TritPacking::Base3`).
+#[inline(always)]
+unsafe fn base3_codes(b: *const u8) -> ([__m256i; 4], [__m256i; 4]) {
+    // SAFETY: `b` has 52 readable bytes (the 16- and 4-byte loads stay inside); AVX2 is
+    // enabled by the caller.
+    unsafe {
+        // qs[0..32]: trit p of byte l is position 32p + l. Bytes are kept xor 0x80.
+        let flip = _mm256_set1_epi8(-128);
+        let b0 = _mm256_xor_si256(_mm256_loadu_si256(b.cast()), flip);
+        let b1 = times3(b0);
+        let b2 = times3(b1);
+        let b3 = times3(b2);
+        let b4 = times3(b3);
+        let lo = [lead_trit(b0), lead_trit(b1), lead_trit(b2), lead_trit(b3)];
+        // qs[32..48] (positions 160 + 16p + l) as [trit 0 | trit 1], [2 | 3], [4 | qh].
+        let w = _mm_xor_si128(
+            _mm_loadu_si128(b.add(32).cast()),
+            _mm256_castsi256_si128(flip),
+        );
+        let w3 = _mm_add_epi8(w, _mm_add_epi8(w, w));
+        let w01 = _mm256_set_m128i(w3, w);
+        let w23 = times3(times3(w01));
+        let w4 = _mm256_castsi256_si128(times3(times3(w23)));
+        // qh: the 4 bytes in every dword, then dword p times 3^p (positions 240 + 4p + l).
+        let h0 = _mm_xor_si128(
+            _mm_set1_epi32(b.add(48).cast::<i32>().read_unaligned()),
+            _mm256_castsi256_si128(flip),
+        );
+        let h1 = _mm_add_epi8(h0, _mm_add_epi8(h0, h0));
+        let h2 = _mm_add_epi8(h1, _mm_add_epi8(h1, h1));
+        let h3 = _mm_add_epi8(h2, _mm_add_epi8(h2, h2));
+        let h = _mm_blend_epi32(
+            _mm_blend_epi32(_mm_blend_epi32(h0, h1, 0b0010), h2, 0b0100),
+            h3,
+            0b1000,
+        );
+        let hi = [
+            lead_trit(b4),
+            lead_trit(w01),
+            lead_trit(w23),
+            lead_trit(_mm256_set_m128i(h, w4)),
+        ];
+        (lo, hi)
+    }
+}
+
+/// The four rows' sums of one unit: `[Σa, Σb, Σc, Σd]`.
+#[inline(always)]
+unsafe fn hsum4(a: [__m256i; 4]) -> __m128i {
+    // SAFETY: AVX2 is enabled by the caller.
+    unsafe {
+        let h = _mm256_hadd_epi32(_mm256_hadd_epi32(a[0], a[1]), _mm256_hadd_epi32(a[2], a[3]));
+        _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1))
+    }
+}
+
+/// Stores unit `u`'s sums of `R` rows, less `xsum`, at `out[ri·stride + u]`.
+#[inline(always)]
+unsafe fn store<const R: usize>(acc: [__m256i; R], xsum: i32, out: &mut [i32], stride: usize, u: usize) {
+    // SAFETY: AVX2 is enabled by the caller.
+    unsafe {
+        if R == 4 {
+            let s = _mm_sub_epi32(hsum4([acc[0], acc[1], acc[2], acc[3]]), _mm_set1_epi32(xsum));
+            let mut v = [0i32; 4];
+            _mm_storeu_si128(v.as_mut_ptr().cast(), s);
+            for (ri, &v) in v.iter().enumerate() {
+                out[ri * stride + u] = v;
+            }
+        } else {
+            for (ri, &a) in acc.iter().enumerate() {
+                out[ri * stride + u] = hsum(a) - xsum;
+            }
         }
     }
 }
 
-/// Base3: the two units of each 256-block of one row (layout in `TritPacking::Base3`).
+/// Unit sums of `R` rows (`rows`: each row's bytes of one plane) against one token into
+/// `out[ri·stride + u]`.
 #[inline(always)]
-unsafe fn base3<D: UnitDot>(codes: &[u8], x: &[i8], xsum: &[i32], out: &mut [i32]) {
-    // SAFETY: `codes` holds 52 bytes and `x` 256 per two units of `out` (checked by the
-    // caller); the 16- and 4-byte loads stay inside the block.
+unsafe fn unit_sums<D: UnitDot, const R: usize>(
+    base3_packing: bool,
+    rows: [*const u8; R],
+    x: &[i8],
+    xsum: &[i32],
+    out: &mut [i32],
+    stride: usize,
+) {
+    // SAFETY: each row holds its packing's bytes for `xsum.len()` units, `x` 128 bytes a unit
+    // (checked by the caller).
     unsafe {
-        for (blk, o) in out.chunks_exact_mut(2).enumerate() {
-            let b = codes.as_ptr().add(BASE3_BYTES * blk);
-            let xb = x.as_ptr().add(2 * UNIT * blk);
-            // qs[0..32]: trit p of byte l is position 32p + l. Bytes are kept xor 0x80.
-            let flip = _mm256_set1_epi8(-128);
-            let b0 = _mm256_xor_si256(_mm256_loadu_si256(b.cast()), flip);
-            let b1 = times3(b0);
-            let b2 = times3(b1);
-            let b3 = times3(b2);
-            let b4 = times3(b3);
-            let lo = [lead_trit(b0), lead_trit(b1), lead_trit(b2), lead_trit(b3)];
-            // qs[32..48] (positions 160 + 16p + l) as [trit 0 | trit 1], [2 | 3], [4 | qh].
-            let w = _mm_xor_si128(
-                _mm_loadu_si128(b.add(32).cast()),
-                _mm256_castsi256_si128(flip),
-            );
-            let w3 = _mm_add_epi8(w, _mm_add_epi8(w, w));
-            let w01 = _mm256_set_m128i(w3, w);
-            let w23 = times3(times3(w01));
-            let w4 = _mm256_castsi256_si128(times3(times3(w23)));
-            // qh: the 4 bytes in every dword, then dword p times 3^p (positions 240 + 4p + l).
-            let h0 = _mm_xor_si128(
-                _mm_set1_epi32(b.add(48).cast::<i32>().read_unaligned()),
-                _mm256_castsi256_si128(flip),
-            );
-            let h1 = _mm_add_epi8(h0, _mm_add_epi8(h0, h0));
-            let h2 = _mm_add_epi8(h1, _mm_add_epi8(h1, h1));
-            let h3 = _mm_add_epi8(h2, _mm_add_epi8(h2, h2));
-            let h = _mm_blend_epi32(
-                _mm_blend_epi32(_mm_blend_epi32(h0, h1, 0b0010), h2, 0b0100),
-                h3,
-                0b1000,
-            );
-            let hi = [
-                lead_trit(b4),
-                lead_trit(w01),
-                lead_trit(w23),
-                lead_trit(_mm256_set_m128i(h, w4)),
-            ];
-            o[0] = hsum(D::dot4(lo, xb)) - xsum[2 * blk];
-            o[1] = hsum(D::dot4(hi, xb.add(UNIT))) - xsum[2 * blk + 1];
+        let zero = _mm256_setzero_si256();
+        if base3_packing {
+            for blk in 0..xsum.len() / 2 {
+                let xb = x.as_ptr().add(2 * UNIT * blk);
+                let (mut a0, mut a1) = ([zero; R], [zero; R]);
+                for ri in 0..R {
+                    let (lo, hi) = base3_codes(rows[ri].add(BASE3_BYTES * blk));
+                    a0[ri] = D::dot4(lo, xb);
+                    a1[ri] = D::dot4(hi, xb.add(UNIT));
+                }
+                store(a0, xsum[2 * blk], out, stride, 2 * blk);
+                store(a1, xsum[2 * blk + 1], out, stride, 2 * blk + 1);
+            }
+        } else {
+            for (u, &xs) in xsum.iter().enumerate() {
+                let xu = x.as_ptr().add(UNIT * u);
+                let mut a = [zero; R];
+                for ri in 0..R {
+                    a[ri] = D::dot4(bits2_codes(rows[ri].add(32 * u)), xu);
+                }
+                store(a, xs, out, stride, u);
+            }
         }
     }
 }
@@ -185,7 +248,11 @@ pub(crate) struct Tokens<'a> {
     pub(crate) bias: Option<&'a [f32]>,
 }
 
-/// Outputs `out[i]` = row `r0 + i / m`, token `i % m`: unit sums, then `combine` (inlined).
+/// Rows handled together: their unit sums of one unit are reduced by one `hsum4`.
+pub(crate) const BLOCK: usize = 4;
+
+/// Outputs `out[i]` = row `r0 + i / m`, token `i % m`: unit sums four rows at a time, then
+/// `combine` (inlined) per row; `sums` holds `BLOCK` rows of `planes·units`.
 #[inline(always)]
 unsafe fn rows_of<D: UnitDot>(
     w: &TernaryWeights,
@@ -195,22 +262,36 @@ unsafe fn rows_of<D: UnitDot>(
     sums: &mut [i32],
 ) {
     let (m, kp, units) = (x.scales.len(), w.padded_k(), w.units());
+    let len = w.planes() * units;
     let base3_packing = w.packing() == TritPacking::Base3;
-    for (i, o) in out.iter_mut().enumerate() {
-        let (r, t) = (r0 + i / m, i % m);
-        let (xt, xs) = (&x.x[t * kp..][..kp], &x.xsum[t * units..][..units]);
-        for (p, s) in sums.chunks_exact_mut(units).enumerate() {
-            // SAFETY: `Tokens` were padded for `w`: 128 bytes and one sum per unit; the row has
-            // its packing's bytes for every unit (an even count for base 3).
-            unsafe {
-                if base3_packing {
-                    base3::<D>(w.row(p, r), xt, xs, s)
-                } else {
-                    bits2::<D>(w.row(p, r), xt, xs, s)
+    let rows = out.len() / m;
+    let mut rb = 0;
+    while rb < rows {
+        let r = r0 + rb;
+        let block = if rows - rb >= BLOCK { BLOCK } else { 1 };
+        for t in 0..m {
+            let (xt, xs) = (&x.x[t * kp..][..kp], &x.xsum[t * units..][..units]);
+            for p in 0..w.planes() {
+                let s = &mut sums[p * units..];
+                // SAFETY: `Tokens` were padded for `w`: 128 bytes and one sum per unit; each
+                // row has its packing's bytes for every unit (an even count for base 3); `s`
+                // has `block` rows of `len` from the plane's offset.
+                unsafe {
+                    if block == BLOCK {
+                        let rp = [0, 1, 2, 3].map(|i| w.row(p, r + i).as_ptr());
+                        unit_sums::<D, BLOCK>(base3_packing, rp, xt, xs, s, len);
+                    } else {
+                        let rp = [w.row(p, r).as_ptr()];
+                        unit_sums::<D, 1>(base3_packing, rp, xt, xs, s, len);
+                    }
                 }
             }
+            for i in 0..block {
+                let b = x.bias.map_or(0.0, |b| b[r + i]);
+                out[(rb + i) * m + t] = combine(w, r + i, &sums[i * len..][..len], x.scales[t], b);
+            }
         }
-        *o = combine(w, r, sums, x.scales[t], x.bias.map_or(0.0, |b| b[r]));
+        rb += block;
     }
 }
 
