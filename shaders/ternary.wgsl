@@ -9,7 +9,8 @@
 // Int8 x (the default): a unit's sum is Σ x·t over 32 words of packed x, exact. DOT_NATIVE:
 // the trits as signed bytes meet x in dot4I8Packed (codes t + 1 turned into t with
 // (q + 0x7F7F7F7F) ^ 0x80808080, no carries); otherwise each byte of x is added, subtracted or
-// skipped. F32X: f32 x, each trit adds, subtracts or skips its x into the unit's f32 sum.
+// skipped. XV4 (int8 x, K % 16 == 0): x read 16 bytes at a time. F32X: f32 x, each trit
+// adds, subtracts or skips its x into the unit's f32 sum.
 // BASE3: TQ1_0's base-3 bytes (13 words a 256-block); trit n of a byte is
 // ((b·3^n mod 256)·3) >> 8, formed for 4 bytes at once in two 16-bit lanes per u32.
 
@@ -29,14 +30,24 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
+//#if BASE3
 @group(0) @binding(1) var<storage, read> codes: array<u32>;
+//#else
+// Two vec4 loads a unit: lavapipe runs each load as a per-lane gather, so fewer, wider loads.
+@group(0) @binding(1) var<storage, read> codes: array<vec4<u32>>;
+//#endif
 @group(0) @binding(2) var<storage, read> scales: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 //#if F32X
 @group(0) @binding(4) var<storage, read> x: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 //#else
+//#if XV4
+// K % 16 == 0: x rows start on 16 bytes, read a vec4 (16 values) at a time.
+@group(0) @binding(4) var<storage, read> x: array<vec4<u32>>;
+//#else
 @group(0) @binding(4) var<storage, read> x: array<u32>;
+//#endif
 @group(0) @binding(5) var<storage, read> x_scale: array<f32>;
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;
 //#endif
@@ -47,7 +58,9 @@ const TOK: u32 = 1u;
 const TOK: u32 = 4u;
 //#endif
 const ROWS: u32 = 8u;
+//#if !ROWLANE
 var<workgroup> partial: array<array<f32, 64>, TOK>;
+//#endif
 
 //#if F32X
 // The unit's running sum is f32.
@@ -67,6 +80,15 @@ fn run_f32(run: Run) -> f32 {
 }
 
 //#if !F32X
+//#if XV4
+// The 16 x bytes of token t from position c (a multiple of 16; zeros past K).
+fn xvec(t: u32, c: u32) -> vec4<u32> {
+    if (c >= P.k) {
+        return vec4<u32>(0u);
+    }
+    return x[min((t * P.k + c) >> 4u, arrayLength(&x) - 1u)];
+}
+//#else
 // Word `wi` of token t's padded row: x bytes 4·wi .. 4·wi + 3 (0 past K; bytes past K within a
 // word meet trit 0). Rows are K bytes, so an odd K needs two words and a funnel shift.
 fn xword(t: u32, wi: u32) -> u32 {
@@ -84,6 +106,7 @@ fn xword(t: u32, wi: u32) -> u32 {
     let w1 = x[min((o >> 2u) + 1u, last)];
     return (w0 >> sh) | (w1 << (32u - sh));
 }
+//#endif
 
 // Σ of the 4 byte products x·t, t = code − 1 for codes q ∈ {0, 1, 2} in each byte of `q`.
 fn dot_trits(xw: u32, q: u32) -> i32 {
@@ -123,6 +146,7 @@ fn base3_codes(w: u32, n: u32) -> u32 {
     return (((e * 3u) >> 8u) & 0x00030003u) | ((((o * 3u) >> 8u) & 0x00030003u) << 8u);
 }
 
+//#if !XV4
 // The sum of token t over 4 positions from `c` (a multiple of 4) for code bytes `q`.
 fn quad(t: u32, c: u32, q: u32) -> Run {
 //#if F32X
@@ -131,7 +155,154 @@ fn quad(t: u32, c: u32, q: u32) -> Run {
     return dot_trits(xword(t, c >> 2u), q);
 //#endif
 }
+//#endif
 
+// The sum of token t over 16 positions from `c` (a multiple of 16): code word i of `q` holds
+// positions c + 4i .. c + 4i + 3, one code (trit + 1) a byte.
+fn quad4(t: u32, c: u32, q: vec4<u32>) -> Run {
+    var s = Run(0);
+//#if XV4
+    let xv = xvec(t, c);
+    for (var i = 0u; i < 4u; i++) {
+        s += dot_trits(xv[i], q[i]);
+    }
+//#else
+    for (var i = 0u; i < 4u; i++) {
+        s += quad(t, c + 4u * i, q[i]);
+    }
+//#endif
+    return s;
+}
+
+// Code words of trit n of the four words of `w` (base 3).
+fn base3_codes4(w: vec4<u32>, n: u32) -> vec4<u32> {
+    return vec4<u32>(base3_codes(w.x, n), base3_codes(w.y, n), base3_codes(w.z, n), base3_codes(w.w, n));
+}
+
+// The sums of unit u of the plane row at word `base` for tokens t0 .. t0 + tn.
+fn unit_sums(base: u32, u: u32, t0: u32, tn: u32) -> array<Run, TOK> {
+    var sum: array<Run, TOK>;
+    let c0 = u * 128u;
+//#if BASE3
+    let blk = base + (u >> 1u) * 13u;
+    let w0 = vec4<u32>(codes[blk], codes[blk + 1u], codes[blk + 2u], codes[blk + 3u]);
+    let w1 = vec4<u32>(codes[blk + 4u], codes[blk + 5u], codes[blk + 6u], codes[blk + 7u]);
+    if ((u & 1u) == 0u) {
+        // Positions 32n + 16h + 4i + b: trits 0..3 of qs words 4h + i.
+        for (var n = 0u; n < 4u; n++) {
+            let q0 = base3_codes4(w0, n);
+            let q1 = base3_codes4(w1, n);
+            for (var t = 0u; t < TOK; t++) {
+                if (t < tn) {
+                    sum[t] += quad4(t0 + t, c0 + 32u * n, q0) + quad4(t0 + t, c0 + 32u * n + 16u, q1);
+                }
+            }
+        }
+    } else {
+        // From the unit's start: 4w: trit 4 of words 0..7; 32 + 16n + 4v: words 8..11;
+        // 112 + 4n: word 12.
+        let w2 = vec4<u32>(codes[blk + 8u], codes[blk + 9u], codes[blk + 10u], codes[blk + 11u]);
+        let hw = codes[blk + 12u];
+        let qh = vec4<u32>(base3_codes(hw, 0u), base3_codes(hw, 1u), base3_codes(hw, 2u), base3_codes(hw, 3u));
+        let q0 = base3_codes4(w0, 4u);
+        let q1 = base3_codes4(w1, 4u);
+        for (var t = 0u; t < TOK; t++) {
+            if (t < tn) {
+                sum[t] += quad4(t0 + t, c0, q0) + quad4(t0 + t, c0 + 16u, q1)
+                        + quad4(t0 + t, c0 + 112u, qh);
+            }
+        }
+        for (var n = 0u; n < 5u; n++) {
+            let q = base3_codes4(w2, n);
+            for (var t = 0u; t < TOK; t++) {
+                if (t < tn) { sum[t] += quad4(t0 + t, c0 + 32u + 16u * n, q); }
+            }
+        }
+    }
+//#else
+    // Position 32l + 16h + 4i + b: bits 2l of byte b of word i of vec4 h.
+    for (var h = 0u; h < 2u; h++) {
+        let cv = codes[(base >> 2u) + u * 2u + h];
+        for (var l = 0u; l < 4u; l++) {
+            let q = (cv >> vec4<u32>(2u * l)) & vec4<u32>(0x03030303u);
+            for (var t = 0u; t < TOK; t++) {
+                if (t < tn) { sum[t] += quad4(t0 + t, c0 + 32u * l + 16u * h, q); }
+            }
+        }
+    }
+//#endif
+    return sum;
+}
+
+// The rows' last step: the 8 partials as the CPU's tree, times x's scale, plus the bias.
+fn finish(a: array<f32, 8>, t: u32, r: u32) -> f32 {
+    let tree = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+//#if F32X
+    let xs = 1.0;
+//#else
+    let xs = x_scale[t];
+//#endif
+    let b = select(0.0, bias[min(r, arrayLength(&bias) - 1u)], P.has_bias != 0u);
+    return tree * xs + b;
+}
+
+//#if ROWLANE
+// One row per invocation, 64 rows a workgroup, units in K order for every lane at once: x's
+// address is the same across the workgroup (llvmpipe loads it once instead of gathering per
+// lane). Chosen on CPU adapters only: on a GPU, lanes reading different rows do not coalesce.
+@compute @workgroup_size(64)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let r = (wid.x + wid.y * P.groups_x) * 64u + lid;
+    let t0 = wid.z * TOK;
+    let tn = min(TOK, P.m - t0);
+    let row = min(r, P.n - 1u);
+    var acc: array<array<f32, 8>, TOK>;
+    for (var p = 0u; p < P.planes; p++) {
+        let base = (p * P.n + row) * P.row_words;
+        let srow = (p * P.n + row) * P.groups;
+        var run: array<array<Run, 8>, TOK>;
+        var group: array<u32, 8>;
+        for (var j = 0u; j < 8u; j++) {
+            group[j] = j / P.units_per_group;
+        }
+        for (var u0 = 0u; u0 < P.units; u0 += 8u) {
+            for (var j = 0u; j < 8u; j++) {
+                let u = u0 + j;
+                if (u < P.units) {
+                    let g = u / P.units_per_group;
+                    if (g != group[j]) {
+                        let s = scales[srow + group[j]];
+                        for (var t = 0u; t < TOK; t++) {
+                            acc[t][j] = acc[t][j] + s * run_f32(run[t][j]);
+                            run[t][j] = Run(0);
+                        }
+                        group[j] = g;
+                    }
+                    let sum = unit_sums(base, u, t0, tn);
+                    for (var t = 0u; t < TOK; t++) {
+                        run[t][j] += sum[t];
+                    }
+                }
+            }
+        }
+        for (var j = 0u; j < min(8u, P.units); j++) {
+            let s = scales[srow + group[j]];
+            for (var t = 0u; t < TOK; t++) {
+                acc[t][j] = acc[t][j] + s * run_f32(run[t][j]);
+            }
+        }
+    }
+    if (r >= P.n) {
+        return;
+    }
+    for (var t = 0u; t < tn; t++) {
+        y[(t0 + t) * P.n + r] = finish(acc[t], t0 + t, r);
+    }
+}
+//#else
 @compute @workgroup_size(64)
 fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -158,58 +329,7 @@ fn main(
                 }
                 group = g;
             }
-            var sum: array<Run, TOK>;
-            let c0 = u * 128u;
-//#if BASE3
-            let blk = base + (u >> 1u) * 13u;
-            if ((u & 1u) == 0u) {
-                // Positions 32n + 4w + b: trits 0..3 of qs words 0..7.
-                for (var w = 0u; w < 8u; w++) {
-                    let cw = codes[blk + w];
-                    for (var n = 0u; n < 4u; n++) {
-                        let q = base3_codes(cw, n);
-                        for (var t = 0u; t < TOK; t++) {
-                            if (t < tn) { sum[t] += quad(t0 + t, c0 + 32u * n + 4u * w, q); }
-                        }
-                    }
-                }
-            } else {
-                // 128 + 4w: trit 4 of words 0..7; 160 + 16n + 4v: words 8..11; 240 + 4n: word 12.
-                for (var w = 0u; w < 8u; w++) {
-                    let q = base3_codes(codes[blk + w], 4u);
-                    for (var t = 0u; t < TOK; t++) {
-                        if (t < tn) { sum[t] += quad(t0 + t, c0 + 4u * w, q); }
-                    }
-                }
-                for (var v = 0u; v < 4u; v++) {
-                    let cw = codes[blk + 8u + v];
-                    for (var n = 0u; n < 5u; n++) {
-                        let q = base3_codes(cw, n);
-                        for (var t = 0u; t < TOK; t++) {
-                            if (t < tn) { sum[t] += quad(t0 + t, c0 + 32u + 16u * n + 4u * v, q); }
-                        }
-                    }
-                }
-                let hw = codes[blk + 12u];
-                for (var n = 0u; n < 4u; n++) {
-                    let q = base3_codes(hw, n);
-                    for (var t = 0u; t < TOK; t++) {
-                        if (t < tn) { sum[t] += quad(t0 + t, c0 + 112u + 4u * n, q); }
-                    }
-                }
-            }
-//#else
-            // Position 32l + 4w + b: bits 2l of byte b of word w.
-            for (var w = 0u; w < 8u; w++) {
-                let cw = codes[base + u * 8u + w];
-                for (var l = 0u; l < 4u; l++) {
-                    let q = (cw >> (2u * l)) & 0x03030303u;
-                    for (var t = 0u; t < TOK; t++) {
-                        if (t < tn) { sum[t] += quad(t0 + t, c0 + 32u * l + 4u * w, q); }
-                    }
-                }
-            }
-//#endif
+            let sum = unit_sums(base, u, t0, tn);
             for (var t = 0u; t < TOK; t++) {
                 run[t] += sum[t];
             }
@@ -229,16 +349,11 @@ fn main(
         return;
     }
     for (var t = 0u; t < tn; t++) {
-        let a = partial[t];
-        let l = lid;
-        let tree = ((a[l] + a[l + 1u]) + (a[l + 2u] + a[l + 3u]))
-                 + ((a[l + 4u] + a[l + 5u]) + (a[l + 6u] + a[l + 7u]));
-//#if F32X
-        let xs = 1.0;
-//#else
-        let xs = x_scale[t0 + t];
-//#endif
-        let b = select(0.0, bias[min(r, arrayLength(&bias) - 1u)], P.has_bias != 0u);
-        y[(t0 + t) * P.n + r] = tree * xs + b;
+        var a: array<f32, 8>;
+        for (var i = 0u; i < 8u; i++) {
+            a[i] = partial[t][lid + i];
+        }
+        y[(t0 + t) * P.n + r] = finish(a, t0 + t, r);
     }
 }
+//#endif

@@ -18,11 +18,13 @@ use crate::ops::ternary::ternary_matmul_timed;
 use crate::tensor::Tensor;
 use crate::ternary::TernaryMatrix;
 
-/// Times int8 x `[m, k]` by `[n, k]` ternary weights in `ty` (TQ2_0 or TQ1_0) on `ctx`.
+/// Times int8 x `[m, k]` by `[n, k]` ternary weights in `ty` (TQ2_0 or TQ1_0) on `ctx`, by the
+/// GPU variant named `variant` (None: the default).
 pub fn bench_ternary(
     ctx: &Context,
     ty: QuantType,
     (m, n, k): (usize, usize, usize),
+    variant: Option<&str>,
     budget: Duration,
 ) -> Result<BenchResult> {
     if !matches!(ty, QuantType::TQ2_0 | QuantType::TQ1_0) || k % 256 != 0 {
@@ -51,8 +53,29 @@ pub fn bench_ternary(
     }
     let x = Tensor::from_slice(ctx, &q, &[m, k])?;
     let xs = Tensor::from_slice(ctx, &scales, &[m])?;
+    let choices = if ctx.is_gpu() {
+        crate::ops::ternary::variants(&w, false, m)
+    } else {
+        Vec::new()
+    };
+    let chosen = match variant {
+        None => choices.first().copied(),
+        Some(name) => Some(
+            choices
+                .iter()
+                .copied()
+                .find(|v| v.name() == name)
+                .ok_or_else(|| {
+                    let names: Vec<String> = choices.iter().map(|v| v.name()).collect();
+                    Error::InvalidArgument(format!(
+                        "no ternary variant '{name}' here (choices: {})",
+                        names.join(", ")
+                    ))
+                })?,
+        ),
+    };
     let call = |t: Option<&crate::gpu::GpuTimer>| {
-        ternary_matmul_timed(ctx, x.view(), Some(xs.view()), &w, None, None, t).map(|_| ())
+        ternary_matmul_timed(ctx, x.view(), Some(xs.view()), &w, None, chosen, t).map(|_| ())
     };
     let (secs, timing) = match &*ctx.inner {
         Backend::Gpu(g) => measure_gpu(g, budget, call)?,
@@ -68,7 +91,7 @@ pub fn bench_ternary(
     let dense = dequant_f16_dense(ctx, &xdt, &tw.dequantize(), (n, k), secs, budget)?;
     let kernel = match &*ctx.inner {
         Backend::Cpu(cfg) => lowbit_kernels::ternary::kernel_level(cfg.level).to_string(),
-        Backend::Gpu(_) => crate::ops::ternary::variants(&w, false, m)[0].name(),
+        Backend::Gpu(_) => chosen.map(|v| v.name()).unwrap_or_default(),
     };
     let run = Run {
         op: "ternary_matmul",

@@ -31,6 +31,11 @@ pub struct TernaryVariant {
     pub dot_native: bool,
     /// One token per workgroup (M = 1: sums in registers) instead of 4.
     pub one_token: bool,
+    /// x read 16 bytes at a time (int8 x, K a multiple of 16).
+    pub x_vec4: bool,
+    /// One row per invocation, 64 a workgroup, every lane on the same unit (x loaded once):
+    /// the default on CPU-type adapters (llvmpipe); 8 lanes a row otherwise.
+    pub row_lane: bool,
 }
 
 impl TernaryVariant {
@@ -44,7 +49,9 @@ impl TernaryVariant {
             "i8.add"
         };
         let t = if self.one_token { ".mt1" } else { "" };
-        format!("ternary.{}.{x}{t}", self.packing.name())
+        let v = if self.x_vec4 { ".v4" } else { "" };
+        let l = if self.row_lane { ".lane" } else { "" };
+        format!("ternary.{}.{x}{v}{l}{t}", self.packing.name())
     }
 
     fn shader(&self) -> ShaderVariant {
@@ -59,6 +66,12 @@ impl TernaryVariant {
         }
         if self.one_token {
             defines.insert("MT1");
+        }
+        if self.x_vec4 {
+            defines.insert("XV4");
+        }
+        if self.row_lane {
+            defines.insert("ROWLANE");
         }
         ShaderVariant {
             name: self.name(),
@@ -76,35 +89,63 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
     for packing in [TritPacking::Bits2, TritPacking::Base3] {
         for (f32_x, dot_native) in [(true, false), (false, true), (false, false)] {
             for one_token in [false, true] {
-                v.push(
-                    TernaryVariant {
-                        packing,
-                        f32_x,
-                        dot_native,
-                        one_token,
+                let vec4s: &[bool] = if f32_x {
+                    &[false]
+                } else {
+                    &[false, true]
+                };
+                for &x_vec4 in vec4s {
+                    for row_lane in [false, true] {
+                        v.push(
+                            TernaryVariant {
+                                packing,
+                                f32_x,
+                                dot_native,
+                                one_token,
+                                x_vec4,
+                                row_lane,
+                            }
+                            .shader(),
+                        );
                     }
-                    .shader(),
-                );
+                }
             }
         }
     }
     v
 }
 
-/// The GPU variants for `w` and `m` tokens (the default first: `dot4I8Packed`, one token per
-/// workgroup when M = 1).
+/// The GPU variants for `w` and `m` tokens (the default first: `dot4I8Packed`, x 16 bytes a load
+/// where K allows, one row per lane on CPU-type adapters, one token per workgroup when M = 1).
 pub fn variants(w: &TernaryMatrix, f32_x: bool, m: usize) -> Vec<TernaryVariant> {
-    let natives: &[bool] = if f32_x { &[false] } else { &[true, false] };
+    let cpu = w.ctx.caps().cpu_device;
+    // lavapipe runs the add/subtract form a little faster than its dot4I8Packed.
+    let natives: &[bool] = match (f32_x, cpu) {
+        (true, _) => &[false],
+        (false, true) => &[false, true],
+        (false, false) => &[true, false],
+    };
     let ones: &[bool] = if m == 1 { &[true, false] } else { &[false] };
+    let vec4s: &[bool] = if !f32_x && w.k % 16 == 0 {
+        &[true, false]
+    } else {
+        &[false]
+    };
     let mut out = Vec::new();
     for &dot_native in natives {
-        for &one_token in ones {
-            out.push(TernaryVariant {
-                packing: w.packing,
-                f32_x,
-                dot_native,
-                one_token,
-            });
+        for &x_vec4 in vec4s {
+            for row_lane in [cpu, !cpu] {
+                for &one_token in ones {
+                    out.push(TernaryVariant {
+                        packing: w.packing,
+                        f32_x,
+                        dot_native,
+                        one_token,
+                        x_vec4,
+                        row_lane,
+                    });
+                }
+            }
         }
     }
     out
@@ -267,7 +308,7 @@ fn gpu(
     let (m, k, n) = (o.x.shape[0], o.x.shape[1], w.n);
     let comp = variant.shader();
     let pipeline = g.pipeline(&comp.name, || comp.source.clone(), &[])?;
-    let groups = fold_groups(g, n.div_ceil(8))?;
+    let groups = fold_groups(g, n.div_ceil(if variant.row_lane { 64 } else { 8 }))?;
     let passes = m.div_ceil(if variant.one_token { 1 } else { 4 });
     let max = g.limits.max_compute_workgroups_per_dimension as usize;
     if passes > max {

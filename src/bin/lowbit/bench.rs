@@ -140,7 +140,13 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         let fmt = args.w_format.as_deref().unwrap_or("tq2_0");
         let ty = lowbit::kernels::formats::QuantType::from_name(fmt)
             .ok_or_else(|| format!("unknown --w-format '{fmt}'"))?;
-        lowbit::bench_ternary::bench_ternary(&ctx, ty, (args.m, args.n, args.k), budget)?
+        lowbit::bench_ternary::bench_ternary(
+            &ctx,
+            ty,
+            (args.m, args.n, args.k),
+            args.variant.as_deref(),
+            budget,
+        )?
     } else if args.op == "shift" {
         lowbit::bench_shift::bench_shift(&ctx, args.bits, (args.m, args.n, args.k), budget)?
     } else if args.op == "lmul" {
