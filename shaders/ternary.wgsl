@@ -11,7 +11,7 @@
 // (q + 0x7F7F7F7F) ^ 0x80808080, no carries); otherwise each byte of x is added, subtracted or
 // skipped. XV4 (int8 x, K % 16 == 0): x read 16 bytes at a time. F32X: f32 x, each trit
 // adds, subtracts or skips its x into the unit's f32 sum.
-// BASE3: TQ1_0's base-3 bytes (13 words a 256-block); trit n of a byte is
+// BASE3: TQ1_0's base-3 bytes (qs then qh, see TritPacking::Base3); trit n of a byte is
 // ((b·3^n mod 256)·3) >> 8, formed for 4 bytes at once in two 16-bit lanes per u32.
 
 struct Params {
@@ -30,12 +30,9 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
-//#if BASE3
-@group(0) @binding(1) var<storage, read> codes: array<u32>;
-//#else
-// Two vec4 loads a unit: lavapipe runs each load as a per-lane gather, so fewer, wider loads.
+// 16 bytes a load: lavapipe runs each load as a per-lane gather, so fewer, wider loads. Rows
+// start on 16 bytes in both packings.
 @group(0) @binding(1) var<storage, read> codes: array<vec4<u32>>;
-//#endif
 @group(0) @binding(2) var<storage, read> scales: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 //#if F32X
@@ -138,12 +135,28 @@ fn dot_trits_f32(t: u32, c: u32, q: u32) -> f32 {
 }
 //#endif
 
-// Code bytes (trit + 1) of trit n of the 4 bytes of `w`.
-fn base3_codes(w: u32, n: u32) -> u32 {
-    var pow3 = array<u32, 5>(1u, 3u, 9u, 27u, 81u);
-    let e = ((w & 0x00FF00FFu) * pow3[n]) & 0x00FF00FFu;
-    let o = (((w >> 8u) & 0x00FF00FFu) * pow3[n]) & 0x00FF00FFu;
-    return (((e * 3u) >> 8u) & 0x00030003u) | ((((o * 3u) >> 8u) & 0x00030003u) << 8u);
+// Base 3, four bytes a u32 in two 16-bit lanes: `trits_of(w, 3^n)` splits the even and odd
+// bytes (times 3^n);
+// `next` gives the codes (trit + 1) of the leading trit of each byte, in the bytes' places, and
+// moves every byte on by one trit (b·3 mod 256).
+struct Trits {
+    e: vec4<u32>,
+    o: vec4<u32>,
+}
+
+fn trits_of(w: vec4<u32>, pow: vec4<u32>) -> Trits {
+    let m = vec4<u32>(0x00FF00FFu);
+    return Trits((w & m) * pow & m, ((w >> vec4<u32>(8u)) & m) * pow & m);
+}
+
+fn trits_next(s: ptr<function, Trits>) -> vec4<u32> {
+    let m = vec4<u32>(0x00FF00FFu);
+    let me = (*s).e * 3u;
+    let mo = (*s).o * 3u;
+    (*s).e = me & m;
+    (*s).o = mo & m;
+    let t = vec4<u32>(0x00030003u);
+    return ((me >> vec4<u32>(8u)) & t) | (((mo >> vec4<u32>(8u)) & t) << vec4<u32>(8u));
 }
 
 //#if !XV4
@@ -174,24 +187,23 @@ fn quad4(t: u32, c: u32, q: vec4<u32>) -> Run {
     return s;
 }
 
-// Code words of trit n of the four words of `w` (base 3).
-fn base3_codes4(w: vec4<u32>, n: u32) -> vec4<u32> {
-    return vec4<u32>(base3_codes(w.x, n), base3_codes(w.y, n), base3_codes(w.z, n), base3_codes(w.w, n));
-}
-
 // The sums of unit u of the plane row at word `base` for tokens t0 .. t0 + tn.
 fn unit_sums(base: u32, u: u32, t0: u32, tn: u32) -> array<Run, TOK> {
     var sum: array<Run, TOK>;
     let c0 = u * 128u;
 //#if BASE3
-    let blk = base + (u >> 1u) * 13u;
-    let w0 = vec4<u32>(codes[blk], codes[blk + 1u], codes[blk + 2u], codes[blk + 3u]);
-    let w1 = vec4<u32>(codes[blk + 4u], codes[blk + 5u], codes[blk + 6u], codes[blk + 7u]);
+    // A row: every block's 48 qs bytes (3 vec4), then every block's 4 qh bytes.
+    let blk = u >> 1u;
+    let qv = (base >> 2u) + blk * 3u;
+    let w0 = codes[qv];
+    let w1 = codes[qv + 1u];
     if ((u & 1u) == 0u) {
         // Positions 32n + 16h + 4i + b: trits 0..3 of qs words 4h + i.
+        var s0 = trits_of(w0, vec4<u32>(1u));
+        var s1 = trits_of(w1, vec4<u32>(1u));
         for (var n = 0u; n < 4u; n++) {
-            let q0 = base3_codes4(w0, n);
-            let q1 = base3_codes4(w1, n);
+            let q0 = trits_next(&s0);
+            let q1 = trits_next(&s1);
             for (var t = 0u; t < TOK; t++) {
                 if (t < tn) {
                     sum[t] += quad4(t0 + t, c0 + 32u * n, q0) + quad4(t0 + t, c0 + 32u * n + 16u, q1);
@@ -201,19 +213,25 @@ fn unit_sums(base: u32, u: u32, t0: u32, tn: u32) -> array<Run, TOK> {
     } else {
         // From the unit's start: 4w: trit 4 of words 0..7; 32 + 16n + 4v: words 8..11;
         // 112 + 4n: word 12.
-        let w2 = vec4<u32>(codes[blk + 8u], codes[blk + 9u], codes[blk + 10u], codes[blk + 11u]);
-        let hw = codes[blk + 12u];
-        let qh = vec4<u32>(base3_codes(hw, 0u), base3_codes(hw, 1u), base3_codes(hw, 2u), base3_codes(hw, 3u));
-        let q0 = base3_codes4(w0, 4u);
-        let q1 = base3_codes4(w1, 4u);
+        let w2 = codes[qv + 2u];
+        let hq = base + 12u * (P.units >> 1u) + blk;
+        let hw = codes[hq >> 2u][hq & 3u];
+        // qh: trit n of the word in lane n.
+        var sh = trits_of(vec4<u32>(hw), vec4<u32>(1u, 3u, 9u, 27u));
+        let qh = trits_next(&sh);
+        var s0 = trits_of(w0, vec4<u32>(81u));
+        var s1 = trits_of(w1, vec4<u32>(81u));
+        let q0 = trits_next(&s0);
+        let q1 = trits_next(&s1);
         for (var t = 0u; t < TOK; t++) {
             if (t < tn) {
                 sum[t] += quad4(t0 + t, c0, q0) + quad4(t0 + t, c0 + 16u, q1)
                         + quad4(t0 + t, c0 + 112u, qh);
             }
         }
+        var s2 = trits_of(w2, vec4<u32>(1u));
         for (var n = 0u; n < 5u; n++) {
-            let q = base3_codes4(w2, n);
+            let q = trits_next(&s2);
             for (var t = 0u; t < TOK; t++) {
                 if (t < tn) { sum[t] += quad4(t0 + t, c0 + 32u + 16u * n, q); }
             }

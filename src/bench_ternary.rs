@@ -27,7 +27,7 @@ pub fn bench_ternary(
     variant: Option<&str>,
     budget: Duration,
 ) -> Result<BenchResult> {
-    if !matches!(ty, QuantType::TQ2_0 | QuantType::TQ1_0) || k % 256 != 0 {
+    if !matches!(ty, QuantType::TQ2_0 | QuantType::TQ1_0) || !k.is_multiple_of(256) {
         return Err(Error::InvalidArgument(format!(
             "--op ternary takes --w-format tq2_0 or tq1_0 and K a multiple of 256, not {} and {k}",
             ty.name()

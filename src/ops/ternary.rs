@@ -89,11 +89,7 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
     for packing in [TritPacking::Bits2, TritPacking::Base3] {
         for (f32_x, dot_native) in [(true, false), (false, true), (false, false)] {
             for one_token in [false, true] {
-                let vec4s: &[bool] = if f32_x {
-                    &[false]
-                } else {
-                    &[false, true]
-                };
+                let vec4s: &[bool] = if f32_x { &[false] } else { &[false, true] };
                 for &x_vec4 in vec4s {
                     for row_lane in [false, true] {
                         v.push(
@@ -126,7 +122,7 @@ pub fn variants(w: &TernaryMatrix, f32_x: bool, m: usize) -> Vec<TernaryVariant>
         (false, false) => &[true, false],
     };
     let ones: &[bool] = if m == 1 { &[true, false] } else { &[false] };
-    let vec4s: &[bool] = if !f32_x && w.k % 16 == 0 {
+    let vec4s: &[bool] = if !f32_x && w.k.is_multiple_of(16) {
         &[true, false]
     } else {
         &[false]

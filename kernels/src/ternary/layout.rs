@@ -22,10 +22,12 @@ pub enum TritPacking {
     /// 2 bits per trit, code `t + 1 ∈ {0, 1, 2}`; per unit of 128 positions 32 bytes, position
     /// `32j + l` in bits `2j` of byte `l` (TQ2_0's order; bitnet.cpp's I2_S reverses the pairs).
     Bits2,
-    /// Base 3, TQ1_0's layout without its scale: per 256 positions `qs[48]` (5 trits a byte,
+    /// Base 3, TQ1_0's bytes without its scale: per 256 positions `qs[48]` (5 trits a byte,
     /// positions `32p + l` in byte `l < 32`, `160 + 16p + l` in byte `32 + l`) and `qh[4]`
-    /// (4 trits, position `240 + 4p + l` in byte `48 + l`); trit `p` of byte `b` is
-    /// `((b·3^p) mod 256)·3 >> 8`. Only the bytes the encoder makes are accepted.
+    /// (4 trits, position `240 + 4p + l` in byte `l`); trit `p` of byte `b` is
+    /// `((b·3^p) mod 256)·3 >> 8`. A row holds every block's `qs`, then every block's `qh`,
+    /// padded to 16 bytes, so that `qs` loads in 16-byte pieces. Only the bytes the encoder makes
+    /// are accepted.
     Base3,
 }
 
@@ -50,10 +52,22 @@ impl TritPacking {
     pub fn row_bytes(self, kp: usize) -> usize {
         match self {
             TritPacking::Bits2 => kp / 4,
-            TritPacking::Base3 => kp / BASE3_BLOCK * BASE3_BYTES,
+            TritPacking::Base3 => (kp / BASE3_BLOCK * BASE3_BYTES).next_multiple_of(16),
         }
     }
 }
+
+/// Where byte `l` (0..52, TQ1_0's order: `qs` then `qh`) of base-3 block `blk` lies in a row of
+/// `nb` blocks.
+pub fn base3_offset(nb: usize, blk: usize, l: usize) -> usize {
+    if l < 48 {
+        48 * blk + l
+    } else {
+        48 * nb + 4 * blk + (l - 48)
+    }
+}
+
+impl TritPacking {}
 
 /// Ternary weights `[N, K]`: `W = Σ_p s[p, n, g(k)]·T_p[n, k]` over one plane (BitNet, Tequila,
 /// TQ1_0, TQ2_0, I2_S) or two (PTQTP's trit-planes).
@@ -144,14 +158,16 @@ impl TernaryWeights {
                     }
                 }
                 TritPacking::Base3 => {
-                    for (blk, bytes) in dst.chunks_mut(BASE3_BYTES).enumerate() {
+                    let nb = kp / BASE3_BLOCK;
+                    for blk in 0..nb {
                         let c0 = blk * BASE3_BLOCK;
                         // (first byte, bytes, first position, trits per byte)
                         for (b0, len, p0, digits) in
                             [(0, 32, 0, 5), (32, 16, 160, 5), (48, 4, 240, 4)]
                         {
-                            for (l, b) in bytes[b0..b0 + len].iter_mut().enumerate() {
-                                *b = base3_byte((0..digits).map(|p| code(c0 + p0 + len * p + l)));
+                            for l in 0..len {
+                                dst[base3_offset(nb, blk, b0 + l)] =
+                                    base3_byte((0..digits).map(|p| code(c0 + p0 + len * p + l)));
                             }
                         }
                     }
@@ -253,11 +269,13 @@ impl TernaryWeights {
     }
 
     /// GGUF TQ1_0 rows (`k` a multiple of 256, 54 bytes a block), kept base 3: the 52 trit bytes
-    /// and each block's `d` as a scale per group of 256. A byte the encoder cannot make (one of
+    /// (regrouped as [`TritPacking::Base3`] lays a row out) and each block's `d` as a scale per
+    /// group of 256. A byte the encoder cannot make (one of
     /// the 13 that are not `⌈q·256/243⌉`, or a `qh` byte with a fifth trit) is an `Err`.
     pub fn from_tq1_0(blocks: &[u8], n: usize, k: usize) -> Result<Self, KernelError> {
         let nb = Self::gguf_blocks("TQ1_0", blocks.len(), 54, n, k)?;
-        let mut codes = Vec::with_capacity(n * nb * BASE3_BYTES);
+        let rb = TritPacking::Base3.row_bytes(k);
+        let mut codes = vec![0u8; n * rb];
         let mut scales = Vec::with_capacity(n * nb);
         for (i, b) in blocks.chunks(54).enumerate() {
             for (l, &byte) in b[..BASE3_BYTES].iter().enumerate() {
@@ -271,7 +289,10 @@ impl TernaryWeights {
                     )));
                 }
             }
-            codes.extend_from_slice(&b[..BASE3_BYTES]);
+            let row = &mut codes[i / nb * rb..][..rb];
+            for (l, &byte) in b[..BASE3_BYTES].iter().enumerate() {
+                row[base3_offset(nb, i % nb, l)] = byte;
+            }
             scales.push(crate::formats::plain::f16_at(b, 52));
         }
         Self::from_packed(
@@ -459,13 +480,14 @@ impl TernaryWeights {
                 (row[32 * u + e % 32] >> (2 * (e / 32))) & 3
             }
             TritPacking::Base3 => {
-                let (b, e) = (c / BASE3_BLOCK * BASE3_BYTES, c % BASE3_BLOCK);
+                let (blk, e) = (c / BASE3_BLOCK, c % BASE3_BLOCK);
                 let (byte, p) = match e {
                     0..160 => (e % 32, e / 32),
                     160..240 => (32 + (e - 160) % 16, (e - 160) / 16),
                     _ => (48 + (e - 240) % 4, (e - 240) / 4),
                 };
-                trit(row[b + byte], p as u32)
+                let nb = self.kp / BASE3_BLOCK;
+                trit(row[base3_offset(nb, blk, byte)], p as u32)
             }
         };
         code as i8 - 1

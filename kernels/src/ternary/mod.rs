@@ -25,7 +25,9 @@ mod reference;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
-pub use layout::{TernaryWeights, TritPacking, BASE3_BLOCK, BASE3_BYTES, MAX_K, PARTIALS, UNIT};
+pub use layout::{
+    base3_offset, TernaryWeights, TritPacking, BASE3_BLOCK, BASE3_BYTES, MAX_K, PARTIALS, UNIT,
+};
 pub use quant::{absmax_int8, absmean_ternary, absmean_ternary_groups, EPS};
 
 use rayon::prelude::*;

@@ -4,7 +4,7 @@
 
 use std::arch::x86_64::*;
 
-use super::layout::{TernaryWeights, TritPacking, BASE3_BYTES, UNIT};
+use super::layout::{base3_offset, TernaryWeights, TritPacking, UNIT};
 use super::reference::combine;
 
 /// How the code bytes meet x.
@@ -119,12 +119,11 @@ unsafe fn bits2_codes(p: *const u8) -> [__m256i; 4] {
     }
 }
 
-/// Base3: the code vectors of the two units of one 52-byte block (layout in
-/// `TritPacking::Base3`).
+/// Base3: the code vectors of the two units of one block, from its 48 `qs` bytes at `b` and its
+/// 4 `qh` bytes at `h` (layout in `TritPacking::Base3`).
 #[inline(always)]
-unsafe fn base3_codes(b: *const u8) -> ([__m256i; 4], [__m256i; 4]) {
-    // SAFETY: `b` has 52 readable bytes (the 16- and 4-byte loads stay inside); AVX2 is
-    // enabled by the caller.
+unsafe fn base3_codes(b: *const u8, h: *const u8) -> ([__m256i; 4], [__m256i; 4]) {
+    // SAFETY: `b` has 48 readable bytes and `h` 4; AVX2 is enabled by the caller.
     unsafe {
         // qs[0..32]: trit p of byte l is position 32p + l. Bytes are kept xor 0x80.
         let flip = _mm256_set1_epi8(-128);
@@ -145,7 +144,7 @@ unsafe fn base3_codes(b: *const u8) -> ([__m256i; 4], [__m256i; 4]) {
         let w4 = _mm256_castsi256_si128(times3(times3(w23)));
         // qh: the 4 bytes in every dword, then dword p times 3^p (positions 240 + 4p + l).
         let h0 = _mm_xor_si128(
-            _mm_set1_epi32(b.add(48).cast::<i32>().read_unaligned()),
+            _mm_set1_epi32(h.cast::<i32>().read_unaligned()),
             _mm256_castsi256_si128(flip),
         );
         let h1 = _mm_add_epi8(h0, _mm_add_epi8(h0, h0));
@@ -178,11 +177,20 @@ unsafe fn hsum4(a: [__m256i; 4]) -> __m128i {
 
 /// Stores unit `u`'s sums of `R` rows, less `xsum`, at `out[ri·stride + u]`.
 #[inline(always)]
-unsafe fn store<const R: usize>(acc: [__m256i; R], xsum: i32, out: &mut [i32], stride: usize, u: usize) {
+unsafe fn store<const R: usize>(
+    acc: [__m256i; R],
+    xsum: i32,
+    out: &mut [i32],
+    stride: usize,
+    u: usize,
+) {
     // SAFETY: AVX2 is enabled by the caller.
     unsafe {
         if R == 4 {
-            let s = _mm_sub_epi32(hsum4([acc[0], acc[1], acc[2], acc[3]]), _mm_set1_epi32(xsum));
+            let s = _mm_sub_epi32(
+                hsum4([acc[0], acc[1], acc[2], acc[3]]),
+                _mm_set1_epi32(xsum),
+            );
             let mut v = [0i32; 4];
             _mm_storeu_si128(v.as_mut_ptr().cast(), s);
             for (ri, &v) in v.iter().enumerate() {
@@ -212,11 +220,13 @@ unsafe fn unit_sums<D: UnitDot, const R: usize>(
     unsafe {
         let zero = _mm256_setzero_si256();
         if base3_packing {
-            for blk in 0..xsum.len() / 2 {
+            let nb = xsum.len() / 2;
+            for blk in 0..nb {
                 let xb = x.as_ptr().add(2 * UNIT * blk);
                 let (mut a0, mut a1) = ([zero; R], [zero; R]);
                 for ri in 0..R {
-                    let (lo, hi) = base3_codes(rows[ri].add(BASE3_BYTES * blk));
+                    let qs = rows[ri].add(base3_offset(nb, blk, 0));
+                    let (lo, hi) = base3_codes(qs, rows[ri].add(base3_offset(nb, blk, 48)));
                     a0[ri] = D::dot4(lo, xb);
                     a1[ri] = D::dot4(hi, xb.add(UNIT));
                 }
