@@ -9,7 +9,7 @@
 // Int8 x (the default): a unit's sum is Σ x·t over 32 words of packed x, exact. DOT_NATIVE:
 // the trits as signed bytes meet x in dot4I8Packed (codes t + 1 turned into t with
 // (q + 0x7F7F7F7F) ^ 0x80808080, no carries); otherwise each byte of x is added, subtracted or
-// skipped. XV4 (int8 x, K % 16 == 0): x read 16 bytes at a time. F32X: f32 x, each trit
+// skipped. XV4 (int8 x, K % 16 == 0): x read 16 bytes at a time. F32X: f32 (F16X: f16) x, each trit
 // adds, subtracts or skips its x into the unit's f32 sum.
 // BASE3: TQ1_0's base-3 bytes (qs then qh, see TritPacking::Base3); trit n of a byte is
 // ((b·3^n mod 256)·3) >> 8, formed for 4 bytes at once in two 16-bit lanes per u32.
@@ -36,7 +36,12 @@ struct Params {
 @group(0) @binding(2) var<storage, read> scales: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 //#if F32X
+//#if F16X
+// f16 x, two to a word (read without shader-f16).
+@group(0) @binding(4) var<storage, read> x: array<u32>;
+//#else
 @group(0) @binding(4) var<storage, read> x: array<f32>;
+//#endif
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 //#else
 //#if XV4
@@ -122,11 +127,20 @@ fn dot_trits(xw: u32, q: u32) -> i32 {
 }
 //#else
 // Σ over 4 consecutive positions from `c` of ±x for the codes in the bytes of `q`.
+fn x_at(i: u32) -> f32 {
+//#if F16X
+    let w = x[min(i >> 1u, arrayLength(&x) - 1u)];
+    return unpack2x16float(w)[i & 1u];
+//#else
+    return x[min(i, arrayLength(&x) - 1u)];
+//#endif
+}
+
 fn dot_trits_f32(t: u32, c: u32, q: u32) -> f32 {
     var s = 0.0;
     for (var b = 0u; b < 4u; b++) {
         let cb = c + b;
-        let xv = x[min(t * P.k + min(cb, P.k - 1u), arrayLength(&x) - 1u)];
+        let xv = x_at(t * P.k + min(cb, P.k - 1u));
         let code = (q >> (8u * b)) & 3u;
         let live = cb < P.k;
         s += select(select(0.0, -xv, code == 0u && live), xv, code == 2u && live);

@@ -54,7 +54,7 @@ pub fn bench_ternary(
     let x = Tensor::from_slice(ctx, &q, &[m, k])?;
     let xs = Tensor::from_slice(ctx, &scales, &[m])?;
     let choices = if ctx.is_gpu() {
-        crate::ops::ternary::variants(&w, false, m)
+        crate::ops::ternary::variants(&w, DType::I8, m)
     } else {
         Vec::new()
     };

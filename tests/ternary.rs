@@ -1,6 +1,6 @@
 //! Ternary matmul on every backend: int8 activations give the CPU kernels' bits (both packings,
 //! one and two planes, every scale grouping, with and without bias, every GPU variant, awkward
-//! shapes and token counts past one pass of 4); f32 activations within `f32_error_bound`; bad
+//! shapes and token counts past one pass of 4); f32 and f16 activations within `f32_error_bound`; bad
 //! input refused.
 
 mod common;
@@ -71,7 +71,10 @@ fn int8_bits_match_the_cpu_on_every_backend() {
                         let bt = Tensor::from_slice(&ctx, &bias, &[n]).unwrap();
                         let vs = if ctx.is_gpu() && !with_bias && m != 3 {
                             // Every variant once; the bias and M = 3 by the default.
-                            variants(&wm, false, m).into_iter().map(Some).collect()
+                            variants(&wm, lowbit::DType::I8, m)
+                                .into_iter()
+                                .map(Some)
+                                .collect()
                         } else {
                             vec![None]
                         };
@@ -101,7 +104,7 @@ fn int8_bits_match_the_cpu_on_every_backend() {
 }
 
 #[test]
-fn f32_within_the_bound_on_every_backend() {
+fn float_x_within_the_bound_on_every_backend() {
     let _gl = serial();
     let mut rng = Rng::new(43);
     for packing in [TritPacking::Bits2, TritPacking::Base3] {
@@ -111,27 +114,40 @@ fn f32_within_the_bound_on_every_backend() {
             let m = 5;
             let x: Vec<f32> = (0..m * k).map(|_| rng.unit() * 3.0).collect();
             let bias: Vec<f32> = (0..n).map(|_| rng.unit()).collect();
-            let mut cpu = vec![0f32; m * n];
-            ternary_matmul_f32(1, &w, &x, m, Some(&bias), &mut cpu).unwrap();
-            let bound = f32_error_bound(&w, &x, m, Some(&bias));
-            for ctx in all_contexts() {
-                let wm = TernaryMatrix::new(&ctx, &w).unwrap();
-                let xt = Tensor::from_slice(&ctx, &x, &[m, k]).unwrap();
-                let bt = Tensor::from_slice(&ctx, &bias, &[n]).unwrap();
-                let y = ternary_matmul(&ctx, &xt, None, &wm, Some((&bt).into()))
-                    .unwrap()
-                    .to_vec::<f32>()
-                    .unwrap();
-                for i in 0..m * n {
-                    // Both within the bound of the exact value: apart by at most twice it.
-                    assert!(
-                        (y[i] - cpu[i]).abs() <= 2.0 * bound[i],
-                        "{ctx:?} {shape:?} {}: {} vs {} (bound {})",
-                        packing.name(),
-                        y[i],
-                        cpu[i],
-                        bound[i]
-                    );
+            for half in [false, true] {
+                // f16 x: the CPU reference takes the same (rounded) values.
+                let xh: Vec<half::f16> = x.iter().map(|&v| half::f16::from_f32(v)).collect();
+                let xr: Vec<f32> = if half {
+                    xh.iter().map(|v| v.to_f32()).collect()
+                } else {
+                    x.clone()
+                };
+                let mut cpu = vec![0f32; m * n];
+                ternary_matmul_f32(1, &w, &xr, m, Some(&bias), &mut cpu).unwrap();
+                let bound = f32_error_bound(&w, &xr, m, Some(&bias));
+                for ctx in all_contexts() {
+                    let wm = TernaryMatrix::new(&ctx, &w).unwrap();
+                    let xt = if half {
+                        Tensor::from_slice(&ctx, &xh, &[m, k]).unwrap()
+                    } else {
+                        Tensor::from_slice(&ctx, &x, &[m, k]).unwrap()
+                    };
+                    let bt = Tensor::from_slice(&ctx, &bias, &[n]).unwrap();
+                    let y = ternary_matmul(&ctx, &xt, None, &wm, Some((&bt).into()))
+                        .unwrap()
+                        .to_vec::<f32>()
+                        .unwrap();
+                    for i in 0..m * n {
+                        // Both within the bound of the exact value: apart by at most twice it.
+                        assert!(
+                            (y[i] - cpu[i]).abs() <= 2.0 * bound[i],
+                            "{ctx:?} {shape:?} {} f16={half}: {} vs {} (bound {})",
+                            packing.name(),
+                            y[i],
+                            cpu[i],
+                            bound[i]
+                        );
+                    }
                 }
             }
         }

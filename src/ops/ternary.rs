@@ -8,7 +8,8 @@ use lowbit_kernels::ternary::{TritPacking, UNIT};
 use lowbit_kernels::DType;
 
 use super::plan::{
-    check_ctx, check_w_ctx, dims2, fold_groups, gpu_parts, mat_bytes, u32_of, whole_binding,
+    check_ctx, check_w_ctx, dims2, fold_groups, gpu_parts, host_f32, mat_bytes, u32_of,
+    whole_binding,
 };
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
@@ -25,8 +26,10 @@ const TERNARY: &str = include_str!("../../shaders/ternary.wgsl");
 pub struct TernaryVariant {
     /// The trits' packing.
     pub packing: TritPacking,
-    /// f32 activations (else int8).
+    /// Float activations, f32 or f16 (else int8).
     pub f32_x: bool,
+    /// The float activations are f16.
+    pub f16_x: bool,
     /// `dot4I8Packed` (int8 only; else each byte is added, subtracted or skipped).
     pub dot_native: bool,
     /// One token per workgroup (M = 1: sums in registers) instead of 4.
@@ -41,7 +44,9 @@ pub struct TernaryVariant {
 impl TernaryVariant {
     /// Short name, e.g. `ternary.bits2.i8.dp4`.
     pub fn name(&self) -> String {
-        let x = if self.f32_x {
+        let x = if self.f16_x {
+            "f16"
+        } else if self.f32_x {
             "f32"
         } else if self.dot_native {
             "i8.dp4"
@@ -61,6 +66,9 @@ impl TernaryVariant {
         }
         if self.f32_x {
             defines.insert("F32X");
+            if self.f16_x {
+                defines.insert("F16X");
+            }
         } else if self.dot_native {
             defines.insert("DOT_NATIVE");
         }
@@ -87,7 +95,12 @@ impl TernaryVariant {
 pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
     let mut v = Vec::new();
     for packing in [TritPacking::Bits2, TritPacking::Base3] {
-        for (f32_x, dot_native) in [(true, false), (false, true), (false, false)] {
+        for (f32_x, f16_x, dot_native) in [
+            (true, false, false),
+            (true, true, false),
+            (false, false, true),
+            (false, false, false),
+        ] {
             for one_token in [false, true] {
                 let vec4s: &[bool] = if f32_x { &[false] } else { &[false, true] };
                 for &x_vec4 in vec4s {
@@ -96,6 +109,7 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
                             TernaryVariant {
                                 packing,
                                 f32_x,
+                                f16_x,
                                 dot_native,
                                 one_token,
                                 x_vec4,
@@ -111,10 +125,13 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
     v
 }
 
-/// The GPU variants for `w` and `m` tokens (the default first: `dot4I8Packed`, x 16 bytes a load
-/// where K allows, one row per lane on CPU-type adapters, one token per workgroup when M = 1).
-pub fn variants(w: &TernaryMatrix, f32_x: bool, m: usize) -> Vec<TernaryVariant> {
+/// The GPU variants for `w`, x of `x_dtype` (i8, f32 or f16) and `m` tokens (the default
+/// first: `dot4I8Packed`, x 16 bytes a load where K allows, one row per lane on CPU-type
+/// adapters, one token per workgroup when M = 1).
+pub fn variants(w: &TernaryMatrix, x_dtype: DType, m: usize) -> Vec<TernaryVariant> {
     let cpu = w.ctx.caps().cpu_device;
+    let f32_x = x_dtype != DType::I8;
+    let f16_x = x_dtype == DType::F16;
     // lavapipe runs the add/subtract form a little faster than its dot4I8Packed.
     let natives: &[bool] = match (f32_x, cpu) {
         (true, _) => &[false],
@@ -135,6 +152,7 @@ pub fn variants(w: &TernaryMatrix, f32_x: bool, m: usize) -> Vec<TernaryVariant>
                     out.push(TernaryVariant {
                         packing: w.packing,
                         f32_x,
+                        f16_x,
                         dot_native,
                         one_token,
                         x_vec4,
@@ -147,8 +165,8 @@ pub fn variants(w: &TernaryMatrix, f32_x: bool, m: usize) -> Vec<TernaryVariant>
     out
 }
 
-/// `y = x · Wᵀ (+ bias)`: x `[M, K]` f32, or i8 with `x_scale` f32 `[M]` (x dequantised as
-/// `x·x_scale[token]`); `bias` f32 `[N]`; y f32 `[M, N]`.
+/// `y = x · Wᵀ (+ bias)`: x `[M, K]` f32 or f16, or i8 with `x_scale` f32 `[M]` (x dequantised
+/// as `x·x_scale[token]`); `bias` f32 `[N]`; y f32 `[M, N]`.
 pub fn ternary_matmul<'a>(
     ctx: &Context,
     x: impl Into<TensorView<'a>>,
@@ -190,11 +208,11 @@ pub(crate) fn ternary_matmul_timed(
         )));
     }
     let f32_x = match (x.dtype, &x_scale) {
-        (DType::F32, None) => true,
+        (DType::F32 | DType::F16, None) => true,
         (DType::I8, Some(_)) => false,
-        (DType::F32, Some(_)) => {
+        (DType::F32 | DType::F16, Some(_)) => {
             return Err(Error::InvalidArgument(
-                "ternary_matmul: f32 x takes no x_scale".into(),
+                "ternary_matmul: float x takes no x_scale".into(),
             ))
         }
         (DType::I8, None) => {
@@ -231,14 +249,18 @@ pub(crate) fn ternary_matmul_timed(
             let (xs, b) = (host(&x_scale), host(&bias));
             let mut y = vec![0f32; m * n];
             match &x.data {
-                ViewData::Host(HostData::F32(v)) => lowbit_kernels::ternary::ternary_matmul_f32(
-                    cfg.threads,
-                    tw,
-                    v,
-                    m,
-                    b.as_deref(),
-                    &mut y,
-                )?,
+                ViewData::Host(HostData::F32(_) | HostData::F16(_)) => {
+                    // f16 widens to f32 exactly.
+                    let xf = host_f32(&x).expect("checked: float x on the host");
+                    lowbit_kernels::ternary::ternary_matmul_f32(
+                        cfg.threads,
+                        tw,
+                        &xf,
+                        m,
+                        b.as_deref(),
+                        &mut y,
+                    )?
+                }
                 ViewData::Host(HostData::I8(v)) => lowbit_kernels::ternary::ternary_matmul_i8_at(
                     cfg.level,
                     cfg.threads,
@@ -258,15 +280,16 @@ pub(crate) fn ternary_matmul_timed(
             ))
         }
         (Backend::Gpu(g), TernaryData::Gpu { codes, scales }) => {
-            let variant = variant.unwrap_or(variants(w, f32_x, m)[0]);
+            let variant = variant.unwrap_or(variants(w, x.dtype, m)[0]);
             if variant.f32_x != f32_x
+                || variant.f16_x != (x.dtype == DType::F16)
                 || variant.packing != w.packing
                 || (variant.one_token && m != 1)
             {
                 return Err(Error::InvalidArgument(format!(
                     "ternary variant {} does not fit {} x, M = {m} and {} weights",
                     variant.name(),
-                    if f32_x { "f32" } else { "int8" },
+                    x.dtype.name(),
                     w.packing.name()
                 )));
             }
