@@ -5,6 +5,8 @@
 //!   and threaded over rows of W;
 //! * [`bessel`]: `log I_v(x)`, `log K_v(x)` in f64 and the von Mises–Fisher quantities on them;
 //! * [`lut`]: T-MAC table-lookup matmul over bit planes; [`lmul`]: L-Mul products;
+//! * [`ternary`]: ternary weights, add-only matmul; [`shift`]: power-of-two weights; [`bcq`]:
+//!   binary-coded weights by query-and-add;
 //! * [`bandwidth`]: a streaming read, the bound memory-bound kernels are reported against;
 //! * [`simd`]: feature detection and the `LOWBIT_CPU_SIMD` cap.
 //!
@@ -12,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod bandwidth;
+pub mod bcq;
 pub mod bessel;
 pub mod dtype;
 mod error;
