@@ -18,6 +18,7 @@
 
 pub mod adapter;
 pub mod bandwidth;
+mod bcq;
 pub mod bench;
 pub mod bench_bessel;
 pub mod bench_lmul;
@@ -47,6 +48,7 @@ pub mod validate_shift;
 pub mod validate_ternary;
 
 pub use adapter::{list_adapters, AdapterDescription, AdapterSelector};
+pub use bcq::BcqMatrix;
 pub use context::{backend_name, device_type_name, BackendInfo, Context, ADAPTER_ENV};
 pub use error::{Error, Result};
 pub use gpu::Caps;

@@ -114,7 +114,10 @@ fn quantiser_error_falls_with_planes() {
 #[test]
 fn bad_input_is_an_error() {
     let s = vec![1i8; 64];
-    let one = vec![Some(ApotTerm { negative: false, exp: 0 })];
+    let one = vec![Some(ApotTerm {
+        negative: false,
+        exp: 0,
+    })];
     assert!(BcqWeights::from_planes((1, 1, 64), (64, 1, 1), &s, &one).is_ok());
     assert!(BcqWeights::from_planes((5, 1, 64), (64, 1, 1), &s, &one).is_err());
     assert!(BcqWeights::from_planes((1, 1, 64), (12, 1, 1), &s, &one).is_err()); // block
@@ -123,7 +126,10 @@ fn bad_input_is_an_error() {
     let mut z = s.clone();
     z[3] = 0;
     assert!(BcqWeights::from_planes((1, 1, 64), (64, 1, 1), &z, &one).is_err());
-    let low = vec![Some(ApotTerm { negative: false, exp: -127 })];
+    let low = vec![Some(ApotTerm {
+        negative: false,
+        exp: -127,
+    })];
     assert!(BcqWeights::from_planes((1, 1, 64), (64, 1, 1), &s, &low).is_err());
     let w = BcqWeights::from_planes((1, 1, 64), (64, 1, 1), &s, &one).unwrap();
     let mut y = vec![0f32; 1];

@@ -1,6 +1,7 @@
 //! The operations. Each file is one op family; each picks a kernel variant from the shape and
 //! the adapter's features, and runs the same op on the CPU backend with `lowbit-kernels`.
 
+pub mod bcq;
 pub mod bessel;
 mod bessel_wgsl;
 pub mod int8;
@@ -14,6 +15,7 @@ pub mod shift;
 pub mod ternary;
 pub mod vmf;
 
+pub use bcq::bcq_matmul;
 pub use bessel::{log_bessel_ik, BesselPrecision, LogBessel};
 pub use int8::{matmul_i8, w8a8, Int8Variant};
 pub use lmul::{lmul_elementwise, lmul_matmul};
