@@ -15,7 +15,7 @@ pub struct CaseResult {
     /// Adapter name.
     pub adapter: String,
     /// Operation (`matmul`, `matmul_i8`, `w8a8`, `quant_matmul`, `lut_matmul`, `lmul`, `shift_matmul`,
-    /// `log_bessel`, `vmf`).
+    /// `ternary_matmul`, `bcq_matmul`, `log_bessel`, `vmf`).
     pub op: String,
     /// Activation dtype.
     pub x_dtype: String,
@@ -29,9 +29,10 @@ pub struct CaseResult {
     pub n: usize,
     /// Shared dimension.
     pub k: usize,
-    /// Largest |got − reference| over the output (lmul, shift_matmul, int8 ternary_matmul: the number of outputs
-    /// whose bits differ; log_bessel: the mixed error `|got − ref| / max(|ref|, 1)`; vmf: the
-    /// error relative to its scale, see `validate_bessel`).
+    /// Largest |got − reference| over the output (lmul, shift_matmul, int8 ternary_matmul: the
+    /// number of outputs whose bits differ; bcq_matmul: the largest error over its bound, passing
+    /// at 1; log_bessel: the mixed error `|got − ref| / max(|ref|, 1)`; vmf: the error relative
+    /// to its scale, see `validate_bessel`).
     pub max_abs_err: f64,
     /// The bound at that element (0 for bit-exact ops).
     pub bound: f64,
@@ -266,6 +267,9 @@ pub fn validate_context(ctx: &Context, mut each: impl FnMut(&CaseResult)) -> Vec
         push(r);
     }
     for r in crate::validate_ternary::ternary_cases(ctx) {
+        push(r);
+    }
+    for r in crate::validate_bcq::bcq_cases(ctx) {
         push(r);
     }
     for r in crate::validate_bessel::bessel_cases(ctx) {

@@ -15,7 +15,13 @@ fn random(
     rng: &mut Rng,
 ) -> BcqWeights {
     let signs: Vec<i8> = (0..n * q * k)
-        .map(|_| if rng.next_u64().is_multiple_of(2) { 1 } else { -1 })
+        .map(|_| {
+            if rng.next_u64().is_multiple_of(2) {
+                1
+            } else {
+                -1
+            }
+        })
         .collect();
     let len = (k / bk) * q * (n / bn) * terms;
     let scales: Vec<Option<ApotTerm>> = (0..len)

@@ -324,53 +324,79 @@ pub fn bcq_matmul(
 ) -> Result<(), KernelError> {
     check(w, x.len(), m, bias, y.len())?;
     let (n, k, words) = (w.n, w.k, w.words());
-    let chunks = 4 * words;
+    let chunks = k.div_ceil(8);
     let nb = n / w.block_n;
-    // Each scale's terms as ±2^p multipliers (exact ldexp of a normal value).
-    let mult: Vec<[f32; MAX_TERMS]> = w
-        .scales
-        .chunks(w.terms)
-        .map(|ts| std::array::from_fn(|t| ts.get(t).copied().flatten().map_or(0.0, |a| a.value())))
+    // Each scale's present terms as ±2^p multipliers (exact ldexp of a normal value), packed
+    // to the front, and how many there are; reordered `[row group, K block, plane]` so that a
+    // row walks its scales in memory order.
+    let kbs = k / w.block_k;
+    let mut mult = vec![([0f32; MAX_TERMS], 0usize); w.scales.len() / w.terms];
+    for (i, ts) in w.scales.chunks(w.terms).enumerate() {
+        let (kb, b, rg) = (i / (w.planes * nb), i / nb % w.planes, i % nb);
+        let e = &mut mult[(rg * kbs + kb) * w.planes + b];
+        for t in ts.iter().flatten() {
+            e.0[e.1] = t.value();
+            e.1 += 1;
+        }
+    }
+    let chunks_per_block = w.block_k.div_ceil(8);
+    // The scale block of every chunk (chunks past the last whole block belong to it).
+    let chunk_kb: Vec<usize> = (0..chunks)
+        .map(|c| (c / chunks_per_block).min(kbs - 1))
         .collect();
     for (t, yt) in y.chunks_mut(n).enumerate() {
         let tab = sign_tables(&x[t * k..(t + 1) * k], chunks);
-        let row = |(r, out): (usize, &mut f32)| {
-            let mut acc = 0f32;
-            for c in 0..chunks {
-                let kb = 8 * c / w.block_k;
-                for b in 0..w.planes {
-                    let word = w.bits[(r * w.planes + b) * words + c / 4];
-                    let v = tab[c * 256 + ((word >> (8 * (c % 4))) & 0xFF) as usize];
-                    let m = &mult[(kb.min(k / w.block_k - 1) * w.planes + b) * nb + r / w.block_n];
-                    for &f in &m[..w.terms] {
-                        // A zero multiplier is an absent term: skip, do not add −0 or NaN.
-                        if f != 0.0 {
-                            acc += v * f;
+        // Rows in blocks of 64, K in tiles of 32 chunks: a tile's tables (32 KiB) stay in L1
+        // while the block's rows look them up.
+        let block = |(blk, out): (usize, &mut [f32])| {
+            out.fill(0.0);
+            for c0 in (0..chunks).step_by(TILE_CHUNKS) {
+                let cs = c0..(c0 + TILE_CHUNKS).min(chunks);
+                for (i, o) in out.iter_mut().enumerate() {
+                    let r = 64 * blk + i;
+                    let rg = r / w.block_n;
+                    // Three accumulators: the terms' adds do not wait on each other.
+                    let mut acc = [0f32; MAX_TERMS];
+                    for b in 0..w.planes {
+                        let plane = &w.bits[(r * w.planes + b) * words..][..words];
+                        for c in cs.clone() {
+                            let idx = ((plane[c / 4] >> (8 * (c % 4))) & 0xFF) as usize;
+                            let v = tab[c * 256 + idx];
+                            let (m, used) = &mult[(rg * kbs + chunk_kb[c]) * w.planes + b];
+                            for (a, &f) in acc.iter_mut().zip(&m[..*used]) {
+                                *a += v * f;
+                            }
                         }
                     }
+                    *o += (acc[0] + acc[1]) + acc[2];
                 }
             }
-            *out = acc + bias.map_or(0.0, |b| b[r]);
+            for (i, o) in out.iter_mut().enumerate() {
+                *o += bias.map_or(0.0, |b| b[64 * blk + i]);
+            }
         };
         if threads <= 1 {
-            yt.iter_mut().enumerate().for_each(row);
+            yt.chunks_mut(64).enumerate().for_each(block);
         } else {
-            yt.par_iter_mut().enumerate().with_min_len(64).for_each(row);
+            yt.par_chunks_mut(64).enumerate().for_each(block);
         }
     }
     Ok(())
 }
 
+/// Chunks of 8 inputs per K tile of the CPU kernel (their tables: 32 KiB).
+const TILE_CHUNKS: usize = 32;
+
 /// A bound on `|y − x·Wᵀ|` for any order of the f32 additions: each table entry is within
 /// `16u·Σ_chunk|x|` of its exact value (≤ 15 roundings of values bounded by `Σ|x|`, with slack),
-/// the exponent adds are exact, and the `C·q·terms` scaled look-ups (plus the bias) are summed
-/// with at most that many roundings, so
-/// `|err| ≤ (16 + C·q·terms + 1)·u·Σ_c Σ_b Σ_t 2^p·Σ_chunk|x| + u·|bias|`, u = 2⁻²⁴.
+/// the exponent adds are exact, and the `C·q·terms` scaled look-ups are summed with at most that
+/// many roundings plus one per K tile and a few to join the partial sums, so
+/// `|err| ≤ (20 + C·q·terms + C/32)·u·Σ_c Σ_b Σ_t 2^p·Σ_chunk|x| + u·|bias|`, u = 2⁻²⁴.
 pub fn error_bound(w: &BcqWeights, x: &[f32], m: usize, bias: Option<&[f32]>) -> Vec<f32> {
     let (n, k) = (w.n, w.k);
     let chunks = k.div_ceil(8);
     let u = f64::from(f32::EPSILON) / 2.0;
-    let gamma = (16 + chunks * w.planes * w.terms + 1) as f64 * u;
+    let gamma = (20 + chunks * w.planes * w.terms + chunks / TILE_CHUNKS) as f64 * u;
     let mut out = vec![0f32; m * n];
     for t in 0..m {
         let mags: Vec<f64> = (0..chunks)

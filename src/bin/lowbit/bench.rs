@@ -33,7 +33,7 @@ pub struct Args {
     #[arg(long)]
     w_format: Option<String>,
     /// `--op lut-matmul`: bits per weight (1–4) of the LUT weights; `--op shift`: bits per
-    /// power-of-two code (2–7).
+    /// power-of-two code (2–7); `--op bcq`: sign planes (1–4).
     #[arg(long, default_value_t = 2)]
     bits: u32,
     /// `--op lmul`: mantissa bits L-Mul emulates (1–23).
@@ -112,9 +112,9 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     if args.op == "bessel" {
         return run_bessel(&args);
     }
-    if !["matmul", "lut-matmul", "lmul", "shift", "ternary"].contains(&args.op.as_str()) {
+    if !["matmul", "lut-matmul", "lmul", "shift", "ternary", "bcq"].contains(&args.op.as_str()) {
         return Err(format!(
-            "unknown op '{}' (this build benches: matmul, lut-matmul, lmul, shift, ternary, bessel)",
+            "unknown op '{}' (this build benches: matmul, lut-matmul, lmul, shift, ternary, bcq, bessel)",
             args.op
         )
         .into());
@@ -136,7 +136,16 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     if args.op == "shift" && !(2..=7).contains(&args.bits) {
         return Err(format!("--op shift: --bits must be 2 to 7, not {}", args.bits).into());
     }
-    let r = if args.op == "ternary" {
+    if args.op == "bcq" && !(1..=4).contains(&args.bits) {
+        return Err(format!(
+            "--op bcq: --bits (sign planes) must be 1 to 4, not {}",
+            args.bits
+        )
+        .into());
+    }
+    let r = if args.op == "bcq" {
+        lowbit::bench_bcq::bench_bcq(&ctx, args.bits as usize, (args.m, args.n, args.k), budget)?
+    } else if args.op == "ternary" {
         let fmt = args.w_format.as_deref().unwrap_or("tq2_0");
         let ty = lowbit::kernels::formats::QuantType::from_name(fmt)
             .ok_or_else(|| format!("unknown --w-format '{fmt}'"))?;
