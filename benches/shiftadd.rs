@@ -1,12 +1,14 @@
 //! Shift-add family at 1×4096×4096: the L-Mul GEMV (every product an integer add, m = 3, 4,
-//! 7) and power-of-two weights (5 bits with a zero code, f32 x) beside the dense f32 GEMV, on the
-//! CPU and every GPU adapter. `lowbit bench --op lmul --mbits M` and `--op shift --bits B` print
-//! one with the read bound.
+//! 7), power-of-two weights (5 bits with a zero code, f32 x) and BCQ query-and-add (2 and 3 sign
+//! planes, 3 APoT terms per 8 columns × N/8 rows) beside the dense f32 GEMV, on the CPU and every
+//! GPU adapter. `lowbit bench --op lmul --mbits M`, `--op shift --bits B` and `--op bcq --bits Q`
+//! print one with the read bound.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use lowbit::kernels::bcq::BcqWeights;
 use lowbit::kernels::shift::ShiftWeights;
-use lowbit::ops::{lmul_matmul, matmul, shift_matmul};
-use lowbit::{Context, ShiftMatrix, Tensor};
+use lowbit::ops::{bcq_matmul, lmul_matmul, matmul, shift_matmul};
+use lowbit::{BcqMatrix, Context, ShiftMatrix, Tensor};
 
 const K: usize = 4096;
 const N: usize = 4096;
@@ -31,6 +33,12 @@ fn bench_on(c: &mut Criterion, ctx: &Context, label: &str) {
     let sm = ShiftMatrix::new(ctx, &sw).unwrap();
     let id = BenchmarkId::new("shift/b5", format!("1x{N}x{K}"));
     g.bench_function(id, |b| b.iter(|| shift_matmul(ctx, &xt, &sm).unwrap()));
+    for q in [2usize, 3] {
+        let bw = BcqWeights::quantize(&w, (q, N, K), (8, N / 8, 3)).unwrap();
+        let bm = BcqMatrix::new(ctx, &bw).unwrap();
+        let id = BenchmarkId::new(format!("bcq/q{q}"), format!("1x{N}x{K}"));
+        g.bench_function(id, |b| b.iter(|| bcq_matmul(ctx, &xt, &bm, None).unwrap()));
+    }
     let id = BenchmarkId::new("dense-f32", format!("1x{N}x{K}"));
     g.bench_function(id, |b| b.iter(|| matmul(ctx, &xt, &wt).unwrap()));
     g.finish();

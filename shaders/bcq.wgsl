@@ -1,8 +1,8 @@
 // BCQ query-and-add (lowbit_kernels::bcq, whose module docs define the format): 64 rows a
 // workgroup, one per invocation, one token per workgroup (z). Per tile of 64 K positions the
-// workgroup builds the 8 chunks' 256-entry sign tables in workgroup memory (each entry a sum of
-// ±x, 32 entries an invocation); then each row looks its plane bytes up and applies every APoT
-// scale term as ldexp (an exponent add, exact) and a signed add. f32 throughout; the result is
+// workgroup builds the 8 chunks' 256-entry sign tables in workgroup memory (by adds, 32 entries
+// an invocation); then each row looks its plane bytes up and applies every APoT scale term (three
+// to a u32, see ApotTerm::packed) as ldexp (an exponent add, exact) and a signed add. f32 throughout; the result is
 // within bcq::error_bound of the exact product (the tables' rounding differs from the CPU's).
 
 struct Params {
@@ -49,16 +49,29 @@ fn main(
     var acc = 0.0;
     for (var tile = 0u; tile < tiles; tile++) {
         let k0 = tile * TILE;
-        // 8 chunks × 256 entries, 32 an invocation: entry i of chunk c is Σ_j ±x[k0 + 8c + j].
-        for (var e = lid * 32u; e < lid * 32u + 32u; e++) {
-            let c = e >> 8u;
-            let i = e & 255u;
-            var s = 0.0;
-            for (var j = 0u; j < 8u; j++) {
-                let xv = x_at(t, k0 + 8u * c + j);
-                s += select(-xv, xv, ((i >> j) & 1u) == 1u);
+        // 8 chunks × 256 entries: invocation (chunk c, part h) builds entries 32h .. 32h + 31 of
+        // chunk c by adds, from T[32h] (its bits 5–7 are h's) with T[i + 2^s] = T[i] + 2·x_s.
+        let c = lid >> 3u;
+        let h = lid & 7u;
+        var xs: array<f32, 8>;
+        for (var j = 0u; j < 8u; j++) {
+            xs[j] = x_at(t, k0 + 8u * c + j);
+        }
+        var e: array<f32, 32>;
+        var base = 0.0;
+        for (var j = 0u; j < 8u; j++) {
+            let plus = j >= 5u && ((h >> (j - 5u)) & 1u) == 1u;
+            base += select(-xs[j], xs[j], plus);
+        }
+        e[0] = base;
+        for (var s = 0u; s < 5u; s++) {
+            let half = 1u << s;
+            for (var i = 0u; i < half; i++) {
+                e[half + i] = e[i] + 2.0 * xs[s];
             }
-            tab[e] = s;
+        }
+        for (var i = 0u; i < 32u; i++) {
+            tab[c * 256u + 32u * h + i] = e[i];
         }
         workgroupBarrier();
         for (var b = 0u; b < P.planes; b++) {
@@ -77,13 +90,13 @@ fn main(
                     }
                     let v = tab[c * 256u + ((word >> (8u * q)) & 255u)];
                     let kb = min(pos / P.block_k, P.k_blocks - 1u);
-                    let sb = ((kb * P.planes + b) * P.row_groups + row / P.block_n) * P.terms;
+                    let code = scales[(kb * P.planes + b) * P.row_groups + row / P.block_n];
                     for (var tt = 0u; tt < P.terms; tt++) {
-                        let code = scales[sb + tt];
-                        if ((code >> 16u) != 0u) {
-                            let p = extractBits(bitcast<i32>(code), 0u, 8u);
+                        let term = code >> (10u * tt);
+                        if ((term & 0x200u) != 0u) {
+                            let p = extractBits(bitcast<i32>(term), 0u, 8u);
                             let sv = ldexp(v, p);
-                            acc += select(sv, -sv, ((code >> 8u) & 1u) == 1u);
+                            acc += select(sv, -sv, (term & 0x100u) != 0u);
                         }
                     }
                 }

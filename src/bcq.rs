@@ -44,7 +44,7 @@ impl BcqMatrix {
         let data = match &*ctx.inner {
             Backend::Cpu(_) => BcqData::Host(Arc::new(w.clone())),
             Backend::Gpu(g) => {
-                let packed: Vec<u32> = w.scales().iter().map(|&t| ApotTerm::packed(t)).collect();
+                let packed: Vec<u32> = w.scales().chunks(w.terms()).map(ApotTerm::packed).collect();
                 BcqData::Gpu {
                     bits: g.upload(bytemuck::cast_slice(w.bits()), "bcq bits")?,
                     scales: g.upload(bytemuck::cast_slice(&packed), "bcq scales")?,
@@ -73,10 +73,9 @@ impl BcqMatrix {
         self.k
     }
 
-    /// Bytes the weights occupy: the sign planes, and one byte per APoT term (the exponent; a
-    /// sign and presence bit beside it in the packed upload).
+    /// Bytes the weights occupy: the sign planes and one u32 per scale (its APoT terms).
     pub fn bytes(&self) -> usize {
-        let scales = (self.k / self.block_k) * self.planes * (self.n / self.block_n) * self.terms;
-        self.n * self.planes * self.k.div_ceil(32) * 4 + scales
+        let scales = (self.k / self.block_k) * self.planes * (self.n / self.block_n);
+        self.n * self.planes * self.k.div_ceil(32) * 4 + 4 * scales
     }
 }

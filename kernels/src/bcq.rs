@@ -42,11 +42,13 @@ impl ApotTerm {
         }
     }
 
-    /// The term packed in a u32 for the GPU: bits 0–7 the exponent (two's complement), bit 8
-    /// the sign, bit 16 present.
-    pub fn packed(term: Option<Self>) -> u32 {
-        term.map_or(0, |t| {
-            u32::from(t.exp as u8) | (u32::from(t.negative) << 8) | (1 << 16)
+    /// A scale's terms (at most 3) packed in a u32 for the GPU, 10 bits a term from bit 0:
+    /// bits 0–7 the exponent (two's complement), bit 8 the sign, bit 9 present.
+    pub fn packed(terms: &[Option<Self>]) -> u32 {
+        terms.iter().enumerate().fold(0, |a, (i, term)| {
+            a | term.map_or(0, |t| {
+                (u32::from(t.exp as u8) | (u32::from(t.negative) << 8) | (1 << 9)) << (10 * i)
+            })
         })
     }
 }
