@@ -112,5 +112,6 @@ pub fn catalog() -> Vec<ShaderVariant> {
     out.extend(crate::ops::shift::all_shader_variants());
     out.extend(crate::ops::ternary::all_shader_variants());
     out.extend(crate::ops::bcq::all_shader_variants());
+    out.extend(crate::ops::bias::all_shader_variants());
     out
 }
