@@ -161,7 +161,8 @@ pub fn ternary_matmul_i8_at(
         run_rows(threads, w, m, y, block);
         return Ok(());
     }
-    let _ = level;
+    // Off x86_64 (and below AVX2) the portable sums; `xsum` serves only the SIMD kernels.
+    let _ = (level, &xsum);
     let (kp, units) = (w.padded_k(), w.units());
     let block = |r0: usize, out: &mut [f32], sums: &mut [i32]| {
         for (i, o) in out.iter_mut().enumerate() {
