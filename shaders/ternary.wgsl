@@ -5,12 +5,14 @@
 // acc = acc + scale·run. Lane 0 of the row then adds the 8 partials as the CPU's tree and
 // writes sum·x_scale + bias. No fma: WGSL's may or may not fuse (lavapipe's does not).
 // Up to 4 tokens per workgroup (z: the token pass); MT1: one (M = 1, registers only).
+// ROWLANE (CPU-type adapters): one row per invocation, every lane on the same unit at once, the
+// same per-partial order kept in arrays of 8.
 //
 // Int8 x (the default): a unit's sum is Σ x·t over 32 words of packed x, exact. DOT_NATIVE:
 // the trits as signed bytes meet x in dot4I8Packed (codes t + 1 turned into t with
 // (q + 0x7F7F7F7F) ^ 0x80808080, no carries); otherwise each byte of x is added, subtracted or
-// skipped. XV4 (int8 x, K % 16 == 0): x read 16 bytes at a time. F32X: f32 (F16X: f16) x, each trit
-// adds, subtracts or skips its x into the unit's f32 sum.
+// skipped. XV4 (int8 x, K % 16 == 0): x read 16 bytes at a time. F32X: f32 (F16X: f16) x,
+// each trit adds, subtracts or skips its x into the unit's f32 sum.
 // BASE3: TQ1_0's base-3 bytes (qs then qh, see TritPacking::Base3); trit n of a byte is
 // ((b·3^n mod 256)·3) >> 8, formed for 4 bytes at once in two 16-bit lanes per u32.
 

@@ -16,8 +16,8 @@
 //! (no bias: `+0`). Products and sums are rounded separately: WGSL's `fma` may or may not fuse
 //! (lavapipe does not), so the GPU is bit-exact where its compiler does not contract a product
 //! and a sum into an FMA — lavapipe and llvmpipe GL, tested. With one scale per row (BitNet,
-//! I2_S) that is 8 exact sums and a handful of
-//! roundings; with a scale per 128 positions, one FMA per unit.
+//! I2_S) that is 8 exact sums and a handful of roundings; with a scale per 128 positions, a
+//! product and a sum per unit.
 
 mod layout;
 mod quant;
@@ -209,7 +209,7 @@ pub fn ternary_matmul_f32(
 }
 
 /// A bound on `|y − x·Wᵀ|` for f32 x, any summation order: every term `s·x·t` passes through at
-/// most `K + 16` roundings (the unit's sums, the run, the FMA chain and the tree), each within
+/// most `K + 16` roundings (the unit's sums, the run, the partial's sum and the tree), each within
 /// `2^−24` relative, so `|err| ≤ (padded_k + 16)·2^−24·Σ_p Σ_k |s|·|x|·|t|` plus the bias add.
 pub fn f32_error_bound(w: &TernaryWeights, x: &[f32], m: usize, bias: Option<&[f32]>) -> Vec<f32> {
     let (n, k) = (w.n(), w.k());
