@@ -165,14 +165,19 @@ fn trits_of(w: vec4<u32>, pow: vec4<u32>) -> Trits {
     return Trits((w & m) * pow & m, ((w >> vec4<u32>(8u)) & m) * pow & m);
 }
 
-fn trits_next(s: ptr<function, Trits>) -> vec4<u32> {
+// The products b·3 of the lanes (the leading trits in bits 8–9 and 24–25), stepping `s` on.
+fn trits_next(s: ptr<function, Trits>) -> Trits {
     let m = vec4<u32>(0x00FF00FFu);
-    let me = (*s).e * 3u;
-    let mo = (*s).o * 3u;
-    (*s).e = me & m;
-    (*s).o = mo & m;
+    let p = Trits((*s).e * 3u, (*s).o * 3u);
+    (*s).e = p.e & m;
+    (*s).o = p.o & m;
+    return p;
+}
+
+// Code bytes (trit + 1) of products from trits_next, in the bytes' places.
+fn trit_codes(p: Trits) -> vec4<u32> {
     let t = vec4<u32>(0x00030003u);
-    return ((me >> vec4<u32>(8u)) & t) | (((mo >> vec4<u32>(8u)) & t) << vec4<u32>(8u));
+    return ((p.e >> vec4<u32>(8u)) & t) | (((p.o >> vec4<u32>(8u)) & t) << vec4<u32>(8u));
 }
 
 //#if !XV4
@@ -203,6 +208,33 @@ fn quad4(t: u32, c: u32, q: vec4<u32>) -> Run {
     return s;
 }
 
+//#if BASE3
+// quad4 for base-3 products (trits_next): the add/subtract path reads each code straight out of
+// the products (no re-packing into bytes); the others take the code bytes.
+fn quad4_b3(t: u32, c: u32, p: Trits) -> Run {
+//#if XV4
+//#if !DOT_NATIVE
+    let xv = xvec(t, c);
+    var s = 0i;
+    for (var i = 0u; i < 4u; i++) {
+        let xw = bitcast<i32>(xv[i]);
+        for (var b = 0u; b < 4u; b++) {
+            let lane = select(p.e[i], p.o[i], (b & 1u) == 1u);
+            let code = extractBits(lane, 8u + 16u * (b >> 1u), 2u);
+            let xb = extractBits(xw, 8u * b, 8u);
+            s += select(select(0i, -xb, code == 0u), xb, code == 2u);
+        }
+    }
+    return s;
+//#else
+    return quad4(t, c, trit_codes(p));
+//#endif
+//#else
+    return quad4(t, c, trit_codes(p));
+//#endif
+}
+//#endif
+
 // The sums of unit u of the plane row at word `base` for tokens t0 .. t0 + tn.
 fn unit_sums(base: u32, u: u32, t0: u32, tn: u32) -> array<Run, TOK> {
     var sum: array<Run, TOK>;
@@ -222,7 +254,7 @@ fn unit_sums(base: u32, u: u32, t0: u32, tn: u32) -> array<Run, TOK> {
             let q1 = trits_next(&s1);
             for (var t = 0u; t < TOK; t++) {
                 if (t < tn) {
-                    sum[t] += quad4(t0 + t, c0 + 32u * n, q0) + quad4(t0 + t, c0 + 32u * n + 16u, q1);
+                    sum[t] += quad4_b3(t0 + t, c0 + 32u * n, q0) + quad4_b3(t0 + t, c0 + 32u * n + 16u, q1);
                 }
             }
         }
@@ -241,15 +273,15 @@ fn unit_sums(base: u32, u: u32, t0: u32, tn: u32) -> array<Run, TOK> {
         let q1 = trits_next(&s1);
         for (var t = 0u; t < TOK; t++) {
             if (t < tn) {
-                sum[t] += quad4(t0 + t, c0, q0) + quad4(t0 + t, c0 + 16u, q1)
-                        + quad4(t0 + t, c0 + 112u, qh);
+                sum[t] += quad4_b3(t0 + t, c0, q0) + quad4_b3(t0 + t, c0 + 16u, q1)
+                        + quad4_b3(t0 + t, c0 + 112u, qh);
             }
         }
         var s2 = trits_of(w2, vec4<u32>(1u));
         for (var n = 0u; n < 5u; n++) {
             let q = trits_next(&s2);
             for (var t = 0u; t < TOK; t++) {
-                if (t < tn) { sum[t] += quad4(t0 + t, c0 + 32u + 16u * n, q); }
+                if (t < tn) { sum[t] += quad4_b3(t0 + t, c0 + 32u + 16u * n, q); }
             }
         }
     }
