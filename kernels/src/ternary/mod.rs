@@ -51,15 +51,9 @@ pub fn kernel_level(level: SimdLevel) -> &'static str {
 fn check(
     w: &TernaryWeights,
     (x_len, m, y_len): (usize, usize, usize),
-    x_scales: Option<usize>,
     bias: Option<&[f32]>,
 ) -> Result<(), KernelError> {
     crate::error::check_dims(x_len, w.n() * w.k(), y_len, m, w.n(), w.k())?;
-    if let Some(len) = x_scales.filter(|&l| l != m) {
-        return Err(KernelError::Shape(format!(
-            "{len} activation scales for {m} tokens"
-        )));
-    }
     if let Some(b) = bias.filter(|b| b.len() != w.n()) {
         return Err(KernelError::Shape(format!(
             "a bias of {} values for N = {}",
@@ -106,18 +100,38 @@ fn run_rows<T: RunSum + Send>(
     }
 }
 
-/// Each token of x `[m, k]` zero-padded to `padded_k`, and its sums per unit.
-fn padded_tokens(w: &TernaryWeights, x: &[i8], m: usize) -> (Vec<i8>, Vec<i32>) {
+/// Each token of x `[m, k]` zero-padded to `padded_k`.
+fn padded<T: Copy + Default>(w: &TernaryWeights, x: &[T], m: usize) -> Vec<T> {
     let (k, kp) = (w.k(), w.padded_k());
-    let mut xp = vec![0i8; m * kp];
+    let mut xp = vec![T::default(); m * kp];
     for (dst, src) in xp.chunks_mut(kp).zip(x.chunks(k)) {
         dst[..k].copy_from_slice(src);
     }
-    let xsum = xp
-        .chunks(UNIT)
-        .map(|u| u.iter().map(|&v| i32::from(v)).sum())
-        .collect();
-    (xp, xsum)
+    xp
+}
+
+/// The portable kernel: every output `(row, token)` of a block from its unit sums
+/// (`unit_sums(plane, row, padded token, out)`) and `combine`.
+fn portable_rows<X: Sync, T: RunSum + Send>(
+    threads: usize,
+    w: &TernaryWeights,
+    (xp, m): (&[X], usize),
+    (x_scale, bias): (impl Fn(usize) -> f32 + Sync, Option<&[f32]>),
+    y: &mut [f32],
+    unit_sums: impl Fn(&TernaryWeights, usize, usize, &[X], &mut [T]) + Sync,
+) {
+    let (kp, units) = (w.padded_k(), w.units());
+    let block = |r0: usize, out: &mut [f32], sums: &mut [T]| {
+        for (i, o) in out.iter_mut().enumerate() {
+            let (r, t) = (r0 + i / m, i % m);
+            let sums = &mut sums[..w.planes() * units];
+            for (p, s) in sums.chunks_mut(units).enumerate() {
+                unit_sums(w, p, r, &xp[t * kp..(t + 1) * kp], s);
+            }
+            *o = combine(w, r, sums, x_scale(t), bias.map_or(0.0, |b| b[r]));
+        }
+    };
+    run_rows(threads, w, m, y, block);
 }
 
 /// `y = x · Wᵀ` with int8 x `[m, k]` (dequantised `x·x_scale[token]`), f32 y `[m, n]`, an
@@ -144,10 +158,15 @@ pub fn ternary_matmul_i8_at(
     y: &mut [f32],
 ) -> Result<(), KernelError> {
     let m = x_scales.len();
-    check(w, (x.len(), m, y.len()), None, bias)?;
-    let (xp, xsum) = padded_tokens(w, x, m);
+    check(w, (x.len(), m, y.len()), bias)?;
+    let xp = padded(w, x, m);
     #[cfg(target_arch = "x86_64")]
     if let Some(dot) = x86::dot_for(level) {
+        // Each token's sums per unit, subtracted once per unit by the SIMD kernels.
+        let xsum: Vec<i32> = xp
+            .chunks(UNIT)
+            .map(|u| u.iter().map(|&v| i32::from(v)).sum())
+            .collect();
         let tokens = x86::Tokens {
             x: &xp,
             xsum: &xsum,
@@ -155,26 +174,21 @@ pub fn ternary_matmul_i8_at(
             bias,
         };
         let block = |r0: usize, out: &mut [f32], sums: &mut [i32]| {
-            // SAFETY: `dot` came from `dot_for`; `tokens` was made for `w` by `padded_tokens`.
+            // SAFETY: `dot` came from `dot_for`; `tokens` holds x padded for `w` and its unit sums.
             unsafe { x86::rows(dot, w, &tokens, r0, out, sums) }
         };
         run_rows(threads, w, m, y, block);
         return Ok(());
     }
-    // Off x86_64 (and below AVX2) the portable sums; `xsum` serves only the SIMD kernels.
-    let _ = (level, &xsum);
-    let (kp, units) = (w.padded_k(), w.units());
-    let block = |r0: usize, out: &mut [f32], sums: &mut [i32]| {
-        for (i, o) in out.iter_mut().enumerate() {
-            let (r, t) = (r0 + i / m, i % m);
-            let sums = &mut sums[..w.planes() * units];
-            for (p, s) in sums.chunks_mut(units).enumerate() {
-                unit_sums_i8(w, p, r, &xp[t * kp..(t + 1) * kp], s);
-            }
-            *o = combine(w, r, sums, x_scales[t], bias.map_or(0.0, |b| b[r]));
-        }
-    };
-    run_rows(threads, w, m, y, block);
+    let _ = level;
+    portable_rows(
+        threads,
+        w,
+        (&xp, m),
+        (|t| x_scales[t], bias),
+        y,
+        unit_sums_i8,
+    );
     Ok(())
 }
 
@@ -188,23 +202,9 @@ pub fn ternary_matmul_f32(
     bias: Option<&[f32]>,
     y: &mut [f32],
 ) -> Result<(), KernelError> {
-    check(w, (x.len(), m, y.len()), None, bias)?;
-    let (k, kp, units) = (w.k(), w.padded_k(), w.units());
-    let mut xp = vec![0f32; m * kp];
-    for (dst, src) in xp.chunks_mut(kp).zip(x.chunks(k)) {
-        dst[..k].copy_from_slice(src);
-    }
-    let block = |r0: usize, out: &mut [f32], sums: &mut [f32]| {
-        for (i, o) in out.iter_mut().enumerate() {
-            let (r, t) = (r0 + i / m, i % m);
-            let sums = &mut sums[..w.planes() * units];
-            for (p, s) in sums.chunks_mut(units).enumerate() {
-                unit_sums_f32(w, p, r, &xp[t * kp..(t + 1) * kp], s);
-            }
-            *o = combine(w, r, sums, 1.0, bias.map_or(0.0, |b| b[r]));
-        }
-    };
-    run_rows(threads, w, m, y, block);
+    check(w, (x.len(), m, y.len()), bias)?;
+    let xp = padded(w, x, m);
+    portable_rows(threads, w, (&xp, m), (|_| 1.0, bias), y, unit_sums_f32);
     Ok(())
 }
 
