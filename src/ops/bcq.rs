@@ -5,8 +5,8 @@
 use lowbit_kernels::DType;
 
 use super::plan::{
-    check_ctx, check_w_ctx, dims2, fold_groups, gpu_parts, host_f32, mat_bytes, u32_of,
-    whole_binding,
+    check_ctx, check_f32_vector, check_w_ctx, dims2, fold_groups, gpu_parts, host_f32, mat_bytes,
+    optional_binding, u32_of, whole_binding,
 };
 use crate::bcq::{BcqData, BcqMatrix};
 use crate::context::{Backend, Context};
@@ -66,13 +66,7 @@ pub(crate) fn bcq_matmul_timed(
         });
     }
     if let Some(b) = &bias {
-        check_ctx(ctx, b, "bias")?;
-        if b.dtype != DType::F32 || b.shape.iter().product::<usize>() != w.n {
-            return Err(Error::Shape(format!(
-                "bcq_matmul: bias must be f32 with {} values, got {:?} {:?}",
-                w.n, b.dtype, b.shape
-            )));
-        }
+        check_f32_vector(ctx, b, "bcq_matmul", "bias", w.n)?;
     }
     let n = w.n;
     match (&*ctx.inner, &w.data) {
@@ -129,20 +123,13 @@ fn gpu(
         groups[0],
         u32::from(bias.is_some()),
     ])?;
-    let zero;
-    let (bias_buf, bias_off) = match bias {
-        Some(b) => gpu_parts(b),
-        None => {
-            zero = g.upload(&[0u8; 4], "no bias")?;
-            (&zero, 0)
-        }
-    };
+    let mut zero = None;
     let (xb, xo) = gpu_parts(x);
     let bindings = vec![
         params.as_entire_binding(),
         whole_binding(g, bits, 0, bits.size(), "bcq bits")?,
         whole_binding(g, scales, 0, scales.size(), "bcq scales")?,
-        whole_binding(g, bias_buf, bias_off, 4 * n as u64, "bias")?,
+        optional_binding(g, bias, &mut zero, n, "bias")?,
         whole_binding(g, xb, xo, mat_bytes(DType::F32, m, k), "x")?,
         whole_binding(g, y, 0, mat_bytes(DType::F32, m, n), "y")?,
     ];

@@ -4,7 +4,9 @@
 
 use lowbit_kernels::DType;
 
-use super::plan::{check_ctx, fold_groups, gpu_parts, host_f32, u32_of, whole_binding};
+use super::plan::{
+    check_ctx, check_f32_vector, fold_groups, gpu_parts, host_f32, u32_of, whole_binding,
+};
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::gpu::Dispatch;
@@ -33,7 +35,6 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
 pub fn add_bias<'a>(ctx: &Context, y: Tensor, bias: impl Into<TensorView<'a>>) -> Result<Tensor> {
     let bias = bias.into();
     check_ctx(ctx, &y.view(), "y")?;
-    check_ctx(ctx, &bias, "bias")?;
     let (m, n) = match y.shape() {
         [m, n] if y.dtype() == DType::F32 => (*m, *n),
         s => {
@@ -43,12 +44,7 @@ pub fn add_bias<'a>(ctx: &Context, y: Tensor, bias: impl Into<TensorView<'a>>) -
             )))
         }
     };
-    if bias.dtype != DType::F32 || bias.shape.iter().product::<usize>() != n {
-        return Err(Error::Shape(format!(
-            "add_bias: bias must be f32 with N = {n} values, got {} {:?}",
-            bias.dtype, bias.shape
-        )));
-    }
+    check_f32_vector(ctx, &bias, "add_bias", "bias", n)?;
     match &*ctx.inner {
         Backend::Cpu(_) => {
             let b = host_f32(&bias).expect("checked: f32 bias on the host");

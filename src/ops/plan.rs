@@ -101,6 +101,45 @@ pub(crate) fn whole_binding<'a>(
     }))
 }
 
+/// Checks a vector operand (a bias, token scales): on `ctx`, f32, `len` values.
+pub(crate) fn check_f32_vector(
+    ctx: &Context,
+    v: &TensorView,
+    op: &str,
+    what: &str,
+    len: usize,
+) -> Result<()> {
+    check_ctx(ctx, v, what)?;
+    if v.dtype != DType::F32 || v.shape.iter().product::<usize>() != len {
+        return Err(Error::Shape(format!(
+            "{op}: {what} must be f32 with {len} values, got {} {:?}",
+            v.dtype, v.shape
+        )));
+    }
+    Ok(())
+}
+
+/// The binding of an optional f32 vector of `len` values, or, when there is none, of a 4-byte
+/// buffer made into `zero` (the shaders read it only when told it is there).
+pub(crate) fn optional_binding<'a>(
+    g: &Gpu,
+    v: Option<&'a TensorView>,
+    zero: &'a mut Option<wgpu::Buffer>,
+    len: usize,
+    what: &str,
+) -> Result<wgpu::BindingResource<'a>> {
+    match v {
+        Some(v) => {
+            let (b, o) = gpu_parts(v);
+            whole_binding(g, b, o, 4 * len as u64, what)
+        }
+        None => {
+            let z = zero.insert(g.upload(&[0u8; 4], what)?);
+            whole_binding(g, z, 0, 4, what)
+        }
+    }
+}
+
 /// One slice of W's rows bound on its own.
 pub(crate) struct WChunk<'a> {
     pub binding: wgpu::BindingResource<'a>,

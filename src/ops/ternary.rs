@@ -8,8 +8,8 @@ use lowbit_kernels::ternary::{TritPacking, UNIT};
 use lowbit_kernels::DType;
 
 use super::plan::{
-    check_ctx, check_w_ctx, dims2, fold_groups, gpu_parts, host_f32, mat_bytes, u32_of,
-    whole_binding,
+    check_ctx, check_f32_vector, check_w_ctx, dims2, fold_groups, gpu_parts, host_f32, mat_bytes,
+    optional_binding, u32_of, whole_binding,
 };
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
@@ -230,13 +230,7 @@ pub(crate) fn ternary_matmul_timed(
     };
     for (what, v, len) in [("x_scale", &x_scale, m), ("bias", &bias, w.n)] {
         if let Some(v) = v {
-            check_ctx(ctx, v, what)?;
-            if v.dtype != DType::F32 || v.shape.iter().product::<usize>() != len {
-                return Err(Error::Shape(format!(
-                    "ternary_matmul: {what} must be f32 with {len} values, got {:?} {:?}",
-                    v.dtype, v.shape
-                )));
-            }
+            check_f32_vector(ctx, v, "ternary_matmul", what, len)?;
         }
     }
     let n = w.n;
@@ -354,20 +348,13 @@ fn gpu(
         0,
         0,
     ])?;
-    let zero;
-    let (bias_buf, bias_off) = match o.bias {
-        Some(b) => gpu_parts(b),
-        None => {
-            zero = g.upload(&[0u8; 4], "no bias")?;
-            (&zero, 0)
-        }
-    };
+    let mut zero = None;
     let (xb, xo) = gpu_parts(o.x);
     let mut bindings = vec![
         params.as_entire_binding(),
         whole_binding(g, o.codes, 0, o.codes.size(), "ternary codes")?,
         whole_binding(g, o.scales, 0, o.scales.size(), "ternary scales")?,
-        whole_binding(g, bias_buf, bias_off, 4 * n.max(1) as u64, "bias")?,
+        optional_binding(g, o.bias, &mut zero, n, "bias")?,
         whole_binding(g, xb, xo, mat_bytes(o.x.dtype, m, k), "x")?,
     ];
     if let Some(s) = o.x_scale {
