@@ -8,22 +8,14 @@ use crate::ops::ternary_matmul;
 use crate::tensor::Tensor;
 use crate::ternary::TernaryMatrix;
 use crate::validate::CaseResult;
+use crate::validate_quant::Lcg;
 use lowbit_kernels::ternary::{
     f32_error_bound, ternary_matmul_f32, ternary_matmul_i8, TernaryWeights, TritPacking,
 };
 
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next() % 2001) as f32 / 1000.0 - 1.0
-    }
+/// A value in [−1, 1] on a grid of 10⁻³.
+fn unit(rng: &mut Lcg) -> f32 {
+    (rng.next() % 2001) as f32 / 1000.0 - 1.0
 }
 
 /// `(error, bound)` of one case: int8 x, the count of outputs whose bits differ (bound 0);
@@ -39,15 +31,15 @@ fn run(
         .map(|_| (rng.next() % 3) as i8 - 1)
         .collect();
     let s: Vec<f32> = (0..planes * n * (k / group))
-        .map(|_| rng.unit() * 0.1)
+        .map(|_| unit(&mut rng) * 0.1)
         .collect();
     let w = TernaryWeights::from_trits(packing, (planes, n, k, group), &t, &s)?;
     let wm = TernaryMatrix::new(ctx, &w)?;
-    let bias: Vec<f32> = (0..n).map(|_| rng.unit()).collect();
+    let bias: Vec<f32> = (0..n).map(|_| unit(&mut rng)).collect();
     let bt = Tensor::from_slice(ctx, &bias, &[n])?;
     let mut want = vec![0f32; m * n];
     if f32_x {
-        let x: Vec<f32> = (0..m * k).map(|_| rng.unit() * 4.0).collect();
+        let x: Vec<f32> = (0..m * k).map(|_| unit(&mut rng) * 4.0).collect();
         ternary_matmul_f32(1, &w, &x, m, Some(&bias), &mut want)?;
         let bound = f32_error_bound(&w, &x, m, Some(&bias));
         let xt = Tensor::from_slice(ctx, &x, &[m, k])?;
@@ -69,7 +61,7 @@ fn run(
         ))
     } else {
         let x: Vec<i8> = (0..m * k).map(|_| rng.next() as u8 as i8).collect();
-        let xs: Vec<f32> = (0..m).map(|_| rng.unit().abs() * 0.01 + 1e-4).collect();
+        let xs: Vec<f32> = (0..m).map(|_| unit(&mut rng).abs() * 0.01 + 1e-4).collect();
         ternary_matmul_i8(1, &w, &x, &xs, Some(&bias), &mut want)?;
         let xt = Tensor::from_slice(ctx, &x, &[m, k])?;
         let st = Tensor::from_slice(ctx, &xs, &[m])?;

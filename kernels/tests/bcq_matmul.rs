@@ -2,21 +2,10 @@
 //! weights over awkward shapes, planes 1–4, APoT terms 1–3, scale blocks per row group and per
 //! 8·j columns, with a bias; the quantiser's error falls with planes; bad input refused.
 
-use lowbit_kernels::bcq::{bcq_matmul, error_bound, ApotTerm, BcqWeights};
+mod common;
 
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next() % 20001) as f32 / 10000.0 - 1.0
-    }
-}
+use common::Lcg;
+use lowbit_kernels::bcq::{bcq_matmul, error_bound, ApotTerm, BcqWeights};
 
 fn random(
     (q, n, k): (usize, usize, usize),

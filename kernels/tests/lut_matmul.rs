@@ -3,25 +3,14 @@
 //! every level bit-identical to the portable kernels, the int8 bound shown tight, and the
 //! converters exact or refused.
 
+mod common;
+
+use common::Lcg;
 use lowbit_kernels::formats::{dequantize_row, quantize_row, QuantType};
 use lowbit_kernels::lut::convert::{from_quant, from_ternary};
 use lowbit_kernels::lut::{dequant_matmul, error_bound, lut_matmul, LutPrecision, LutWeights};
 use lowbit_kernels::simd::machine_levels;
 use lowbit_kernels::SimdLevel;
-
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next() % 20001) as f32 / 10000.0 - 1.0
-    }
-}
 
 /// Random codes, scales (some negative) and zero points (integers, and half-integers).
 fn random_weights(bits: u32, n: usize, k: usize, group: usize, rng: &mut Lcg) -> LutWeights {

@@ -6,26 +6,14 @@
 //! A lane, block or token mixed up in a kernel is far outside that. Shapes walk every way the
 //! kernels split a row (groups of four blocks, a pair, a single block) and 1 to 9 tokens.
 
+mod common;
+
+use common::Lcg;
 use lowbit_kernels::formats::{dequantize_row, QuantType};
 use lowbit_kernels::quant_matmul::{int8_error_bound, quant_matmul, QuantPath, PANEL_MIN_M};
 use lowbit_kernels::simd::machine_levels;
 
 const U: f64 = 1.0 / (1u64 << 24) as f64;
-
-/// Deterministic bytes and values.
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next() % 20001) as f32 / 10000.0 - 1.0
-    }
-}
 
 /// x as the kernels see it after quantisation.
 fn quantised(x: &[f32]) -> Vec<f32> {

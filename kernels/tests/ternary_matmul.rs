@@ -3,6 +3,9 @@
 //! of the documented f32 order, f32 activations within `f32_error_bound`; the converters exact
 //! or refused.
 
+mod common;
+
+use common::Lcg;
 use lowbit_kernels::formats::{dequantize_row, quantize_row, QuantType};
 use lowbit_kernels::simd::machine_levels;
 use lowbit_kernels::ternary::{
@@ -10,18 +13,13 @@ use lowbit_kernels::ternary::{
     TernaryWeights, TritPacking, PARTIALS, UNIT,
 };
 
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next() % 20001) as f32 / 10000.0 - 1.0
-    }
+/// Trits and int8 values for these tests.
+trait Draws {
+    fn trits(&mut self, len: usize) -> Vec<i8>;
+    fn i8s(&mut self, len: usize) -> Vec<i8>;
+}
+
+impl Draws for Lcg {
     fn trits(&mut self, len: usize) -> Vec<i8> {
         (0..len).map(|_| (self.next() % 3) as i8 - 1).collect()
     }
