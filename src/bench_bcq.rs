@@ -11,9 +11,9 @@ use lowbit_kernels::DType;
 use crate::bcq::BcqMatrix;
 use crate::bench::{seeded_signed, BenchResult, Run};
 use crate::bench_quant::dequant_f16_dense;
-use crate::context::{Backend, Context};
+use crate::context::Context;
 use crate::error::Result;
-use crate::measure::{measure_gpu, measure_wall};
+use crate::measure::measure_op;
 use crate::ops::bcq::bcq_matmul_timed;
 use crate::tensor::Tensor;
 
@@ -35,10 +35,7 @@ pub fn bench_bcq(
     let x = Tensor::from_slice(ctx, &seeded_signed(m * k, 4), &[m, k])?;
     let call =
         |t: Option<&crate::gpu::GpuTimer>| bcq_matmul_timed(ctx, x.view(), &w, None, t).map(|_| ());
-    let (secs, timing) = match &*ctx.inner {
-        Backend::Gpu(g) => measure_gpu(g, budget, call)?,
-        Backend::Cpu(_) => measure_wall(budget, || call(None))?,
-    };
+    let (secs, timing) = measure_op(ctx, budget, call)?;
     let dense = dequant_f16_dense(ctx, &x, &bw.dequantize(), (n, k), secs, budget)?;
     let run = Run {
         op: "bcq_matmul",

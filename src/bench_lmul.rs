@@ -7,9 +7,9 @@ use std::time::Duration;
 use lowbit_kernels::DType;
 
 use crate::bench::{seeded_signed, Baseline, BenchResult, Run};
-use crate::context::{Backend, Context};
+use crate::context::Context;
 use crate::error::Result;
-use crate::measure::{measure_gpu, measure_wall};
+use crate::measure::measure_op;
 use crate::ops::lmul::lmul_matmul_timed;
 use crate::tensor::Tensor;
 
@@ -23,14 +23,9 @@ pub fn bench_lmul(
 ) -> Result<BenchResult> {
     let x = Tensor::from_slice(ctx, &seeded_signed(m * k, 1), &[m, k])?;
     let w = Tensor::from_slice(ctx, &seeded_signed(n * k, 2), &[n, k])?;
-    let (secs, timing) = match &*ctx.inner {
-        Backend::Gpu(g) => measure_gpu(g, budget, |t| {
-            lmul_matmul_timed(ctx, x.view(), w.view(), mbits, t).map(|_| ())
-        })?,
-        Backend::Cpu(_) => measure_wall(budget, || {
-            lmul_matmul_timed(ctx, x.view(), w.view(), mbits, None).map(|_| ())
-        })?,
-    };
+    let (secs, timing) = measure_op(ctx, budget, |t| {
+        lmul_matmul_timed(ctx, x.view(), w.view(), mbits, t).map(|_| ())
+    })?;
     let (dense, _, dense_variant) = crate::bench::time_matmul(ctx, &x, &w, None, budget)?;
     let run = Run {
         op: "lmul_matmul",

@@ -15,7 +15,7 @@ use crate::bench_quant::{bench_weights, dequant_f16_dense};
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::lut::LutMatrix;
-use crate::measure::{measure_gpu, measure_wall, Timing};
+use crate::measure::{measure_gpu, measure_op, measure_wall, Timing};
 use crate::ops::lut::{lut_kernel, lut_matmul_timed, LutKernel};
 use crate::ops::quant::{default_path, gpu as quant_gpu};
 use crate::ops::quant_matmul_with;
@@ -44,14 +44,9 @@ pub fn bench_lut_matmul(
     let w = LutMatrix::new(ctx, &lw)?;
     let x = Tensor::from_slice(ctx, &seeded_signed(m * k, 4), &[m, k])?;
     let time = |kernel: LutKernel| -> Result<(f64, Timing)> {
-        match &*ctx.inner {
-            Backend::Gpu(g) => measure_gpu(g, budget, |t| {
-                lut_matmul_timed(ctx, x.view(), &w, kernel, t).map(|_| ())
-            }),
-            Backend::Cpu(_) => measure_wall(budget, || {
-                lut_matmul_timed(ctx, x.view(), &w, kernel, None).map(|_| ())
-            }),
-        }
+        measure_op(ctx, budget, |t| {
+            lut_matmul_timed(ctx, x.view(), &w, kernel, t).map(|_| ())
+        })
     };
     let (picked, why) = lut_kernel(ctx, LutPrecision::Int8);
     let (secs, timing) = time(picked)?;

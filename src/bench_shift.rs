@@ -8,9 +8,9 @@ use lowbit_kernels::shift::ShiftWeights;
 use lowbit_kernels::DType;
 
 use crate::bench::{seeded_signed, Baseline, BenchResult, Run};
-use crate::context::{Backend, Context};
+use crate::context::Context;
 use crate::error::Result;
-use crate::measure::{measure_gpu, measure_wall};
+use crate::measure::measure_op;
 use crate::ops::shift::shift_matmul_timed;
 use crate::shift::ShiftMatrix;
 use crate::tensor::Tensor;
@@ -25,14 +25,9 @@ pub fn bench_shift(
     let sw = ShiftWeights::quantize(bits, true, (n, k, k), &seeded_signed(n * k, 3))?;
     let w = ShiftMatrix::new(ctx, &sw)?;
     let x = Tensor::from_slice(ctx, &seeded_signed(m * k, 4), &[m, k])?;
-    let (secs, timing) = match &*ctx.inner {
-        Backend::Gpu(g) => measure_gpu(g, budget, |t| {
-            shift_matmul_timed(ctx, x.view(), &w, t).map(|_| ())
-        })?,
-        Backend::Cpu(_) => measure_wall(budget, || {
-            shift_matmul_timed(ctx, x.view(), &w, None).map(|_| ())
-        })?,
-    };
+    let (secs, timing) = measure_op(ctx, budget, |t| {
+        shift_matmul_timed(ctx, x.view(), &w, t).map(|_| ())
+    })?;
     let wd = Tensor::from_slice(ctx, &sw.dequantize(), &[n, k])?;
     let (dense, _, dense_variant) = crate::bench::time_matmul(ctx, &x, &wd, None, budget)?;
     let run = Run {

@@ -13,7 +13,7 @@ use crate::bench::{seeded_signed, BenchResult, Run};
 use crate::bench_quant::dequant_f16_dense;
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
-use crate::measure::{measure_gpu, measure_wall};
+use crate::measure::measure_op;
 use crate::ops::ternary::ternary_matmul_timed;
 use crate::tensor::Tensor;
 use crate::ternary::TernaryMatrix;
@@ -77,10 +77,7 @@ pub fn bench_ternary(
     let call = |t: Option<&crate::gpu::GpuTimer>| {
         ternary_matmul_timed(ctx, x.view(), Some(xs.view()), &w, None, chosen, t).map(|_| ())
     };
-    let (secs, timing) = match &*ctx.inner {
-        Backend::Gpu(g) => measure_gpu(g, budget, call)?,
-        Backend::Cpu(_) => measure_wall(budget, || call(None))?,
-    };
+    let (secs, timing) = measure_op(ctx, budget, call)?;
     // The dense baseline multiplies the dequantised activations by the dequantised weights.
     let xd: Vec<f32> = q
         .iter()

@@ -65,3 +65,16 @@ pub(crate) fn measure_gpu(
     }
     Ok((median(times), Timing::GpuTimestamp))
 }
+
+/// Times an op on `ctx` by [`measure_gpu`] on a GPU and [`measure_wall`] on the CPU backend;
+/// `f` runs the op once, with the GPU timer (`None` on the CPU).
+pub(crate) fn measure_op(
+    ctx: &crate::context::Context,
+    budget: Duration,
+    mut f: impl FnMut(Option<&GpuTimer>) -> Result<()>,
+) -> Result<(f64, Timing)> {
+    match &*ctx.inner {
+        crate::context::Backend::Gpu(g) => measure_gpu(g, budget, f),
+        crate::context::Backend::Cpu(_) => measure_wall(budget, || f(None)),
+    }
+}
