@@ -236,11 +236,8 @@ pub(crate) fn ternary_matmul_timed(
     let n = w.n;
     match (&*ctx.inner, &w.data) {
         (Backend::Cpu(cfg), TernaryData::Host(tw)) => {
-            let host = |v: &Option<TensorView>| match v.as_ref().map(|v| &v.data) {
-                Some(ViewData::Host(HostData::F32(d))) => Some(d.clone()),
-                _ => None,
-            };
-            let (xs, b) = (host(&x_scale), host(&bias));
+            let xs = x_scale.as_ref().and_then(|v| host_f32(v));
+            let b = bias.as_ref().and_then(|v| host_f32(v));
             let mut y = vec![0f32; m * n];
             match &x.data {
                 ViewData::Host(HostData::F32(_) | HostData::F16(_)) => {
