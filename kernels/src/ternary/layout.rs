@@ -67,8 +67,6 @@ pub fn base3_offset(nb: usize, blk: usize, l: usize) -> usize {
     }
 }
 
-impl TritPacking {}
-
 /// Ternary weights `[N, K]`: `W = Σ_p s[p, n, g(k)]·T_p[n, k]` over one plane (BitNet, Tequila,
 /// TQ1_0, TQ2_0, I2_S) or two (PTQTP's trit-planes).
 #[derive(Clone, Debug, PartialEq)]

@@ -1,6 +1,8 @@
 //! AVX2 and AVX-512 VNNI unit sums for int8 activations (module docs): the codes `t + 1 ∈ {0,1,2}`
 //! meet x in `vpmaddubsw` (or `vpdpbusd`) and the unit's `Σ x` is subtracted once —
-//! `Σ x·t = Σ x·(t + 1) − Σ x`, exact in i32; no weight is multiplied as a number.
+//! `Σ x·t = Σ x·(t + 1) − Σ x`, exact in i32; no weight is multiplied as a number. Base-3
+//! codes come out of the bytes by `×3` steps and two compares (AVX2), or, with VNNI, not at
+//! all: two dot products of the raw `×3` bytes give `256·Σ x·(t + 1)` (`Vnni::base3_block`).
 
 use std::arch::x86_64::*;
 
@@ -12,7 +14,7 @@ use super::reference::combine;
 pub(crate) enum Dot {
     /// `vpmaddubsw` into i16 pairs, `vpmaddwd` into i32.
     Avx2,
-    /// `vpdpbusd` (AVX-512 VNNI and VL) straight into i32.
+    /// `vpdpbusd` (AVX-512 VNNI, BW and VL) straight into i32.
     Vnni,
 }
 
@@ -31,6 +33,26 @@ pub(crate) fn dot_for(level: crate::SimdLevel) -> Option<Dot> {
 trait UnitDot {
     /// Σ over 4 × 32 bytes of `code·x` as eight i32 lanes.
     unsafe fn dot4(c: [__m256i; 4], x: *const i8) -> __m256i;
+
+    /// The lane sums of `code·x` over the two units of one base-3 block of `R` rows (`qs[ri]`:
+    /// the row's 48 `qs` bytes, `qh[ri]` its 4 `qh` bytes; `x`: the block's 256 inputs).
+    #[inline(always)]
+    unsafe fn base3_block<const R: usize>(
+        qs: [*const u8; R],
+        qh: [*const u8; R],
+        x: *const i8,
+    ) -> ([__m256i; R], [__m256i; R]) {
+        // SAFETY: the caller's contract (48 + 4 readable code bytes a row, 256 of x).
+        unsafe {
+            let (mut u0, mut u1) = ([_mm256_setzero_si256(); R], [_mm256_setzero_si256(); R]);
+            for ri in 0..R {
+                let (lo, hi) = base3_codes(qs[ri], qh[ri]);
+                u0[ri] = Self::dot4(lo, x);
+                u1[ri] = Self::dot4(hi, x.add(UNIT));
+            }
+            (u0, u1)
+        }
+    }
 }
 
 struct Avx2;
@@ -70,6 +92,70 @@ impl UnitDot for Vnni {
             _mm256_dpbusd_epi32(acc, c[3], xv(3))
         }
     }
+
+    /// No compares: with `q_{i+1} = 3·q_i mod 256` (the byte times 3^i) the code of trit i is
+    /// `⌊3·q_i/256⌋ = (3·q_i − q_{i+1})/256`, so `Σ x·code = (3·Σ x·q_i − Σ x·q_{i+1})/256` —
+    /// two `vpdpbusd` of the raw bytes (unsigned, up to 255: fine here, where `vpmaddubsw`
+    /// would saturate) per trit. Both dots of a byte land in the same i32 lane, so every lane
+    /// of `3A − B` is a multiple of 256 and the shift is exact. One zmm holds a row's whole
+    /// block: `qs[0..48]`, its 4 `qh` bytes, 12 zeros.
+    #[inline(always)]
+    unsafe fn base3_block<const R: usize>(
+        qs: [*const u8; R],
+        qh: [*const u8; R],
+        x: *const i8,
+    ) -> ([__m256i; R], [__m256i; R]) {
+        // SAFETY: the caller's contract; AVX-512 F, BW and VNNI are enabled by the caller.
+        unsafe {
+            let dword = |p: *const i8| p.cast::<i32>().read_unaligned();
+            // Byte l of the zmm, trit i: qs[0..32] is position 32i + l (unit 0 for i < 4, unit 1
+            // for i = 4), qs[32..48] position 160 + 16i + (l − 32), qh 240 + 4i + (l − 48)
+            // (qh has no fifth trit: its x is 0).
+            let xz: [__m512i; 5] = std::array::from_fn(|i| {
+                let lo = _mm512_castsi256_si512(_mm256_loadu_si256(x.add(32 * i).cast()));
+                let tail = _mm512_inserti32x4::<2>(lo, _mm_loadu_si128(x.add(160 + 16 * i).cast()));
+                let h = if i < 4 { dword(x.add(240 + 4 * i)) } else { 0 };
+                _mm512_mask_set1_epi32(tail, 1 << 12, h)
+            });
+            let zero = _mm512_setzero_si512();
+            let (mut u0, mut u1) = ([_mm256_setzero_si256(); R], [_mm256_setzero_si256(); R]);
+            for ri in 0..R {
+                let q = _mm512_maskz_loadu_epi8(0xFFFF_FFFF_FFFF, qs[ri].cast());
+                let mut q = _mm512_mask_set1_epi32(q, 1 << 12, dword(qh[ri].cast()));
+                // Lanes 0–7 of (a, b) are unit 0, 8–15 unit 1; all of (a4, b4) is unit 1.
+                let (mut a, mut b) = (zero, zero);
+                for &xi in &xz[..4] {
+                    let q3 = times3_512(q);
+                    a = _mm512_dpbusd_epi32(a, q, xi);
+                    b = _mm512_dpbusd_epi32(b, q3, xi);
+                    q = q3;
+                }
+                let a4 = _mm512_dpbusd_epi32(zero, q, xz[4]);
+                let b4 = _mm512_dpbusd_epi32(zero, times3_512(q), xz[4]);
+                let codes = |a, b| {
+                    let s = _mm512_sub_epi32(_mm512_add_epi32(a, _mm512_add_epi32(a, a)), b);
+                    _mm512_srai_epi32::<8>(s)
+                };
+                let (c, c4) = (codes(a, b), codes(a4, b4));
+                let half =
+                    |v: __m512i| (_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64::<1>(v));
+                let ((c_lo, c_hi), (c4_lo, c4_hi)) = (half(c), half(c4));
+                u0[ri] = c_lo;
+                u1[ri] = _mm256_add_epi32(c_hi, _mm256_add_epi32(c4_lo, c4_hi));
+            }
+            (u0, u1)
+        }
+    }
+}
+
+/// Bytes `b·3 mod 256` (as [`times3`]).
+#[inline(always)]
+unsafe fn times3_512(b: __m512i) -> __m512i {
+    // SAFETY: AVX-512 BW is enabled by the caller.
+    unsafe {
+        let twice = _mm512_and_si512(_mm512_slli_epi16::<1>(b), _mm512_set1_epi8(-2));
+        _mm512_add_epi8(b, twice)
+    }
 }
 
 #[inline(always)]
@@ -83,11 +169,15 @@ unsafe fn hsum(v: __m256i) -> i32 {
     }
 }
 
-/// Bytes `b·3 mod 256`.
+/// Bytes `b·3 mod 256`, as `b + 2b` with `2b` from a 16-bit shift: written as `b + b + b`,
+/// LLVM folds it into a byte multiply by 3 and lowers that to `vpmullw`s and masks (3× slower).
 #[inline(always)]
 unsafe fn times3(b: __m256i) -> __m256i {
     // SAFETY: AVX2 is enabled by the caller.
-    unsafe { _mm256_add_epi8(b, _mm256_add_epi8(b, b)) }
+    unsafe {
+        let twice = _mm256_and_si256(_mm256_slli_epi16(b, 1), _mm256_set1_epi8(-2));
+        _mm256_add_epi8(b, twice)
+    }
 }
 
 /// Codes `⌊3·b/256⌋ = (b ≥ 86) + (b ≥ 171)` (the leading trit of each byte) from `s = b ^ 0x80`,
@@ -223,13 +313,9 @@ unsafe fn unit_sums<D: UnitDot, const R: usize>(
             let nb = xsum.len() / 2;
             for blk in 0..nb {
                 let xb = x.as_ptr().add(2 * UNIT * blk);
-                let (mut a0, mut a1) = ([zero; R], [zero; R]);
-                for ri in 0..R {
-                    let qs = rows[ri].add(base3_offset(nb, blk, 0));
-                    let (lo, hi) = base3_codes(qs, rows[ri].add(base3_offset(nb, blk, 48)));
-                    a0[ri] = D::dot4(lo, xb);
-                    a1[ri] = D::dot4(hi, xb.add(UNIT));
-                }
+                let qs = rows.map(|r| r.add(base3_offset(nb, blk, 0)));
+                let qh = rows.map(|r| r.add(base3_offset(nb, blk, 48)));
+                let (a0, a1) = D::base3_block(qs, qh, xb);
                 store(a0, xsum[2 * blk], out, stride, 2 * blk);
                 store(a1, xsum[2 * blk + 1], out, stride, 2 * blk + 1);
             }
@@ -322,7 +408,7 @@ macro_rules! entry {
 }
 
 entry!(rows_avx2, Avx2, "avx2");
-entry!(rows_vnni, Vnni, "avx2,avx512f,avx512vl,avx512vnni");
+entry!(rows_vnni, Vnni, "avx2,avx512f,avx512bw,avx512vl,avx512vnni");
 
 /// Outputs `out[i]` for row `r0 + i / m`, token `i % m` (`m` tokens), `sums` scratch of
 /// `planes·units`.
