@@ -113,5 +113,6 @@ pub fn catalog() -> Vec<ShaderVariant> {
     out.extend(crate::ops::ternary::all_shader_variants());
     out.extend(crate::ops::bcq::all_shader_variants());
     out.extend(crate::ops::bias::all_shader_variants());
+    out.extend(crate::probes::all_shader_variants());
     out
 }

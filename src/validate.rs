@@ -3,14 +3,14 @@
 
 use half::{bf16, f16};
 use lowbit_kernels::{reference, DType, MatRef};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::context::Context;
 use crate::ops::{int8, matmul as mm};
 use crate::tensor::Tensor;
 
 /// One checked case.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CaseResult {
     /// Adapter name.
     pub adapter: String,
@@ -32,15 +32,43 @@ pub struct CaseResult {
     /// Largest |got − reference| over the output (lmul, shift_matmul, int8 ternary_matmul: the
     /// number of outputs whose bits differ; bcq_matmul: the largest error over its bound, passing
     /// at 1; log_bessel: the mixed error `|got − ref| / max(|ref|, 1)`; vmf: the error relative
-    /// to its scale, see `validate_bessel`).
+    /// to its scale, see `validate_bessel`). NaN is written as `null`.
+    #[serde(deserialize_with = "null_is_nan")]
     pub max_abs_err: f64,
     /// The bound at that element (0 for bit-exact ops).
+    #[serde(deserialize_with = "null_is_nan")]
     pub bound: f64,
     /// Every element within its bound (and no error).
     pub pass: bool,
     /// The error message when the op itself failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Outputs that are NaN or ±inf (counted where the case keeps its float output).
+    #[serde(default)]
+    pub nonfinite: usize,
+    /// For bit-exact ops, FNV-1a 64 of the output's bytes ([`output_hash`]): equal on two
+    /// machines exactly when their outputs are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_hash: Option<String>,
+}
+
+/// serde_json writes a non-finite f64 as `null`; read it back as NaN.
+fn null_is_nan<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// FNV-1a 64 of `y`'s bytes as 16 hex digits: the fingerprint a report keeps of a bit-exact
+/// op's output.
+pub fn output_hash<T: bytemuck::Pod>(y: &[T]) -> String {
+    use std::hash::Hasher;
+    let mut h = fnv::FnvHasher::default();
+    h.write(bytemuck::cast_slice(y));
+    format!("{:016x}", h.finish())
+}
+
+/// How many of `y` are NaN or ±inf.
+pub fn count_nonfinite(y: &[f32]) -> usize {
+    y.iter().filter(|v| !v.is_finite()).count()
 }
 
 /// (M, N, K) shapes: decode and prefill, K odd / 1 / not a multiple of a tile, N = 1.
@@ -130,6 +158,8 @@ fn base(
         bound: 0.0,
         pass: false,
         error: None,
+        nonfinite: 0,
+        output_hash: None,
     }
 }
 
@@ -142,7 +172,7 @@ fn float_case(
 ) -> CaseResult {
     let mut r = base(ctx, "matmul", xd, wd, v.name(), shape);
     let (m, n, k) = shape;
-    let run = || -> crate::Result<(f64, f64, bool)> {
+    let run = || -> crate::Result<(f64, f64, bool, usize)> {
         let seed = (m * 1_000_003 + n * 1009 + k) as u64;
         let (xv, x) = float_data(ctx, xd, &[m, k], seed)?;
         let (wv, w) = float_data(ctx, wd, &[n, k], seed ^ 0xABCD)?;
@@ -159,13 +189,14 @@ fn float_case(
                 worst_bound = b;
             }
         }
-        Ok((worst, worst_bound, pass))
+        Ok((worst, worst_bound, pass, count_nonfinite(&y)))
     };
     match run() {
-        Ok((e, b, p)) => {
+        Ok((e, b, p, nonfinite)) => {
             r.max_abs_err = e;
             r.bound = b;
             r.pass = p;
+            r.nonfinite = nonfinite;
         }
         Err(e) => r.error = Some(e.to_string()),
     }
@@ -181,7 +212,7 @@ fn int8_case(
     let op = if scaled { "w8a8" } else { "matmul_i8" };
     let mut r = base(ctx, op, DType::I8, DType::I8, v.name(), shape);
     let (m, n, k) = shape;
-    let run = || -> crate::Result<(f64, bool)> {
+    let run = || -> crate::Result<(f64, bool, String)> {
         let mut rng = Rng((m * 7919 + n * 31 + k) as u64);
         let xv: Vec<i8> = (0..m * k).map(|_| rng.next() as i8).collect();
         let wv: Vec<i8> = (0..n * k).map(|_| rng.next() as i8).collect();
@@ -209,7 +240,7 @@ fn int8_case(
                 .map(|(a, b)| (a - b).abs() as f64)
                 .fold(0.0, f64::max);
             let exact = y.iter().zip(&yr).all(|(a, b)| a.to_bits() == b.to_bits());
-            Ok((worst, exact))
+            Ok((worst, exact, output_hash(&y)))
         } else {
             let y = int8::int8_with(ctx, x.view(), w.view(), None, Some(v))?.to_vec::<i32>()?;
             let yr = reference::matmul_i8(&xv, &wv, m, n, k)?;
@@ -218,13 +249,14 @@ fn int8_case(
                 .zip(&yr)
                 .map(|(a, b)| (*a as i64 - *b as i64).abs() as f64)
                 .fold(0.0, f64::max);
-            Ok((worst, y == yr))
+            Ok((worst, y == yr, output_hash(&y)))
         }
     };
     match run() {
-        Ok((e, p)) => {
+        Ok((e, p, hash)) => {
             r.max_abs_err = e;
             r.pass = p;
+            r.output_hash = Some(hash);
         }
         Err(e) => r.error = Some(e.to_string()),
     }

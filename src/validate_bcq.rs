@@ -67,6 +67,8 @@ pub fn bcq_cases(ctx: &Context) -> Vec<CaseResult> {
                 bound: 0.0,
                 pass: false,
                 error: None,
+                nonfinite: 0,
+                output_hash: None,
             };
             match run(ctx, (q, m, n, k), blocks) {
                 Ok((err, bound)) => {

@@ -87,6 +87,8 @@ fn case(
         bound: 0.0,
         pass: false,
         error: None,
+        nonfinite: 0,
+        output_hash: None,
     }
 }
 

@@ -6,7 +6,7 @@ use crate::context::Context;
 use crate::error::Result;
 use crate::ops::{lmul_elementwise, lmul_matmul};
 use crate::tensor::Tensor;
-use crate::validate::CaseResult;
+use crate::validate::{output_hash, CaseResult};
 use lowbit_kernels::lmul::{lmul_bits, lmul_gemv};
 
 const MBITS: [u32; 5] = [2, 3, 4, 7, 23];
@@ -39,12 +39,18 @@ const SPECIALS: [f32; 12] = [
     f32::NAN,
 ];
 
-fn case(ctx: &Context, variant: String, (m, n, k): (usize, usize, usize)) -> CaseResult {
+fn case(
+    ctx: &Context,
+    mbits: u32,
+    variant: String,
+    (m, n, k): (usize, usize, usize),
+) -> CaseResult {
     CaseResult {
         adapter: ctx.info().name,
         op: "lmul".into(),
         x_dtype: "f32".into(),
-        w_dtype: "f32".into(),
+        // The emulated mantissa width tells cases apart: a report keys outputs by dtypes and shape.
+        w_dtype: format!("f32-lmul-m{mbits}"),
         variant,
         m,
         n,
@@ -53,20 +59,22 @@ fn case(ctx: &Context, variant: String, (m, n, k): (usize, usize, usize)) -> Cas
         bound: 0.0,
         pass: false,
         error: None,
+        nonfinite: 0,
+        output_hash: None,
     }
 }
 
-/// `(mismatching outputs, outputs)` of a run against the CPU's bits.
-fn compare(got: &[f32], want: &[u32]) -> (usize, usize) {
+/// `(mismatching outputs, output hash)` of a run against the CPU's bits.
+fn compare(got: &[f32], want: &[u32]) -> (usize, String) {
     let bad = got
         .iter()
         .zip(want)
         .filter(|(g, w)| g.to_bits() != **w)
         .count();
-    (bad, want.len())
+    (bad, output_hash(got))
 }
 
-fn elementwise(ctx: &Context, mbits: u32) -> Result<(usize, usize)> {
+fn elementwise(ctx: &Context, mbits: u32) -> Result<(usize, String)> {
     let (mut a, mut b) = (Vec::new(), Vec::new());
     for &p in &SPECIALS {
         for &q in &SPECIALS {
@@ -87,7 +95,7 @@ fn elementwise(ctx: &Context, mbits: u32) -> Result<(usize, usize)> {
     Ok(compare(&y, &want))
 }
 
-fn gemv(ctx: &Context, (m, n, k): (usize, usize, usize), mbits: u32) -> Result<(usize, usize)> {
+fn gemv(ctx: &Context, (m, n, k): (usize, usize, usize), mbits: u32) -> Result<(usize, String)> {
     let x = seeded(m * k, 3 + k as u64, 4.0);
     let w = seeded(n * k, 4 + n as u64, 1.0);
     let mut want = vec![0f32; m * n];
@@ -107,8 +115,8 @@ fn gemv(ctx: &Context, (m, n, k): (usize, usize, usize), mbits: u32) -> Result<(
     Ok(compare(&y, &want))
 }
 
-/// One case's name, shape and `(mismatches, outputs)`.
-type Run = (String, (usize, usize, usize), Result<(usize, usize)>);
+/// One case's name, shape and `(mismatches, output hash)`.
+type Run = (String, (usize, usize, usize), Result<(usize, String)>);
 
 /// Every L-Mul case on `ctx`; `max_abs_err` counts the outputs whose bits differ.
 pub fn lmul_cases(ctx: &Context) -> Vec<CaseResult> {
@@ -123,11 +131,12 @@ pub fn lmul_cases(ctx: &Context) -> Vec<CaseResult> {
             runs.push((format!("gemv.m{mbits}"), shape, gemv(ctx, shape, mbits)));
         }
         for (name, shape, res) in runs {
-            let mut r = case(ctx, name, shape);
+            let mut r = case(ctx, mbits, name, shape);
             match res {
-                Ok((bad, _)) => {
+                Ok((bad, hash)) => {
                     r.max_abs_err = bad as f64;
                     r.pass = bad == 0;
+                    r.output_hash = Some(hash);
                 }
                 Err(e) => r.error = Some(e.to_string()),
             }

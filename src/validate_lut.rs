@@ -74,6 +74,8 @@ pub fn lut_cases(ctx: &Context) -> Vec<CaseResult> {
                     bound: 0.0,
                     pass: false,
                     error: None,
+                    nonfinite: 0,
+                    output_hash: None,
                 };
                 let seed = u64::from(bits) * 100 + i as u64;
                 match check(ctx, kernel, bits, (m, n, k, group), seed) {

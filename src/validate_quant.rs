@@ -64,6 +64,8 @@ fn result(
         bound: 0.0,
         pass: false,
         error: None,
+        nonfinite: 0,
+        output_hash: None,
     }
 }
 

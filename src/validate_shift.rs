@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::ops::shift_matmul;
 use crate::shift::ShiftMatrix;
 use crate::tensor::Tensor;
-use crate::validate::CaseResult;
+use crate::validate::{output_hash, CaseResult};
 use lowbit_kernels::shift::{shift_matmul_f32, shift_matmul_i32, ShiftWeights};
 
 struct Lcg(u64);
@@ -21,14 +21,14 @@ impl Lcg {
     }
 }
 
-/// `(mismatching outputs)` of one case.
+/// `(mismatching outputs, output hash)` of one case.
 fn run(
     ctx: &Context,
     bits: u32,
     zero: bool,
     (m, n, k, group): (usize, usize, usize, usize),
     fixed: bool,
-) -> Result<usize> {
+) -> Result<(usize, String)> {
     let mut rng = Lcg(u64::from(bits) * 131 + k as u64);
     let codes: Vec<u8> = (0..n * k)
         .map(|_| (rng.next() % (1 << bits)) as u8)
@@ -45,7 +45,10 @@ fn run(
         let mut want = vec![0i32; m * n];
         shift_matmul_i32(1, &w, &x, m, &mut want)?;
         let y = shift_matmul(ctx, &Tensor::from_slice(ctx, &x, &[m, k])?, &wm)?.to_vec::<i32>()?;
-        Ok(y.iter().zip(&want).filter(|(a, b)| a != b).count())
+        Ok((
+            y.iter().zip(&want).filter(|(a, b)| a != b).count(),
+            output_hash(&y),
+        ))
     } else {
         let x: Vec<f32> = (0..m * k)
             .map(|_| ((rng.next() % 2001) as f32 / 1000.0 - 1.0) * 64.0)
@@ -53,10 +56,12 @@ fn run(
         let mut want = vec![0f32; m * n];
         shift_matmul_f32(1, &w, &x, m, &mut want)?;
         let y = shift_matmul(ctx, &Tensor::from_slice(ctx, &x, &[m, k])?, &wm)?.to_vec::<f32>()?;
-        Ok(y.iter()
+        let bad = y
+            .iter()
             .zip(&want)
             .filter(|(a, b)| a.to_bits() != b.to_bits())
-            .count())
+            .count();
+        Ok((bad, output_hash(&y)))
     }
 }
 
@@ -84,11 +89,14 @@ pub fn shift_cases(ctx: &Context) -> Vec<CaseResult> {
                     bound: 0.0,
                     pass: false,
                     error: None,
+                    nonfinite: 0,
+                    output_hash: None,
                 };
                 match run(ctx, bits, zero, shape, fixed) {
-                    Ok(bad) => {
+                    Ok((bad, hash)) => {
                         r.max_abs_err = bad as f64;
                         r.pass = bad == 0;
+                        r.output_hash = Some(hash);
                     }
                     Err(e) => r.error = Some(e.to_string()),
                 }

@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::ops::ternary_matmul;
 use crate::tensor::Tensor;
 use crate::ternary::TernaryMatrix;
-use crate::validate::CaseResult;
+use crate::validate::{output_hash, CaseResult};
 use crate::validate_quant::Lcg;
 use lowbit_kernels::ternary::{
     f32_error_bound, ternary_matmul_f32, ternary_matmul_i8, TernaryWeights, TritPacking,
@@ -18,14 +18,15 @@ fn unit(rng: &mut Lcg) -> f32 {
     (rng.next() % 2001) as f32 / 1000.0 - 1.0
 }
 
-/// `(error, bound)` of one case: int8 x, the count of outputs whose bits differ (bound 0);
-/// f32 x, the largest difference from the CPU and twice the bound (both are within it).
+/// `(error, bound, output hash)` of one case: int8 x, the count of outputs whose bits differ
+/// (bound 0) and the hash of the output; f32 x, the largest difference from the CPU and twice
+/// the bound (both are within it).
 fn run(
     ctx: &Context,
     packing: TritPacking,
     (planes, m, n, k, group): (usize, usize, usize, usize, usize),
     f32_x: bool,
-) -> Result<(f64, f64)> {
+) -> Result<(f64, f64, Option<String>)> {
     let mut rng = Lcg((planes * 7 + k) as u64 + u64::from(f32_x));
     let t: Vec<i8> = (0..planes * n * k)
         .map(|_| (rng.next() % 3) as i8 - 1)
@@ -58,6 +59,7 @@ fn run(
         Ok((
             if inside { err } else { f64::INFINITY },
             2.0 * f64::from(worst),
+            None,
         ))
     } else {
         let x: Vec<i8> = (0..m * k).map(|_| rng.next() as u8 as i8).collect();
@@ -72,7 +74,7 @@ fn run(
             .zip(&want)
             .filter(|(a, b)| a.to_bits() != b.to_bits())
             .count();
-        Ok((bad as f64, 0.0))
+        Ok((bad as f64, 0.0, Some(output_hash(&y))))
     }
 }
 
@@ -102,12 +104,15 @@ pub fn ternary_cases(ctx: &Context) -> Vec<CaseResult> {
                     bound: 0.0,
                     pass: false,
                     error: None,
+                    nonfinite: 0,
+                    output_hash: None,
                 };
                 match run(ctx, packing, shape, f32_x) {
-                    Ok((err, bound)) => {
+                    Ok((err, bound, hash)) => {
                         r.max_abs_err = err;
                         r.bound = bound;
                         r.pass = err <= bound;
+                        r.output_hash = hash;
                     }
                     Err(e) => r.error = Some(e.to_string()),
                 }

@@ -1,7 +1,8 @@
-//! The `lowbit` command: `info`, `validate`, `bench`, `bessel`. Parses arguments and calls the library.
+//! The `lowbit` command: `info`, `validate`, `compare`, `bench`, `bessel`. Parses arguments and calls the library.
 
 mod bench;
 mod bessel;
+mod compare;
 mod info;
 mod validate;
 
@@ -24,6 +25,8 @@ enum Command {
     Info(info::Args),
     /// Check every op and variant against the CPU reference; exits non-zero on any failure.
     Validate(validate::Args),
+    /// Where two adapters of two `validate --report` files differ.
+    Compare(compare::Args),
     /// Time one op, with ratios to a baseline and to the measured read-bandwidth bound.
     Bench(bench::Args),
     /// log I_v(x) and log K_v(x) for every row of a CSV (columns v, x), to a CSV.
@@ -36,6 +39,7 @@ fn main() -> std::process::ExitCode {
         Command::Info(a) => info::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Compare(a) => compare::run(a),
         Command::Bessel(a) => bessel::run(a),
     };
     match result {

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use lowbit::probes::{run_probes, ProbeResult};
+use lowbit::report::{AdapterReport, Report};
 use lowbit::validate::{validate_context, CaseResult};
 use lowbit::Context;
 use serde_json::json;
@@ -28,6 +30,15 @@ pub struct Args {
     /// Print every case, not only failures and a summary per adapter.
     #[arg(long, short)]
     verbose: bool,
+    /// Run only the pitfall probes (f16 overflow, tanh, subnormals, fma, signed ops, dot4,
+    /// subgroup size, workgroup zeroing, out-of-bounds reads) and print what each adapter did.
+    #[arg(long, conflicts_with = "vectors")]
+    probes: bool,
+    /// Write a report to compare with another machine's (`lowbit compare`): every adapter's
+    /// features, limits and probe results, every case with its errors and, for bit-exact ops,
+    /// a hash of the output.
+    #[arg(long, conflicts_with = "probes")]
+    report: Option<PathBuf>,
 }
 
 fn contexts(args: &Args) -> Result<Vec<Context>, lowbit::Error> {
@@ -71,14 +82,42 @@ fn line(r: &CaseResult) -> String {
     )
 }
 
+fn print_probes(probes: &[ProbeResult]) {
+    for p in probes {
+        let mark = match p.strict {
+            Some(true) => "strict",
+            Some(false) => "DIFFERS",
+            None => "n/a",
+        };
+        println!("{:<8} {:<20} {}", mark, p.probe, p.observed);
+        if !p.detail.is_empty() {
+            println!("{:<29} {}", "", p.detail);
+        }
+        println!("{:<29} WGSL: {}", "", p.wgsl);
+    }
+}
+
+fn probes_only(ctxs: &[Context]) -> ExitCode {
+    for ctx in ctxs {
+        let info = ctx.info();
+        println!("== {} ({}, {})", info.name, info.backend, info.driver);
+        print_probes(&run_probes(ctx));
+    }
+    ExitCode::SUCCESS
+}
+
 pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let ctxs = contexts(&args)?;
+    if args.probes {
+        return Ok(probes_only(&ctxs));
+    }
     let vectors = match &args.vectors {
         Some(p) => Some(lowbit::gguf::GgufFile::open(p)?),
         None => None,
     };
     let mut cases = Vec::new();
     let mut adapters = Vec::new();
+    let mut described = Vec::new();
     for ctx in &ctxs {
         let info = ctx.info();
         println!("== {} ({}, {})", info.name, info.backend, info.driver);
@@ -94,6 +133,13 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         let failed = results.iter().filter(|r| !r.pass).count();
         println!("   {} cases, {} failed", results.len(), failed);
         adapters.push(json!({"name": info.name, "backend": info.backend, "driver": info.driver}));
+        if args.report.is_some() {
+            let probes = run_probes(ctx);
+            if args.verbose {
+                print_probes(&probes);
+            }
+            described.push(AdapterReport::of(ctx, probes));
+        }
         cases.extend(results);
     }
     let failed = cases.iter().filter(|r| !r.pass).count();
@@ -101,6 +147,10 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     if let Some(path) = &args.json {
         let doc = json!({"adapters": adapters, "cases": cases, "passed": passed, "failed": failed});
         crate::write_json(path, &doc)?;
+    }
+    if let Some(path) = &args.report {
+        let report = Report::new(described, cases.clone());
+        crate::write_json(path, &serde_json::to_value(&report)?)?;
     }
     println!("{passed} passed, {failed} failed");
     Ok(if failed == 0 {
