@@ -2,7 +2,7 @@
 # The CPU kernels' aarch64 (NEON) paths on this x86_64 machine: cross-compiled, linted, and
 # tests run under qemu-user (`lowbit-kernels` has no GPU dependency). Installs the cross
 # toolchain and qemu if missing. Part of CI; not needed to use lowbit.
-#   bash scripts/cross_aarch64.sh         the LUT, ternary and BCQ kernels' tests (CI: about a
+#   bash scripts/cross_aarch64.sh         the LUT, ternary, BCQ and ceiling kernels' tests (CI: about a
 #                                         minute)
 #   bash scripts/cross_aarch64.sh --all   every lowbit-kernels test (the NEON matmul and
 #                                         Bessel ones take ~10 minutes under qemu)
@@ -31,5 +31,5 @@ if [ "${1:-}" = "--all" ]; then
     cargo test -p lowbit-kernels --target "$target" --release
 else
     cargo test -p lowbit-kernels --target "$target" --release \
-        --test lut_matmul --test ternary_matmul --test bcq_matmul
+        --test lut_matmul --test ternary_matmul --test bcq_matmul --test peak
 fi

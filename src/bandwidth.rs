@@ -56,6 +56,38 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
     vec![composer(false).build(), composer(true).build()]
 }
 
+/// [`read_bound`], measured once per adapter and size in this process: a suite asks for the
+/// same sizes again and again.
+pub fn read_bound_cached(
+    ctx: &Context,
+    bytes: usize,
+    budget: std::time::Duration,
+) -> Result<ReadBound> {
+    type Cache = std::collections::HashMap<(String, usize), ReadBound>;
+    static CACHE: std::sync::Mutex<Option<Cache>> = std::sync::Mutex::new(None);
+    let info = ctx.info();
+    let key = (
+        format!("{}|{}|{}", info.name, info.backend, info.driver),
+        bytes,
+    );
+    let cached = CACHE
+        .lock()
+        .expect("read bound cache")
+        .get_or_insert_with(Cache::new)
+        .get(&key)
+        .cloned();
+    if let Some(b) = cached {
+        return Ok(b);
+    }
+    let b = read_bound(ctx, bytes, budget)?;
+    CACHE
+        .lock()
+        .expect("read bound cache")
+        .get_or_insert_with(Cache::new)
+        .insert(key, b.clone());
+    Ok(b)
+}
+
 /// Measures how fast `ctx` streams `bytes` bytes (rounded down to whole vec4s) from memory:
 /// the best of several layouts on a GPU, each given `budget`.
 pub fn read_bound(ctx: &Context, bytes: usize, budget: std::time::Duration) -> Result<ReadBound> {

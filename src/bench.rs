@@ -6,10 +6,11 @@ use std::time::Duration;
 use lowbit_kernels::{CpuConfig, DType, SimdLevel};
 use serde::Serialize;
 
-use crate::bandwidth::read_bound;
+use crate::bandwidth::read_bound_cached;
+use crate::ceilings::{ceilings, Ceilings};
 use crate::context::{Backend, Context};
 use crate::error::Result;
-use crate::measure::{measure_gpu, measure_wall, Timing};
+use crate::measure::{measure_gpu_runs, measure_wall_runs, Measured, Timing};
 use crate::ops::matmul as mm;
 use crate::tensor::Tensor;
 
@@ -42,8 +43,7 @@ pub(crate) struct Run {
     pub x_dtype: String,
     pub w_dtype: String,
     pub shape: (usize, usize, usize),
-    pub secs: f64,
-    pub timing: Timing,
+    pub time: Measured,
     /// Bytes a run moves, for `gbps`.
     pub moved: f64,
     /// W's bytes: the read bound streams as many (at least 1 MiB).
@@ -90,13 +90,21 @@ pub struct BenchResult {
     pub timing: String,
     /// Median time per run.
     pub time_ms: f64,
+    /// Fastest run.
+    pub min_ms: f64,
+    /// Slowest run.
+    pub max_ms: f64,
+    /// Timed runs (after one warm-up).
+    pub runs: usize,
     /// 2·M·N·K / time.
     pub gflops: f64,
-    /// Bytes of x, W and y moved / time.
+    /// Bytes the op moves (the op's own count: W, and x and y where it counts them) / time.
     pub gbps: f64,
     /// Read bandwidth the same adapter reached with the streaming-read kernel over W's bytes.
     pub bound_gbps: f64,
-    /// gbps ÷ bound_gbps.
+    /// The roofline: intensity, ceilings, the bound the op is under.
+    pub roofline: Roofline,
+    /// gflops ÷ the roofline's attainable rate (for a memory-bound op, gbps ÷ bound_gbps).
     pub fraction_of_bound: f64,
     /// How the bound was timed.
     pub bound_timing: String,
@@ -104,20 +112,69 @@ pub struct BenchResult {
     pub bound_layout: String,
     /// Baselines timed in the same run.
     pub baselines: Vec<Baseline>,
+    /// The adapter's ceilings the roofline uses.
+    pub ceilings: Ceilings,
+}
+
+/// Where a result sits under its adapter's roofline.
+#[derive(Clone, Debug, Serialize)]
+pub struct Roofline {
+    /// Operations per byte moved (2·M·N·K ÷ the op's bytes).
+    pub intensity: f64,
+    /// The compute ceiling that applies: `f32` (fma) or `int8` (dot products).
+    pub compute: String,
+    /// That ceiling, GFLOP/s (GOP/s), measured on the adapter.
+    pub compute_gflops: f64,
+    /// `memory` (intensity × read bandwidth below the compute ceiling) or `compute`.
+    pub bound: String,
+    /// The lower of the two: what the op could reach, GFLOP/s.
+    pub attainable_gflops: f64,
+}
+
+impl Roofline {
+    /// The roofline of an op doing `flops` over `bytes`, against `read_gbps` and the ceilings.
+    pub fn of(flops: f64, bytes: f64, read_gbps: f64, int8: bool, c: &Ceilings) -> Self {
+        let intensity = flops / bytes.max(1.0);
+        let (compute, compute_gflops) = match (int8, c.int8_gops) {
+            (true, Some(g)) => ("int8", g),
+            _ => ("f32", c.f32_gflops),
+        };
+        let memory = intensity * read_gbps;
+        Roofline {
+            intensity,
+            compute: compute.into(),
+            compute_gflops,
+            bound: if memory <= compute_gflops {
+                "memory"
+            } else {
+                "compute"
+            }
+            .into(),
+            attainable_gflops: memory.min(compute_gflops),
+        }
+    }
 }
 
 impl BenchResult {
     /// The result of `run` on `ctx`: the read bound over W's bytes measured now, in the same
-    /// run, and the `baselines` already timed.
+    /// run, the adapter's ceilings (measured once per process), and the `baselines` already
+    /// timed.
     pub(crate) fn measured(
         ctx: &Context,
         run: Run,
         budget: Duration,
         baselines: Vec<Baseline>,
     ) -> Result<Self> {
-        let bound = read_bound(ctx, run.w_bytes.max(1 << 20), budget)?;
+        let bound = read_bound_cached(ctx, run.w_bytes.max(1 << 20), budget)?;
+        let ceilings = ceilings(ctx, budget.min(Duration::from_millis(500)))?;
         let (m, n, k) = run.shape;
-        let gbps = run.moved / run.secs / 1e9;
+        let secs = run.time.median;
+        let gbps = run.moved / secs / 1e9;
+        let flops = 2.0 * (m * n * k) as f64;
+        let gflops = flops / secs / 1e9;
+        // int8 arithmetic: int8 activations, or the quantized matmul's int8 route.
+        let int8 = run.x_dtype == "i8" || run.variant.starts_with("int8");
+        let roofline = Roofline::of(flops, run.moved, bound.gbps(), int8, &ceilings);
         let info = ctx.info();
         Ok(BenchResult {
             op: run.op.into(),
@@ -130,15 +187,20 @@ impl BenchResult {
             m,
             n,
             k,
-            timing: run.timing.name().into(),
-            time_ms: run.secs * 1e3,
-            gflops: 2.0 * (m * n * k) as f64 / run.secs / 1e9,
+            timing: run.time.timing.name().into(),
+            time_ms: secs * 1e3,
+            min_ms: run.time.min * 1e3,
+            max_ms: run.time.max * 1e3,
+            runs: run.time.runs,
+            gflops,
             gbps,
             bound_gbps: bound.gbps(),
-            fraction_of_bound: gbps / bound.gbps(),
+            fraction_of_bound: gflops / roofline.attainable_gflops,
+            roofline,
             bound_timing: bound.timing.name().into(),
             bound_layout: bound.layout.clone(),
             baselines,
+            ceilings,
         })
     }
 }
@@ -177,6 +239,18 @@ pub fn time_matmul(
     variant: Option<&str>,
     budget: Duration,
 ) -> Result<(f64, Timing, String)> {
+    let (m, v) = time_matmul_runs(ctx, x, w, variant, budget)?;
+    Ok((m.median, m.timing, v))
+}
+
+/// [`time_matmul`] with every statistic of the runs.
+pub fn time_matmul_runs(
+    ctx: &Context,
+    x: &Tensor,
+    w: &Tensor,
+    variant: Option<&str>,
+    budget: Duration,
+) -> Result<(Measured, String)> {
     let (m, k) = (x.shape()[0], x.shape()[1]);
     let n = w.shape()[0];
     let all = mm::variants(ctx, x.dtype(), w.dtype(), m, k);
@@ -191,16 +265,16 @@ pub fn time_matmul(
     };
     match &*ctx.inner {
         Backend::Cpu(_) => {
-            let (s, t) = measure_wall(budget, || mm::matmul(ctx, x, w).map(|_| ()))?;
-            Ok((s, t, variant.name()))
+            let m = measure_wall_runs(budget, || mm::matmul(ctx, x, w).map(|_| ()))?;
+            Ok((m, variant.name()))
         }
         Backend::Gpu(g) => {
             let y = g.alloc((m * n * 4) as u64, "y")?;
             let (xv, wv) = (x.view(), w.view());
-            let (s, t) = measure_gpu(g, budget, |timer| {
+            let m = measure_gpu_runs(g, budget, |timer| {
                 mm::gpu(g, &xv, &wv, &y, 0, Some(variant), timer)
             })?;
-            Ok((s, t, variant.name()))
+            Ok((m, variant.name()))
         }
     }
 }
@@ -218,7 +292,8 @@ pub fn bench_matmul(
     let ws = seeded(n * k, 2);
     let x = tensor_of(ctx, x_dtype, &xs, &[m, k])?;
     let w = tensor_of(ctx, w_dtype, &ws, &[n, k])?;
-    let (secs, timing, variant) = time_matmul(ctx, &x, &w, variant, budget)?;
+    let (time, variant) = time_matmul_runs(ctx, &x, &w, variant, budget)?;
+    let secs = time.median;
     let w_bytes = n * k * w_dtype.size_bytes();
     let bytes = (m * k * x_dtype.size_bytes() + w_bytes + m * n * 4) as f64;
 
@@ -245,8 +320,7 @@ pub fn bench_matmul(
         x_dtype: x_dtype.name().into(),
         w_dtype: w_dtype.name().into(),
         shape: (m, n, k),
-        secs,
-        timing,
+        time,
         moved: bytes,
         w_bytes,
     };

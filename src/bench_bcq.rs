@@ -13,7 +13,7 @@ use crate::bench::{seeded_signed, BenchResult, Run};
 use crate::bench_quant::dequant_f16_dense;
 use crate::context::Context;
 use crate::error::Result;
-use crate::measure::measure_op;
+use crate::measure::measure_op_runs;
 use crate::ops::bcq::bcq_matmul_timed;
 use crate::tensor::Tensor;
 
@@ -35,7 +35,8 @@ pub fn bench_bcq(
     let x = Tensor::from_slice(ctx, &seeded_signed(m * k, 4), &[m, k])?;
     let call =
         |t: Option<&crate::gpu::GpuTimer>| bcq_matmul_timed(ctx, x.view(), &w, None, t).map(|_| ());
-    let (secs, timing) = measure_op(ctx, budget, call)?;
+    let time = measure_op_runs(ctx, budget, call)?;
+    let secs = time.median;
     let dense = dequant_f16_dense(ctx, &x, &bw.dequantize(), (n, k), secs, budget)?;
     let run = Run {
         op: "bcq_matmul",
@@ -43,8 +44,7 @@ pub fn bench_bcq(
         x_dtype: DType::F32.name().into(),
         w_dtype: format!("bcq{planes}"),
         shape: (m, n, k),
-        secs,
-        timing,
+        time,
         moved: (w.bytes() + 4 * m * k + 4 * m * n) as f64,
         w_bytes: w.bytes(),
     };

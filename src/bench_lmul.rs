@@ -9,7 +9,7 @@ use lowbit_kernels::DType;
 use crate::bench::{seeded_signed, Baseline, BenchResult, Run};
 use crate::context::Context;
 use crate::error::Result;
-use crate::measure::measure_op;
+use crate::measure::measure_op_runs;
 use crate::ops::lmul::lmul_matmul_timed;
 use crate::tensor::Tensor;
 
@@ -23,7 +23,7 @@ pub fn bench_lmul(
 ) -> Result<BenchResult> {
     let x = Tensor::from_slice(ctx, &seeded_signed(m * k, 1), &[m, k])?;
     let w = Tensor::from_slice(ctx, &seeded_signed(n * k, 2), &[n, k])?;
-    let (secs, timing) = measure_op(ctx, budget, |t| {
+    let time = measure_op_runs(ctx, budget, |t| {
         lmul_matmul_timed(ctx, x.view(), w.view(), mbits, t).map(|_| ())
     })?;
     let (dense, _, dense_variant) = crate::bench::time_matmul(ctx, &x, &w, None, budget)?;
@@ -33,11 +33,14 @@ pub fn bench_lmul(
         x_dtype: DType::F32.name().into(),
         w_dtype: DType::F32.name().into(),
         shape: (m, n, k),
-        secs,
-        timing,
+        time,
         moved: (n * k * 4) as f64,
         w_bytes: n * k * 4,
     };
-    let dense = Baseline::new(format!("dense f32 multiply ({dense_variant})"), dense, secs);
+    let dense = Baseline::new(
+        format!("dense f32 multiply ({dense_variant})"),
+        dense,
+        time.median,
+    );
     BenchResult::measured(ctx, run, budget, vec![dense])
 }

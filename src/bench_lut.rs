@@ -15,7 +15,7 @@ use crate::bench_quant::{bench_weights, dequant_f16_dense};
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::lut::LutMatrix;
-use crate::measure::{measure_gpu, measure_op, measure_wall, Timing};
+use crate::measure::{measure_gpu, measure_op_runs, measure_wall, Measured};
 use crate::ops::lut::{lut_kernel, lut_matmul_timed, LutKernel};
 use crate::ops::quant::{default_path, gpu as quant_gpu};
 use crate::ops::quant_matmul_with;
@@ -43,13 +43,14 @@ pub fn bench_lut_matmul(
     let lw = LutWeights::quantize(bits, n, k, group, &seeded_signed(n * k, 3))?;
     let w = LutMatrix::new(ctx, &lw)?;
     let x = Tensor::from_slice(ctx, &seeded_signed(m * k, 4), &[m, k])?;
-    let time = |kernel: LutKernel| -> Result<(f64, Timing)> {
-        measure_op(ctx, budget, |t| {
+    let time = |kernel: LutKernel| -> Result<Measured> {
+        measure_op_runs(ctx, budget, |t| {
             lut_matmul_timed(ctx, x.view(), &w, kernel, t).map(|_| ())
         })
     };
     let (picked, why) = lut_kernel(ctx, LutPrecision::Int8);
-    let (secs, timing) = time(picked)?;
+    let picked_time = time(picked)?;
+    let secs = picked_time.median;
     let mut baselines = Vec::new();
     for kernel in [
         LutKernel::Table(LutPrecision::Int8),
@@ -57,7 +58,7 @@ pub fn bench_lut_matmul(
         LutKernel::Dequant,
     ] {
         if kernel != picked {
-            let t = time(kernel)?.0;
+            let t = time(kernel)?.median;
             baselines.push(Baseline::new(format!("lut {}", kernel.name()), t, secs));
         }
     }
@@ -95,8 +96,7 @@ pub fn bench_lut_matmul(
         x_dtype: DType::F32.name().into(),
         w_dtype: format!("lut{bits}-g{group}"),
         shape: (m, n, k),
-        secs,
-        timing,
+        time: picked_time,
         moved: w_bytes as f64,
         w_bytes,
     };

@@ -10,7 +10,7 @@ use lowbit_kernels::DType;
 use crate::bench::{seeded_signed, Baseline, BenchResult, Run};
 use crate::context::Context;
 use crate::error::Result;
-use crate::measure::measure_op;
+use crate::measure::measure_op_runs;
 use crate::ops::shift::shift_matmul_timed;
 use crate::shift::ShiftMatrix;
 use crate::tensor::Tensor;
@@ -25,7 +25,7 @@ pub fn bench_shift(
     let sw = ShiftWeights::quantize(bits, true, (n, k, k), &seeded_signed(n * k, 3))?;
     let w = ShiftMatrix::new(ctx, &sw)?;
     let x = Tensor::from_slice(ctx, &seeded_signed(m * k, 4), &[m, k])?;
-    let (secs, timing) = measure_op(ctx, budget, |t| {
+    let time = measure_op_runs(ctx, budget, |t| {
         shift_matmul_timed(ctx, x.view(), &w, t).map(|_| ())
     })?;
     let wd = Tensor::from_slice(ctx, &sw.dequantize(), &[n, k])?;
@@ -36,15 +36,14 @@ pub fn bench_shift(
         x_dtype: DType::F32.name().into(),
         w_dtype: format!("shift{bits}"),
         shape: (m, n, k),
-        secs,
-        timing,
+        time,
         moved: (n * k) as f64,
         w_bytes: n * k,
     };
     let dense = Baseline::new(
         format!("dequantised f32 + dense ({dense_variant})"),
         dense,
-        secs,
+        time.median,
     );
     BenchResult::measured(ctx, run, budget, vec![dense])
 }

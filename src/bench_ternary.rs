@@ -13,7 +13,7 @@ use crate::bench::{seeded_signed, BenchResult, Run};
 use crate::bench_quant::dequant_f16_dense;
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
-use crate::measure::measure_op;
+use crate::measure::measure_op_runs;
 use crate::ops::ternary::ternary_matmul_timed;
 use crate::tensor::Tensor;
 use crate::ternary::TernaryMatrix;
@@ -77,7 +77,8 @@ pub fn bench_ternary(
     let call = |t: Option<&crate::gpu::GpuTimer>| {
         ternary_matmul_timed(ctx, x.view(), Some(xs.view()), &w, None, chosen, t).map(|_| ())
     };
-    let (secs, timing) = measure_op(ctx, budget, call)?;
+    let time = measure_op_runs(ctx, budget, call)?;
+    let secs = time.median;
     // The dense baseline multiplies the dequantised activations by the dequantised weights.
     let xd: Vec<f32> = q
         .iter()
@@ -96,8 +97,7 @@ pub fn bench_ternary(
         x_dtype: DType::I8.name().into(),
         w_dtype: ty.name().to_lowercase(),
         shape: (m, n, k),
-        secs,
-        timing,
+        time,
         moved: (w.bytes() + m * k + 4 * m * n) as f64,
         w_bytes: w.bytes(),
     };

@@ -1,6 +1,6 @@
-//! Timing done one way for every op: warm-up, then repeated runs until a time budget, median.
-//! GPU time comes from timestamp queries around the pass where the device has them, wall clock
-//! otherwise; the result says which.
+//! Timing done one way for every op: warm-up, then repeated runs until a time budget; min,
+//! median and max. GPU time comes from timestamp queries around the pass where the device has
+//! them, wall clock otherwise; the result says which.
 
 use std::time::{Duration, Instant};
 
@@ -29,13 +29,41 @@ impl Timing {
 const MIN_RUNS: usize = 3;
 const MAX_RUNS: usize = 1000;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
+/// The timed runs of one measurement, in seconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Measured {
+    /// Fastest run.
+    pub min: f64,
+    /// Median run: what results report as the time.
+    pub median: f64,
+    /// Slowest run.
+    pub max: f64,
+    /// Timed runs (after the warm-up).
+    pub runs: usize,
+    /// How the runs were timed.
+    pub timing: Timing,
 }
 
-/// Runs `f` once to warm up, then until `budget` is spent (at least 3 runs); median seconds.
-pub fn measure_wall(budget: Duration, mut f: impl FnMut() -> Result<()>) -> Result<(f64, Timing)> {
+impl Measured {
+    fn of(mut v: Vec<f64>, timing: Timing) -> Self {
+        v.sort_by(|a, b| a.total_cmp(b));
+        Measured {
+            min: v[0],
+            median: v[v.len() / 2],
+            max: v[v.len() - 1],
+            runs: v.len(),
+            timing,
+        }
+    }
+
+    /// `(median seconds, timing)`.
+    pub fn pair(&self) -> (f64, Timing) {
+        (self.median, self.timing)
+    }
+}
+
+/// Runs `f` once to warm up, then until `budget` is spent (at least 3 runs).
+pub fn measure_wall_runs(budget: Duration, mut f: impl FnMut() -> Result<()>) -> Result<Measured> {
     f()?;
     let start = Instant::now();
     let mut times = Vec::new();
@@ -44,17 +72,22 @@ pub fn measure_wall(budget: Duration, mut f: impl FnMut() -> Result<()>) -> Resu
         f()?;
         times.push(t.elapsed().as_secs_f64());
     }
-    Ok((median(times), Timing::Wall))
+    Ok(Measured::of(times, Timing::Wall))
 }
 
-/// Like [`measure_wall`] for a GPU op; `f` records its dispatches with the timer it is given.
-pub(crate) fn measure_gpu(
+/// [`measure_wall_runs`]' median seconds.
+pub fn measure_wall(budget: Duration, f: impl FnMut() -> Result<()>) -> Result<(f64, Timing)> {
+    measure_wall_runs(budget, f).map(|m| m.pair())
+}
+
+/// Like [`measure_wall_runs`] for a GPU op; `f` records its dispatches with the timer it is given.
+pub(crate) fn measure_gpu_runs(
     g: &Gpu,
     budget: Duration,
     mut f: impl FnMut(Option<&GpuTimer>) -> Result<()>,
-) -> Result<(f64, Timing)> {
+) -> Result<Measured> {
     let Some(timer) = GpuTimer::new(g) else {
-        return measure_wall(budget, || f(None));
+        return measure_wall_runs(budget, || f(None));
     };
     f(Some(&timer))?;
     let start = Instant::now();
@@ -63,18 +96,27 @@ pub(crate) fn measure_gpu(
         f(Some(&timer))?;
         times.push(timer.read_ns(g)? * 1e-9);
     }
-    Ok((median(times), Timing::GpuTimestamp))
+    Ok(Measured::of(times, Timing::GpuTimestamp))
 }
 
-/// Times an op on `ctx` by [`measure_gpu`] on a GPU and [`measure_wall`] on the CPU backend;
-/// `f` runs the op once, with the GPU timer (`None` on the CPU).
-pub(crate) fn measure_op(
+/// [`measure_gpu_runs`]' median seconds.
+pub(crate) fn measure_gpu(
+    g: &Gpu,
+    budget: Duration,
+    f: impl FnMut(Option<&GpuTimer>) -> Result<()>,
+) -> Result<(f64, Timing)> {
+    measure_gpu_runs(g, budget, f).map(|m| m.pair())
+}
+
+/// Times an op on `ctx` by [`measure_gpu_runs`] on a GPU and [`measure_wall_runs`] on the CPU
+/// backend; `f` runs the op once, with the GPU timer (`None` on the CPU).
+pub(crate) fn measure_op_runs(
     ctx: &crate::context::Context,
     budget: Duration,
     mut f: impl FnMut(Option<&GpuTimer>) -> Result<()>,
-) -> Result<(f64, Timing)> {
+) -> Result<Measured> {
     match &*ctx.inner {
-        crate::context::Backend::Gpu(g) => measure_gpu(g, budget, f),
-        crate::context::Backend::Cpu(_) => measure_wall(budget, || f(None)),
+        crate::context::Backend::Gpu(g) => measure_gpu_runs(g, budget, f),
+        crate::context::Backend::Cpu(_) => measure_wall_runs(budget, || f(None)),
     }
 }

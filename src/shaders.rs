@@ -114,5 +114,6 @@ pub fn catalog() -> Vec<ShaderVariant> {
     out.extend(crate::ops::bcq::all_shader_variants());
     out.extend(crate::ops::bias::all_shader_variants());
     out.extend(crate::probes::all_shader_variants());
+    out.extend(crate::ceilings::all_shader_variants());
     out
 }

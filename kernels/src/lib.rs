@@ -24,6 +24,7 @@ pub mod lmul;
 mod lmul_x86;
 pub mod lut;
 pub mod matmul;
+pub mod peak;
 #[cfg(target_arch = "x86_64")]
 mod quant_int8_x86;
 pub mod quant_matmul;

@@ -56,24 +56,57 @@ pub enum GemvShape {
     /// reduction then costs one subgroupAdd and no barrier, and each x load serves 16 rows
     /// (measured in shaders/README.md). Chosen by adapter type, never the GPU default.
     Narrow,
+    /// Any other shape, as the autotuner (`crate::tune`) found it for this adapter.
+    Tuned {
+        /// Invocations (a power of two, at least 8).
+        wg: u32,
+        /// W rows per workgroup.
+        rows: u32,
+    },
 }
 
 impl GemvShape {
     /// (workgroup size, rows per workgroup); the size is a power of two for the tree reduction.
-    pub(crate) fn dims(self) -> (u32, u32) {
+    pub fn dims(self) -> (u32, u32) {
         match self {
             GemvShape::Wide => (256, 2),
             GemvShape::Narrow => (8, 16),
+            GemvShape::Tuned { wg, rows } => (wg, rows),
         }
     }
 }
-/// GEMM register block per invocation.
-const GEMM_TM: u32 = 4;
-const GEMM_TN: u32 = 4;
-/// GEMM workgroup shape and K step (override constants of `gemm.wgsl`).
-const GEMM_WG_X: u32 = 16;
-const GEMM_WG_Y: u32 = 16;
-const GEMM_BK: u32 = 16;
+
+/// A GEMM tile: a `wg_x × wg_y` workgroup, each invocation a `tm × tn` register block, K staged
+/// `bk` at a time (`shaders/gemm.wgsl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GemmTile {
+    /// Workgroup width (along N).
+    pub wg_x: u32,
+    /// Workgroup height (along M).
+    pub wg_y: u32,
+    /// K elements staged per step.
+    pub bk: u32,
+    /// Output rows per invocation.
+    pub tm: u32,
+    /// Output columns per invocation.
+    pub tn: u32,
+}
+
+impl GemmTile {
+    /// The tile every adapter starts from.
+    pub const DEFAULT: GemmTile = GemmTile {
+        wg_x: 16,
+        wg_y: 16,
+        bk: 16,
+        tm: 4,
+        tn: 4,
+    };
+
+    /// Workgroup memory the tile stages, in bytes.
+    pub fn staged_bytes(&self) -> u64 {
+        4 * u64::from(self.bk) * u64::from(self.wg_y * self.tm + self.wg_x * self.tn)
+    }
+}
 
 /// The two kernel shapes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -99,22 +132,111 @@ pub struct MatmulVariant {
     pub loads: Loads,
     /// Workgroup shape (GEMV only).
     pub shape: GemvShape,
+    /// Tile (GEMM only; [`GemmTile::DEFAULT`] elsewhere).
+    pub tile: GemmTile,
 }
 
 impl MatmulVariant {
+    /// The same variant with its workgroup shape and tile at their defaults: what
+    /// [`variants`] lists and a tuned variant must match.
+    pub fn untuned(mut self) -> Self {
+        if matches!(self.shape, GemvShape::Tuned { .. }) {
+            self.shape = GemvShape::Wide;
+        }
+        self.tile = GemmTile::DEFAULT;
+        self
+    }
+
+    /// The same variant with a GEMV workgroup of `wg` invocations over `rows` rows.
+    pub fn with_gemv_shape(mut self, wg: u32, rows: u32) -> Self {
+        self.shape = GemvShape::Tuned { wg, rows };
+        self
+    }
+
+    /// The same variant with a GEMM tile.
+    pub fn with_tile(mut self, tile: GemmTile) -> Self {
+        self.tile = tile;
+        self
+    }
+
+    /// Whether the adapter can run this variant's workgroup: invocations, workgroup memory, and
+    /// what the kernels need (a power-of-two GEMV of at least 8 for its tree and llvmpipe's
+    /// loop limit; the GEMM's 4×4 register block, which the K slices there are sized for).
+    pub(crate) fn fits(&self, g: &Gpu) -> Result<()> {
+        let l = &g.limits;
+        let bad = |why: String| {
+            Err(Error::Unsupported(format!(
+                "variant {} does not fit this adapter: {why}",
+                self.name()
+            )))
+        };
+        match self.kernel {
+            MatmulKernel::Gemv => {
+                let (wg, rows) = self.shape.dims();
+                let storage = 4 * u64::from(wg) * u64::from(rows) * GEMV_MAX_M as u64;
+                if !wg.is_power_of_two() || wg < 8 || rows == 0 || rows > 64 {
+                    return bad(format!("{wg} invocations over {rows} rows"));
+                }
+                if wg > l.max_compute_invocations_per_workgroup
+                    || wg > l.max_compute_workgroup_size_x
+                {
+                    return bad(format!("{wg} invocations"));
+                }
+                if storage > u64::from(l.max_compute_workgroup_storage_size) {
+                    return bad(format!("{storage} bytes of workgroup memory"));
+                }
+            }
+            MatmulKernel::Gemm => {
+                let t = self.tile;
+                let n = t.wg_x * t.wg_y;
+                if [t.wg_x, t.wg_y, t.bk].contains(&0)
+                    || (t.tm, t.tn) != (GemmTile::DEFAULT.tm, GemmTile::DEFAULT.tn)
+                {
+                    return bad(format!("tile {t:?} (the register block is 4×4)"));
+                }
+                if n > l.max_compute_invocations_per_workgroup
+                    || t.wg_x > l.max_compute_workgroup_size_x
+                    || t.wg_y > l.max_compute_workgroup_size_y
+                {
+                    return bad(format!("{n} invocations"));
+                }
+                if t.staged_bytes() > u64::from(l.max_compute_workgroup_storage_size) {
+                    return bad(format!("{} bytes of workgroup memory", t.staged_bytes()));
+                }
+            }
+            MatmulKernel::Cpu => {}
+        }
+        Ok(())
+    }
+
     /// A short name for tables and reports, e.g. `gemv.vec4.sg.f16n`.
     pub fn name(&self) -> String {
         match self.kernel {
             MatmulKernel::Cpu => "cpu".into(),
-            MatmulKernel::Gemm => format!("gemm.{}", f16_tag(self.f16)),
+            MatmulKernel::Gemm if self.tile == GemmTile::DEFAULT => {
+                format!("gemm.{}", f16_tag(self.f16))
+            }
+            MatmulKernel::Gemm => {
+                let t = self.tile;
+                format!(
+                    "gemm.{}.{}x{}k{}r{}x{}",
+                    f16_tag(self.f16),
+                    t.wg_x,
+                    t.wg_y,
+                    t.bk,
+                    t.tm,
+                    t.tn
+                )
+            }
             MatmulKernel::Gemv => format!(
                 "gemv.{}.{}.{}.{}",
                 self.loads.tag(),
                 if self.subgroup { "sg" } else { "wg" },
                 f16_tag(self.f16),
                 match self.shape {
-                    GemvShape::Wide => "wide",
-                    GemvShape::Narrow => "narrow",
+                    GemvShape::Wide => "wide".to_string(),
+                    GemvShape::Narrow => "narrow".to_string(),
+                    GemvShape::Tuned { wg, rows } => format!("t{wg}x{rows}"),
                 }
             ),
         }
@@ -256,7 +378,7 @@ fn composer(v: MatmulVariant, x: DType, w: DType, m: usize) -> Composer {
             }
             (GEMV, vec![("MR", m as u32), ("ROWS", v.shape.dims().1)])
         }
-        _ => (GEMM, vec![("TM", GEMM_TM), ("TN", GEMM_TN)]),
+        _ => (GEMM, vec![("TM", v.tile.tm), ("TN", v.tile.tn)]),
     };
     Composer {
         name: format!(
@@ -297,6 +419,7 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
                                     f16,
                                     loads,
                                     shape,
+                                    tile: GemmTile::DEFAULT,
                                 };
                                 out.push(composer(v, x, w, m).build());
                             }
@@ -309,6 +432,7 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
                     f16,
                     loads: Loads::Scalar,
                     shape: GemvShape::Wide,
+                    tile: GemmTile::DEFAULT,
                 };
                 out.push(composer(v, x, w, 0).build());
             }
@@ -331,8 +455,11 @@ pub(crate) fn gpu(
     let n = w.shape[0];
     let allowed = variants_for(g.caps, true, x.dtype, w.dtype, m, k);
     let v = match variant {
-        None => allowed[0],
-        Some(v) if allowed.contains(&v) => v,
+        None => crate::tune::tuned(g, allowed[0], x.dtype, w.dtype, m),
+        Some(v) if allowed.contains(&v.untuned()) => {
+            v.fits(g)?;
+            v
+        }
         Some(v) => {
             return Err(Error::Unsupported(format!(
                 "variant {} does not run on this adapter for x {} w {} M={m} K={k}",
@@ -346,9 +473,9 @@ pub(crate) fn gpu(
     let wg_consts: Vec<(&str, f64)> = match v.kernel {
         MatmulKernel::Gemv => vec![("WG", v.shape.dims().0 as f64)],
         _ => vec![
-            ("WG_X", GEMM_WG_X as f64),
-            ("WG_Y", GEMM_WG_Y as f64),
-            ("BK", GEMM_BK as f64),
+            ("WG_X", v.tile.wg_x as f64),
+            ("WG_Y", v.tile.wg_y as f64),
+            ("BK", v.tile.bk as f64),
         ],
     };
     let pipeline = g.pipeline(&comp.name, || comp.build().source, &wg_consts)?;
@@ -361,8 +488,8 @@ pub(crate) fn gpu(
             rows: v.shape.dims().1 as usize,
         },
         _ => Grid::Gemm {
-            bn: (GEMM_WG_X * GEMM_TN) as usize,
-            bm: (GEMM_WG_Y * GEMM_TM) as usize,
+            bn: (v.tile.wg_x * v.tile.tn) as usize,
+            bm: (v.tile.wg_y * v.tile.tm) as usize,
         },
     };
     // llvmpipe ends an invocation after 65535 loop back-edges without an error: slice long K.
@@ -400,6 +527,7 @@ fn variants_for(
             f16: F16Path::Packed,
             loads: Loads::Scalar,
             shape: GemvShape::Wide,
+            tile: GemmTile::DEFAULT,
         }];
     }
     // Preference order, best first. On CPU devices packed f16 (two halves per 32-bit load) beats
@@ -443,6 +571,7 @@ fn variants_for(
                             f16,
                             loads,
                             shape,
+                            tile: GemmTile::DEFAULT,
                         });
                     }
                 }
@@ -456,6 +585,7 @@ fn variants_for(
             f16,
             loads: Loads::Scalar,
             shape: GemvShape::Wide,
+            tile: GemmTile::DEFAULT,
         });
     }
     out

@@ -4,6 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use lowbit::bench::BenchResult;
+use lowbit::bench_suite::{run_suite, Suite, SuiteFailure, SUITE_FORMATS, SUITE_SHAPES};
+use lowbit::ceilings::{ceilings, Ceilings};
 use lowbit::{Context, DType};
 
 /// Arguments of `lowbit bench`.
@@ -43,12 +46,29 @@ pub struct Args {
     #[arg(long)]
     variant: Option<String>,
     /// Adapter: index, name substring, backend, or cpu (default: LOWBIT_ADAPTER, else the best).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "all_adapters")]
     adapter: Option<String>,
+    /// Every GPU adapter and the CPU backend, one after the other.
+    #[arg(long)]
+    all_adapters: bool,
+    /// Run a fixed suite of weight shapes from real models instead of one op: decode
+    /// (M = 1, 4), prefill (M = 16, 512) or all.
+    #[arg(long)]
+    suite: Option<Suite>,
+    /// The suite's weight formats, comma-separated (default f16,q8_0,q4_0,q4_k,tq2_0).
+    #[arg(long, value_delimiter = ',')]
+    formats: Vec<String>,
+    /// The suite's weight shapes as NxK, comma-separated (default 4096x4096, 4096x14336,
+    /// 14336x4096, 2048x8192).
+    #[arg(long, value_delimiter = ',')]
+    shapes: Vec<String>,
+    /// Also draw every result against its adapter's measured ceilings as an SVG roofline.
+    #[arg(long)]
+    svg: Option<PathBuf>,
     /// Seconds of timed runs per measurement (after one warm-up run).
     #[arg(long, default_value_t = 1.0)]
     seconds: f64,
-    /// Also write the result as JSON to this file.
+    /// Also write the ceilings and every result as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
     /// `--op bessel`: cpu (the f64 kernels only), gpu (the adapter's kernels, with the CPU's
@@ -108,6 +128,130 @@ fn run_bessel(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// One op on `ctx` as the flags describe it.
+fn one(
+    ctx: &Context,
+    args: &Args,
+    budget: Duration,
+) -> Result<BenchResult, Box<dyn std::error::Error>> {
+    let shape = (args.m, args.n, args.k);
+    Ok(if args.op == "bcq" {
+        lowbit::bench_bcq::bench_bcq(ctx, args.bits as usize, shape, budget)?
+    } else if args.op == "ternary" {
+        let fmt = args.w_format.as_deref().unwrap_or("tq2_0");
+        let ty = lowbit::kernels::formats::QuantType::from_name(fmt)
+            .ok_or_else(|| format!("unknown --w-format '{fmt}'"))?;
+        lowbit::bench_ternary::bench_ternary(ctx, ty, shape, args.variant.as_deref(), budget)?
+    } else if args.op == "shift" {
+        lowbit::bench_shift::bench_shift(ctx, args.bits, shape, budget)?
+    } else if args.op == "lmul" {
+        lowbit::bench_lmul::bench_lmul(ctx, args.mbits, shape, budget)?
+    } else if args.op == "lut-matmul" {
+        lowbit::bench_lut::bench_lut_matmul(ctx, args.bits, shape, budget)?
+    } else if let Some(fmt) = &args.w_format {
+        let ty = lowbit::kernels::formats::QuantType::from_name(fmt)
+            .ok_or_else(|| format!("unknown --w-format '{fmt}'"))?;
+        lowbit::bench_quant::bench_quant_matmul(ctx, ty, shape, budget)?
+    } else {
+        lowbit::bench::bench_matmul(
+            ctx,
+            args.x_dtype,
+            args.w_dtype,
+            shape,
+            args.variant.as_deref(),
+            budget,
+        )?
+    })
+}
+
+fn print_ceilings(c: &Ceilings) {
+    println!(
+        "ceilings  {} ({}): read {:.2} GB/s, copy {:.2} GB/s, f32 {:.2} GFLOP/s, f16 {}, int8 {} [{}]",
+        c.adapter,
+        c.backend,
+        c.read_gbps,
+        c.copy_gbps,
+        c.f32_gflops,
+        c.f16_gflops
+            .map_or("-".to_string(), |g| format!("{g:.2} GFLOP/s")),
+        c.int8_gops.map_or("-".to_string(), |g| format!("{g:.2} GOP/s")),
+        c.timing
+    );
+}
+
+fn print_detail(r: &BenchResult) {
+    println!("adapter   {} ({}, {})", r.adapter, r.backend, r.driver);
+    println!(
+        "op        {} x {} w {} M={} N={} K={}  variant {}",
+        r.op, r.x_dtype, r.w_dtype, r.m, r.n, r.k, r.variant
+    );
+    println!(
+        "time      {:.3} ms median, {:.3}–{:.3} over {} runs ({})",
+        r.time_ms, r.min_ms, r.max_ms, r.runs, r.timing
+    );
+    println!("rate      {:.2} GFLOP/s, {:.2} GB/s", r.gflops, r.gbps);
+    println!(
+        "roofline  {:.2} op/B; {}-bound: attainable {:.2} GFLOP/s (read {:.2} GB/s over W's bytes, {} {:.2}): {:.2} of bound",
+        r.roofline.intensity,
+        r.roofline.bound,
+        r.roofline.attainable_gflops,
+        r.bound_gbps,
+        r.roofline.compute,
+        r.roofline.compute_gflops,
+        r.fraction_of_bound
+    );
+    for b in &r.baselines {
+        println!(
+            "baseline  {}: {:.3} ms, speedup {:.2}x",
+            b.name, b.time_ms, b.speedup
+        );
+    }
+}
+
+const ROW_HEADER: &str = "adapter            backend format        variant                    M     N     K   time ms (min–max)        GFLOP/s    GB/s  bound     frac  baseline";
+
+fn print_row(r: &BenchResult) {
+    let base = r.baselines.last().map_or(String::new(), |b| {
+        format!("{:.2}x vs {}", b.speedup, b.name)
+    });
+    println!(
+        "{:<18} {:<7} {:<13} {:<24} {:>5} {:>5} {:>5} {:>9.3} ({:.3}–{:.3}) {:>9.2} {:>7.2}  {:<8} {:>5.2}  {}",
+        r.adapter.chars().take(18).collect::<String>(),
+        r.backend,
+        r.w_dtype,
+        r.variant.chars().take(24).collect::<String>(),
+        r.m,
+        r.n,
+        r.k,
+        r.time_ms,
+        r.min_ms,
+        r.max_ms,
+        r.gflops,
+        r.gbps,
+        r.roofline.bound,
+        r.fraction_of_bound,
+        base
+    );
+}
+
+fn parse_shapes(list: &[String]) -> Result<Vec<(usize, usize)>, String> {
+    if list.is_empty() {
+        return Ok(SUITE_SHAPES.to_vec());
+    }
+    list.iter()
+        .map(|s| {
+            let (n, k) = s
+                .split_once(['x', 'X', '×'])
+                .ok_or_else(|| format!("--shapes: '{s}' is not NxK"))?;
+            let parse = |v: &str| v.trim().parse::<usize>().ok().filter(|&v| v > 0);
+            match (parse(n), parse(k)) {
+                (Some(n), Some(k)) => Ok((n, k)),
+                _ => Err(format!("--shapes: '{s}' is not NxK with N, K ≥ 1")),
+            }
+        })
+        .collect()
+}
+
 pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     if args.op == "bessel" {
         return run_bessel(&args);
@@ -128,11 +272,6 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     if !args.seconds.is_finite() || args.seconds <= 0.0 {
         return Err("--seconds must be positive".into());
     }
-    let ctx = match &args.adapter {
-        Some(sel) => Context::with_adapter(sel)?,
-        None => Context::new()?,
-    };
-    let budget = Duration::from_secs_f64(args.seconds);
     if args.op == "shift" && !(2..=7).contains(&args.bits) {
         return Err(format!("--op shift: --bits must be 2 to 7, not {}", args.bits).into());
     }
@@ -143,58 +282,65 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         )
         .into());
     }
-    let r = if args.op == "bcq" {
-        lowbit::bench_bcq::bench_bcq(&ctx, args.bits as usize, (args.m, args.n, args.k), budget)?
-    } else if args.op == "ternary" {
-        let fmt = args.w_format.as_deref().unwrap_or("tq2_0");
-        let ty = lowbit::kernels::formats::QuantType::from_name(fmt)
-            .ok_or_else(|| format!("unknown --w-format '{fmt}'"))?;
-        lowbit::bench_ternary::bench_ternary(
-            &ctx,
-            ty,
-            (args.m, args.n, args.k),
-            args.variant.as_deref(),
-            budget,
-        )?
-    } else if args.op == "shift" {
-        lowbit::bench_shift::bench_shift(&ctx, args.bits, (args.m, args.n, args.k), budget)?
-    } else if args.op == "lmul" {
-        lowbit::bench_lmul::bench_lmul(&ctx, args.mbits, (args.m, args.n, args.k), budget)?
-    } else if args.op == "lut-matmul" {
-        lowbit::bench_lut::bench_lut_matmul(&ctx, args.bits, (args.m, args.n, args.k), budget)?
-    } else if let Some(fmt) = &args.w_format {
-        let ty = lowbit::kernels::formats::QuantType::from_name(fmt)
-            .ok_or_else(|| format!("unknown --w-format '{fmt}'"))?;
-        lowbit::bench_quant::bench_quant_matmul(&ctx, ty, (args.m, args.n, args.k), budget)?
+    if args.suite.is_none() && !(args.formats.is_empty() && args.shapes.is_empty()) {
+        return Err("--formats and --shapes go with --suite".into());
+    }
+    let shapes = parse_shapes(&args.shapes)?;
+    let formats: Vec<String> = if args.formats.is_empty() {
+        SUITE_FORMATS.iter().map(|s| s.to_string()).collect()
     } else {
-        lowbit::bench::bench_matmul(
-            &ctx,
-            args.x_dtype,
-            args.w_dtype,
-            (args.m, args.n, args.k),
-            args.variant.as_deref(),
-            budget,
-        )?
+        args.formats.clone()
     };
-    println!("adapter   {} ({}, {})", r.adapter, r.backend, r.driver);
-    println!(
-        "op        {} x {} w {} M={} N={} K={}  variant {}",
-        r.op, r.x_dtype, r.w_dtype, r.m, r.n, r.k, r.variant
-    );
-    println!("time      {:.3} ms ({})", r.time_ms, r.timing);
-    println!("rate      {:.2} GFLOP/s, {:.2} GB/s", r.gflops, r.gbps);
-    println!(
-        "bound     {:.2} GB/s streaming read on this adapter ({}, {}): {:.2} of bound",
-        r.bound_gbps, r.bound_layout, r.bound_timing, r.fraction_of_bound
-    );
-    for b in &r.baselines {
-        println!(
-            "baseline  {}: {:.3} ms, speedup {:.2}x",
-            b.name, b.time_ms, b.speedup
-        );
+    let ctxs = crate::contexts(args.adapter.as_deref(), args.all_adapters)?;
+    let budget = Duration::from_secs_f64(args.seconds);
+    let mut all_ceilings = Vec::new();
+    let mut results = Vec::new();
+    let mut failures = Vec::new();
+    for ctx in &ctxs {
+        let c = ceilings(ctx, budget.min(Duration::from_millis(500)))?;
+        print_ceilings(&c);
+        all_ceilings.push(c);
+        match args.suite {
+            Some(suite) => {
+                println!("{ROW_HEADER}");
+                let show = |r: Result<&BenchResult, &SuiteFailure>| match r {
+                    Ok(r) => print_row(r),
+                    Err(f) => println!(
+                        "{:<18} {:<7} {:<13} FAILED at M={} N={} K={}: {}",
+                        ctx.info().name.chars().take(18).collect::<String>(),
+                        ctx.info().backend,
+                        f.format,
+                        f.shape.0,
+                        f.shape.1,
+                        f.shape.2,
+                        f.error
+                    ),
+                };
+                let (done, failed) = run_suite(ctx, suite, &shapes, &formats, budget, show)?;
+                results.extend(done);
+                failures.extend(failed);
+            }
+            None => {
+                let r = one(ctx, &args, budget)?;
+                print_detail(&r);
+                results.push(r);
+            }
+        }
     }
     if let Some(path) = &args.json {
-        crate::write_json(path, &serde_json::to_value(&r)?)?;
+        let doc = serde_json::json!({
+            "ceilings": all_ceilings,
+            "results": results,
+            "failures": failures,
+        });
+        crate::write_json(path, &doc)?;
+    }
+    if let Some(path) = &args.svg {
+        lowbit::roofline_svg::write_roofline_svg(path, &all_ceilings, &results)?;
+    }
+    if !failures.is_empty() {
+        eprintln!("lowbit: {} suite entries failed", failures.len());
+        return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -41,27 +41,6 @@ pub struct Args {
     report: Option<PathBuf>,
 }
 
-fn contexts(args: &Args) -> Result<Vec<Context>, lowbit::Error> {
-    if args.all_adapters {
-        let mut v = Vec::new();
-        for c in Context::all_gpus() {
-            v.push(c?);
-        }
-        if v.is_empty() {
-            return Err(lowbit::Error::Adapter(
-                "--all-adapters found no GPU adapter (install mesa-vulkan-drivers for lavapipe)"
-                    .into(),
-            ));
-        }
-        v.push(Context::cpu());
-        return Ok(v);
-    }
-    match &args.adapter {
-        Some(sel) => Context::with_adapter(sel).map(|c| vec![c]),
-        None => Context::new().map(|c| vec![c]),
-    }
-}
-
 fn line(r: &CaseResult) -> String {
     format!(
         "{:<5} {:<9} {:<4} {:<4} {:<24} {:>4} {:>5} {:>5}  err {:<10.3e} bound {:<10.3e}{}",
@@ -107,7 +86,7 @@ fn probes_only(ctxs: &[Context]) -> ExitCode {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let ctxs = contexts(&args)?;
+    let ctxs = crate::contexts(args.adapter.as_deref(), args.all_adapters)?;
     if args.probes {
         return Ok(probes_only(&ctxs));
     }
