@@ -1,7 +1,7 @@
 //! The adapter's own ceilings, measured by the command that reports against them: read and copy
 //! bandwidth, and f32 fma, f16 fma and int8 dot-product throughput from registers. They are the
-//! roofline every bench result is placed under (`bench::Roofline`). Measured once per adapter
-//! and process.
+//! roofline every bench result is placed under (`bench::Roofline`). Each is the fastest run
+//! (a shared machine's noise only slows runs down); measured once per adapter and process.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -13,7 +13,7 @@ use crate::bandwidth::read_bound;
 use crate::context::{Backend, Context};
 use crate::error::Result;
 use crate::gpu::{Dispatch, Gpu};
-use crate::measure::{measure_gpu, measure_wall, Timing};
+use crate::measure::{fastest, measure_gpu_runs, measure_wall_runs, Timing};
 use crate::shader_text::preprocess;
 use crate::shaders::ShaderVariant;
 
@@ -96,19 +96,19 @@ pub fn measure_ceilings(ctx: &Context, budget: Duration) -> Result<Ceilings> {
             };
             let rate = |burst: &dyn Fn() -> lowbit_kernels::peak::Burst| -> Result<f64> {
                 let ops = burst().ops as f64;
-                let (secs, _) = measure_wall(budget, || {
+                let (secs, _) = fastest(measure_wall_runs(budget, || {
                     std::hint::black_box(burst());
                     Ok(())
-                })?;
+                }))?;
                 Ok(ops / secs / 1e9)
             };
             let src = vec![1f32; STREAM_BYTES / 4];
             let mut dst = vec![0f32; STREAM_BYTES / 4];
-            let (copy_secs, _) = measure_wall(budget, || {
+            let (copy_secs, _) = fastest(measure_wall_runs(budget, || {
                 lowbit_kernels::bandwidth::copy(cfg, &src, &mut dst);
                 std::hint::black_box(&dst);
                 Ok(())
-            })?;
+            }))?;
             Ok(Ceilings {
                 adapter,
                 backend,
@@ -159,7 +159,7 @@ fn gpu_rate(g: &Gpu, kind: &str, budget: Duration) -> Result<(f64, Timing)> {
     let invocations = u64::from(groups) * 256;
     let out = g.alloc(invocations * 4, "peak out")?;
     let params = g.uniform(&[iters, 0, 0, 0])?;
-    let (secs, timing) = measure_gpu(g, budget, |timer| {
+    let (secs, timing) = fastest(measure_gpu_runs(g, budget, |timer| {
         g.run(
             &[Dispatch {
                 pipeline: &pipeline,
@@ -168,7 +168,7 @@ fn gpu_rate(g: &Gpu, kind: &str, budget: Duration) -> Result<(f64, Timing)> {
             }],
             timer,
         )
-    })?;
+    }))?;
     // 8 chains of 4 lanes (or 4 byte pairs), 2 operations per multiply-add.
     let ops = (invocations * u64::from(iters) * 8 * 4 * 2) as f64;
     Ok((ops / secs / 1e9, timing))
@@ -183,7 +183,7 @@ fn gpu_copy(g: &Gpu, budget: Duration) -> Result<f64> {
     let dst = g.alloc(STREAM_BYTES as u64, "copy dst")?;
     let groups = 1024u32;
     let params = g.uniform(&[0, n4, groups * 256, 0])?;
-    let (secs, _) = measure_gpu(g, budget, |timer| {
+    let (secs, _) = fastest(measure_gpu_runs(g, budget, |timer| {
         g.run(
             &[Dispatch {
                 pipeline: &pipeline,
@@ -196,6 +196,6 @@ fn gpu_copy(g: &Gpu, budget: Duration) -> Result<f64> {
             }],
             timer,
         )
-    })?;
+    }))?;
     Ok(2.0 * STREAM_BYTES as f64 / secs / 1e9)
 }

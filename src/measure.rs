@@ -120,3 +120,9 @@ pub(crate) fn measure_op_runs(
         crate::context::Backend::Cpu(_) => measure_wall_runs(budget, || f(None)),
     }
 }
+
+/// The fastest run of a measurement as `(seconds, timing)`: what a ceiling is (a shared machine's
+/// noise only ever slows a run down).
+pub fn fastest(m: Result<Measured>) -> Result<(f64, Timing)> {
+    m.map(|m| (m.min, m.timing))
+}

@@ -297,6 +297,8 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let mut results = Vec::new();
     let mut failures = Vec::new();
     for ctx in &ctxs {
+        let info = ctx.info();
+        println!("== {} ({}, {})", info.name, info.backend, info.driver);
         let c = ceilings(ctx, budget.min(Duration::from_millis(500)))?;
         print_ceilings(&c);
         all_ceilings.push(c);
