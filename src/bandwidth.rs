@@ -65,11 +65,7 @@ pub fn read_bound_cached(
 ) -> Result<ReadBound> {
     type Cache = std::collections::HashMap<(String, usize), ReadBound>;
     static CACHE: std::sync::Mutex<Option<Cache>> = std::sync::Mutex::new(None);
-    let info = ctx.info();
-    let key = (
-        format!("{}|{}|{}", info.name, info.backend, info.driver),
-        bytes,
-    );
+    let key = (ctx.info().key(), bytes);
     let cached = CACHE
         .lock()
         .expect("read bound cache")

@@ -62,8 +62,7 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
 /// The ceilings of `ctx`, measured on first use in this process (each for `budget` at most).
 pub fn ceilings(ctx: &Context, budget: Duration) -> Result<Ceilings> {
     static CACHE: Mutex<Option<HashMap<String, Ceilings>>> = Mutex::new(None);
-    let info = ctx.info();
-    let key = format!("{}|{}|{}", info.name, info.backend, info.driver);
+    let key = ctx.info().key();
     if let Some(c) = CACHE
         .lock()
         .expect("ceilings cache")

@@ -37,6 +37,26 @@ pub struct BackendInfo {
     pub driver: String,
 }
 
+impl BackendInfo {
+    /// `name|backend|driver`: what a measurement or a tuning result of this adapter is filed
+    /// under.
+    pub fn key(&self) -> String {
+        format!("{}|{}|{}", self.name, self.backend, self.driver)
+    }
+}
+
+/// A GPU's [`BackendInfo`].
+pub(crate) fn gpu_info(g: &Gpu) -> BackendInfo {
+    BackendInfo {
+        name: g.info.name.clone(),
+        backend: backend_name(g.info.backend).into(),
+        device_type: device_type_name(g.info.device_type).into(),
+        driver: format!("{} {}", g.info.driver, g.info.driver_info)
+            .trim()
+            .to_string(),
+    }
+}
+
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let i = self.info();
@@ -200,14 +220,7 @@ impl Context {
     /// Name, backend, device type and driver.
     pub fn info(&self) -> BackendInfo {
         match &*self.inner {
-            Backend::Gpu(g) => BackendInfo {
-                name: g.info.name.clone(),
-                backend: backend_name(g.info.backend).into(),
-                device_type: device_type_name(g.info.device_type).into(),
-                driver: format!("{} {}", g.info.driver, g.info.driver_info)
-                    .trim()
-                    .to_string(),
-            },
+            Backend::Gpu(g) => gpu_info(g),
             Backend::Cpu(c) => BackendInfo {
                 name: lowbit_kernels::simd::cpu_name(),
                 backend: "cpu".into(),

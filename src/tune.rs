@@ -16,7 +16,7 @@ use std::time::Duration;
 use lowbit_kernels::DType;
 use serde::{Deserialize, Serialize};
 
-use crate::context::{Backend, Context};
+use crate::context::{gpu_info, Backend, BackendInfo, Context};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::measure::measure_gpu_runs;
@@ -129,20 +129,11 @@ pub fn cache_path() -> Option<PathBuf> {
 
 /// The key an adapter's entries are filed under: a driver or lowbit update retunes.
 pub fn adapter_key(ctx: &Context) -> String {
-    match ctx.gpu() {
-        Some(g) => gpu_key(g),
-        None => format!("cpu|lowbit {}", env!("CARGO_PKG_VERSION")),
-    }
+    versioned(&ctx.info())
 }
 
-fn gpu_key(g: &Gpu) -> String {
-    format!(
-        "{}|{}|{}|lowbit {}",
-        g.info.name,
-        crate::context::backend_name(g.info.backend),
-        format!("{} {}", g.info.driver, g.info.driver_info).trim(),
-        env!("CARGO_PKG_VERSION")
-    )
+fn versioned(info: &BackendInfo) -> String {
+    format!("{}|lowbit {}", info.key(), env!("CARGO_PKG_VERSION"))
 }
 
 /// The shape class a problem falls in: the GEMV per activation row count, the GEMM per dtypes.
@@ -216,7 +207,7 @@ pub(crate) fn tuned(
     if default.kernel == MatmulKernel::Cpu {
         return default;
     }
-    let key = gpu_key(g);
+    let key = versioned(&gpu_info(g));
     let class = class(default.kernel, x, w, m);
     let Some(entry) = with_cache(|c| c.adapters.get(&key)?.get(&class).cloned()) else {
         return default;

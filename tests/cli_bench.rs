@@ -4,22 +4,13 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lowbit-cli-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    common::tmp_file("cli-bench", name)
 }
 
 fn lowbit(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_lowbit"))
-        .args(args)
-        .output()
-        .expect("run lowbit");
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
+    common::lowbit_cli(args)
 }
 
 fn check_doc(json: &PathBuf, svg: &PathBuf, results: usize, adapters: usize) {

@@ -1,13 +1,13 @@
 //! `lowbit bessel` end to end: columns in any order, round-trip output, errors that name the
 //! line and write nothing.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lowbit-cli-bessel-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    common::tmp_file("cli-bessel", name)
 }
 
 fn lowbit(args: &[&str]) -> std::process::Output {

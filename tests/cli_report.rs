@@ -1,26 +1,19 @@
 //! `lowbit validate --report`, `lowbit compare` and `lowbit validate --probes` end to end on the
 //! CPU backend (quick; the GPU adapters are covered by tests/probes.rs and tests/report.rs).
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::Command;
 
 use lowbit::probes::PROBE_NAMES;
 use lowbit::report::Report;
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lowbit-cli-report-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    common::tmp_file("cli-report", name)
 }
 
 fn lowbit(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_lowbit"))
-        .args(args)
-        .output()
-        .expect("run lowbit");
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
+    common::lowbit_cli(args)
 }
 
 #[test]

@@ -117,3 +117,21 @@ pub fn check_within_bound(
     }
     worst
 }
+
+/// A file path in this test process's own temporary folder `lowbit-<what>-<pid>`.
+pub fn tmp_file(what: &str, name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("lowbit-{what}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// Runs the `lowbit` binary: (it exited successfully, its stdout then stderr).
+pub fn lowbit_cli(args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lowbit"))
+        .args(args)
+        .output()
+        .expect("run lowbit");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
