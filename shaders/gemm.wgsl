@@ -16,6 +16,9 @@
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
+// The epilogue's bias[N] (flags bit 2, added on the last K slice); another read-only buffer
+// stands in when there is none.
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
 
 override WG_X: u32 = 16u;
 override WG_Y: u32 = 16u;
@@ -77,8 +80,12 @@ fn main(
         for (var j = 0u; j < TN; j++) {
             let gn = n0 + lid.x + j * WG_X;
             if (gm < P.m && gn < P.n) {
-                let idx = gm * P.ldy + P.n_base + gn;
-                if ((P.flags & 1u) != 0u) { y[idx] += acc[i * TN + j]; } else { y[idx] = acc[i * TN + j]; }
+                let col = P.n_base + gn;
+                let idx = gm * P.ldy + col;
+                var v = acc[i * TN + j];
+                if ((P.flags & 1u) != 0u) { v += y[idx]; }
+                if ((P.flags & 6u) == 6u) { v += bias[min(col, arrayLength(&bias) - 1u)]; }
+                y[idx] = v;
             }
         }
     }

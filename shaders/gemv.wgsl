@@ -15,6 +15,8 @@
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
+// The epilogue's bias[N] (flags bit 2); another read-only buffer stands in when there is none.
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
 
 override WG: u32 = 256u;
 const NACC: u32 = MR * ROWS;
@@ -101,6 +103,11 @@ fn main(
         let r = j / MR;
         let m = j % MR;
         let row = row0 + r;
-        if (row < P.n) { y[m * P.ldy + P.n_base + row] = red[j * WG]; }
+        if (row < P.n) {
+            let col = P.n_base + row;
+            var v = red[j * WG];
+            if ((P.flags & 4u) != 0u) { v += bias[min(col, arrayLength(&bias) - 1u)]; }
+            y[m * P.ldy + col] = v;
+        }
     }
 }

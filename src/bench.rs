@@ -272,7 +272,7 @@ pub fn time_matmul_runs(
             let y = g.alloc((m * n * 4) as u64, "y")?;
             let (xv, wv) = (x.view(), w.view());
             let m = measure_gpu_runs(g, budget, |timer| {
-                mm::gpu(g, &xv, &wv, &y, 0, Some(variant), timer)
+                mm::gpu(g, &xv, &wv, None, &y, 0, Some(variant), timer)
             })?;
             Ok((m, variant.name()))
         }

@@ -346,7 +346,7 @@ pub fn tune(
         let (xv, wv) = (x.view(), w.view());
         let time = |v: MatmulVariant, budget: Duration| -> Result<f64> {
             let t = measure_gpu_runs(g, budget, |timer| {
-                mm::gpu(g, &xv, &wv, &y, 0, Some(v), timer)
+                mm::gpu(g, &xv, &wv, None, &y, 0, Some(v), timer)
             })?;
             Ok(t.min)
         };

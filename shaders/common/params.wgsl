@@ -7,7 +7,8 @@ struct Params {
     groups_x: u32,
     n_base: u32,   // first output column of this chunk
     ldy: u32,      // row stride of y (the full N)
-    flags: u32,    // bit 0: add to y (a later K slice); bit 1: last K slice (W8A8 scales)
+    flags: u32,    // bit 0: add to y (a later K slice); bit 1: last K slice (W8A8 scales);
+                   // bit 2: add bias[n] (on the last K slice)
     k_begin: u32,  // the K slice this dispatch covers (llvmpipe bounds loop trips per dispatch)
     k_end: u32,
     _p0: u32,

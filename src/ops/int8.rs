@@ -368,6 +368,7 @@ pub(crate) fn gpu(
         x_bind,
         y_bind,
         &scale_binds,
+        false,
         timer,
     )
 }

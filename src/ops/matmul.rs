@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use lowbit_kernels::{DType, MatRef};
 
 use super::plan::{
-    check_ctx, dims2, gpu_parts, mat_bytes, run_chunks, w_chunks, whole_binding, Grid,
-    LOOP_LIMITED_K_SLICE,
+    check_ctx, check_f32_vector, dims2, gpu_parts, host_f32, mat_bytes, run_chunks, w_chunks,
+    whole_binding, Grid, LOOP_LIMITED_K_SLICE,
 };
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
@@ -283,11 +283,43 @@ pub fn matmul_with<'a>(
     w: impl Into<TensorView<'a>>,
     variant: Option<MatmulVariant>,
 ) -> Result<Tensor> {
+    linear_with(ctx, x, w, None, variant)
+}
+
+/// `y = x · Wᵀ + bias` (a linear layer) with the default variant: the bias, f32 `[N]`, is added
+/// in the kernel's epilogue (one f32 add per output, after the dot product).
+pub fn linear<'a>(
+    ctx: &Context,
+    x: impl Into<TensorView<'a>>,
+    w: impl Into<TensorView<'a>>,
+    bias: Option<TensorView<'a>>,
+) -> Result<Tensor> {
+    linear_with(ctx, x, w, bias, None)
+}
+
+/// [`linear`] with a chosen variant (`None` = the default).
+pub fn linear_with<'a>(
+    ctx: &Context,
+    x: impl Into<TensorView<'a>>,
+    w: impl Into<TensorView<'a>>,
+    bias: Option<TensorView<'a>>,
+    variant: Option<MatmulVariant>,
+) -> Result<Tensor> {
     let (x, w) = (x.into(), w.into());
     let (m, n, _) = check(ctx, &x, &w)?;
+    if let Some(b) = &bias {
+        check_f32_vector(ctx, b, "linear", "bias", n)?;
+    }
     match &*ctx.inner {
         Backend::Cpu(_) => {
-            let y = cpu(ctx, &x, &w)?;
+            let mut y = cpu(ctx, &x, &w)?;
+            if let Some(b) = bias.as_ref().and_then(host_f32) {
+                for row in y.chunks_mut(n) {
+                    for (v, &bv) in row.iter_mut().zip(b.iter()) {
+                        *v += bv;
+                    }
+                }
+            }
             Ok(Tensor::from_host(
                 ctx,
                 HostData::F32(y),
@@ -297,7 +329,7 @@ pub fn matmul_with<'a>(
         }
         Backend::Gpu(g) => {
             let y = g.alloc(mat_bytes(DType::F32, m, n), "y")?;
-            gpu(g, &x, &w, &y, 0, variant, None)?;
+            gpu(g, &x, &w, bias.as_ref(), &y, 0, variant, None)?;
             Ok(Tensor::from_buffer(ctx, y, DType::F32, &[m, n]))
         }
     }
@@ -323,7 +355,7 @@ pub fn matmul_into<'a>(
         .gpu()
         .ok_or_else(|| Error::Unsupported("matmul_into writes GPU buffers only".into()))?;
     let (buf, off) = gpu_parts(&y);
-    gpu(g, &x, &w, buf, off, None, None)
+    gpu(g, &x, &w, None, buf, off, None, None)
 }
 
 /// Validates operands: returns (M, N, K).
@@ -441,11 +473,14 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
     out
 }
 
-/// Records and runs the matmul on a GPU; `y` is `[M, N]` f32 at `y_off` of `y_buf`.
+/// Records and runs the matmul on a GPU; `y` is `[M, N]` f32 at `y_off` of `y_buf`; `bias`
+/// (checked: f32 `[N]`) is added in the epilogue.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn gpu(
     g: &Gpu,
     x: &TensorView,
     w: &TensorView,
+    bias: Option<&TensorView>,
     y_buf: &wgpu::Buffer,
     y_off: u64,
     variant: Option<MatmulVariant>,
@@ -482,6 +517,13 @@ pub(crate) fn gpu(
     let (xb, xo) = gpu_parts(x);
     let x_bind = whole_binding(g, xb, xo, mat_bytes(x.dtype, m, k), "x")?;
     let y_bind = whole_binding(g, y_buf, y_off, mat_bytes(DType::F32, m, n), "y")?;
+    let bias_bind = match bias {
+        Some(b) => {
+            let (bb, bo) = gpu_parts(b);
+            Some(whole_binding(g, bb, bo, 4 * n as u64, "bias")?)
+        }
+        None => None,
+    };
     let chunks = w_chunks(g, w, n, k)?;
     let grid = match v.kernel {
         MatmulKernel::Gemv => Grid::Gemv {
@@ -504,9 +546,11 @@ pub(crate) fn gpu(
         (m, n, k),
         grid,
         k_slice,
-        x_bind,
+        x_bind.clone(),
         y_bind,
-        &[],
+        // Without a bias, x's binding stands in (read-only, never read): no buffer to make.
+        &[bias_bind.unwrap_or(x_bind)],
+        bias.is_some(),
         timer,
     )
 }

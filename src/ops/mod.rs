@@ -22,7 +22,10 @@ pub use bias::add_bias;
 pub use int8::{matmul_i8, w8a8, Int8Variant};
 pub use lmul::{lmul_elementwise, lmul_matmul};
 pub use lut::{lut_kernel, lut_matmul, lut_matmul_with, LutKernel, LutPrecision};
-pub use matmul::{matmul, matmul_into, matmul_with, GemvShape, Loads, MatmulKernel, MatmulVariant};
+pub use matmul::{
+    linear, linear_with, matmul, matmul_into, matmul_with, GemvShape, Loads, MatmulKernel,
+    MatmulVariant,
+};
 pub use quant::{
     default_path, dequantize, int8_kernel, quant_matmul, quant_matmul_with, QuantPath,
 };

@@ -242,7 +242,7 @@ pub(crate) const LOOP_LIMITED_K_SLICE: usize = 4096;
 /// Records one dispatch per W chunk and K slice (bindings: params, x, W chunk, y, then `extra`),
 /// runs them in one pass and waits. The params uniform is the `Params` struct every matmul kernel
 /// shares. `k_slice` cuts K into slices that add into y (tiled kernels on loop-limited drivers);
-/// pass `k` for one slice.
+/// pass `k` for one slice. `bias`: the kernels add the bias binding in `extra` (flags bit 2).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run_chunks(
     g: &Gpu,
@@ -254,6 +254,7 @@ pub(crate) fn run_chunks(
     x: wgpu::BindingResource<'_>,
     y: wgpu::BindingResource<'_>,
     extra: &[wgpu::BindingResource<'_>],
+    bias: bool,
     timer: Option<&crate::gpu::GpuTimer>,
 ) -> Result<()> {
     let mut params = Vec::new();
@@ -270,7 +271,8 @@ pub(crate) fn run_chunks(
         let slices = k.div_ceil(k_slice.max(1));
         for s in 0..slices {
             let (k_begin, k_end) = (s * k_slice, ((s + 1) * k_slice).min(k));
-            let flags = u32::from(s > 0) | (u32::from(s + 1 == slices) << 1);
+            let flags =
+                u32::from(s > 0) | (u32::from(s + 1 == slices) << 1) | (u32::from(bias) << 2);
             params.push(g.uniform(&[
                 u32_of(m, "M")?,
                 u32_of(c.rows, "N")?,

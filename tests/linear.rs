@@ -1,0 +1,103 @@
+//! `ops::linear`: the dense matmul with its bias added in the kernel's epilogue. For every
+//! variant on every backend the output is the same variant's matmul plus the bias, bit for bit
+//! (one f32 add after the dot product), at awkward shapes, past one W binding and past one K
+//! slice of llvmpipe's tiled GEMM; bad biases are errors.
+
+mod common;
+
+use common::{all_contexts, float_tensor, gpu_contexts, Rng};
+use lowbit::ops::matmul::variants;
+use lowbit::ops::{linear, linear_with, matmul_with};
+use lowbit::{Context, DType, Error, Tensor};
+
+fn check(ctx: &Context, xd: DType, wd: DType, (m, n, k): (usize, usize, usize)) {
+    let (_, x) = float_tensor(ctx, xd, &[m, k], 5 + k as u64);
+    let (_, w) = float_tensor(ctx, wd, &[n, k], 6 + n as u64);
+    let mut rng = Rng::new(n as u64);
+    let b: Vec<f32> = (0..n).map(|_| rng.unit() * 4.0).collect();
+    let bt = Tensor::from_slice(ctx, &b, &[n]).unwrap();
+    for v in variants(ctx, xd, wd, m, k) {
+        let plain = matmul_with(ctx, &x, &w, Some(v))
+            .unwrap()
+            .to_vec::<f32>()
+            .unwrap();
+        let got = linear_with(ctx, &x, &w, Some((&bt).into()), Some(v))
+            .unwrap()
+            .to_vec::<f32>()
+            .unwrap();
+        for (i, (g, p)) in got.iter().zip(&plain).enumerate() {
+            assert_eq!(
+                g.to_bits(),
+                (p + b[i % n]).to_bits(),
+                "{} {} x{xd} w{wd} {m}x{n}x{k} at {i}",
+                ctx.info().backend,
+                v.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn bias_is_added_after_every_variant() {
+    for ctx in all_contexts() {
+        for &shape in &[
+            (1, 1, 1),
+            (1, 17, 33),
+            (3, 33, 264),
+            (5, 3, 17),
+            (33, 17, 257),
+        ] {
+            check(&ctx, DType::F16, DType::F16, shape);
+            check(&ctx, DType::F32, DType::BF16, shape);
+        }
+        // K past one 4096-wide slice of llvmpipe's tiled GEMM: the bias joins on the last slice.
+        check(&ctx, DType::F32, DType::F32, (6, 9, 4100));
+        let (_, x) = float_tensor(&ctx, DType::F32, &[2, 8], 1);
+        let (_, w) = float_tensor(&ctx, DType::F32, &[3, 8], 2);
+        let plain = linear(&ctx, &x, &w, None).unwrap().to_vec::<f32>().unwrap();
+        let reference = matmul_with(&ctx, &x, &w, None)
+            .unwrap()
+            .to_vec::<f32>()
+            .unwrap();
+        assert_eq!(plain, reference, "no bias is the matmul");
+    }
+}
+
+#[test]
+fn bias_follows_w_across_bindings() {
+    // 4 KiB bindings: W spans several, each chunk's outputs start at its own column.
+    for base in gpu_contexts() {
+        let info = base.info();
+        let idx = lowbit::list_adapters()
+            .into_iter()
+            .find(|a| {
+                a.info.name == info.name && lowbit::backend_name(a.info.backend) == info.backend
+            })
+            .unwrap()
+            .index;
+        let ctx = Context::with_adapter_limits(&idx.to_string(), Some(4096)).unwrap();
+        check(&ctx, DType::F32, DType::F16, (1, 300, 33));
+        check(&ctx, DType::F16, DType::F32, (6, 150, 31));
+    }
+}
+
+#[test]
+fn a_bad_bias_is_an_error() {
+    for ctx in all_contexts() {
+        let x = Tensor::zeros(&ctx, DType::F32, &[2, 8]).unwrap();
+        let w = Tensor::zeros(&ctx, DType::F32, &[3, 8]).unwrap();
+        for bad in [
+            Tensor::zeros(&ctx, DType::F32, &[4]).unwrap(),
+            Tensor::zeros(&ctx, DType::F16, &[3]).unwrap(),
+        ] {
+            assert!(matches!(
+                linear(&ctx, &x, &w, Some((&bad).into())),
+                Err(Error::Shape(_))
+            ));
+        }
+        let elsewhere = Tensor::zeros(&Context::cpu(), DType::F32, &[3]).unwrap();
+        if ctx.is_gpu() {
+            assert!(linear(&ctx, &x, &w, Some((&elsewhere).into())).is_err());
+        }
+    }
+}
