@@ -15,6 +15,8 @@
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<storage, read> x_scale: array<f32>;
 @group(0) @binding(5) var<storage, read> w_scale: array<f32>;
+// W8A8's bias[N] (flags bit 2), added after the scales; x_scale stands in when there is none.
+@group(0) @binding(6) var<storage, read> bias: array<f32>;
 //#else
 @group(0) @binding(3) var<storage, read_write> y: array<i32>;
 //#endif
@@ -105,7 +107,9 @@ fn main(
                 var total = acc[i * TN + j];
                 if ((P.flags & 1u) != 0u) { total += bitcast<i32>(y[idx]); }
                 if ((P.flags & 2u) != 0u) {
-                    y[idx] = f32(total) * (x_scale[gm] * w_scale[col]);
+                    var v = f32(total) * (x_scale[gm] * w_scale[col]);
+                    if ((P.flags & 4u) != 0u) { v += bias[min(col, arrayLength(&bias) - 1u)]; }
+                    y[idx] = v;
                 } else {
                     y[idx] = bitcast<f32>(total);
                 }

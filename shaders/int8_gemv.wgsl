@@ -14,6 +14,8 @@
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<storage, read> x_scale: array<f32>;
 @group(0) @binding(5) var<storage, read> w_scale: array<f32>;
+// W8A8's bias[N] (flags bit 2), added after the scales; x_scale stands in when there is none.
+@group(0) @binding(6) var<storage, read> bias: array<f32>;
 //#else
 @group(0) @binding(3) var<storage, read_write> y: array<i32>;
 //#endif
@@ -93,7 +95,9 @@ fn main(
         if (row < P.n) {
             let col = P.n_base + row;
 //#if OUT_F32
-            y[m * P.ldy + col] = f32(red[j * WG]) * (x_scale[m] * w_scale[col]);
+            var v = f32(red[j * WG]) * (x_scale[m] * w_scale[col]);
+            if ((P.flags & 4u) != 0u) { v += bias[min(col, arrayLength(&bias) - 1u)]; }
+            y[m * P.ldy + col] = v;
 //#else
             y[m * P.ldy + col] = red[j * WG];
 //#endif

@@ -101,3 +101,53 @@ fn a_bad_bias_is_an_error() {
         }
     }
 }
+
+#[test]
+fn w8a8_bias_is_bit_exact_everywhere() {
+    use lowbit::kernels::reference;
+    use lowbit::ops::int8::variants as int8_variants;
+    use lowbit::ops::w8a8_linear;
+    for ctx in all_contexts() {
+        // K past one slice of llvmpipe's tiled GEMM; odd K; M on both kernels.
+        for &(m, n, k) in &[(1, 17, 33), (3, 5, 64), (9, 33, 257), (6, 7, 4100)] {
+            let mut rng = Rng::new((m * n * k) as u64);
+            let x: Vec<i8> = (0..m * k).map(|_| rng.i8()).collect();
+            let w: Vec<i8> = (0..n * k).map(|_| rng.i8()).collect();
+            let sx: Vec<f32> = (0..m).map(|_| rng.unit().abs() * 0.01 + 1e-4).collect();
+            let sw: Vec<f32> = (0..n).map(|_| rng.unit().abs() * 0.01 + 1e-4).collect();
+            let b: Vec<f32> = (0..n).map(|_| rng.unit()).collect();
+            let want: Vec<f32> = reference::w8a8(&x, &sx, &w, &sw, m, n, k)
+                .unwrap()
+                .iter()
+                .enumerate()
+                .map(|(i, v)| v + b[i % n])
+                .collect();
+            let t = |v: &[f32], len| Tensor::from_slice(&ctx, v, &[len]).unwrap();
+            let (xt, wt) = (
+                Tensor::from_slice(&ctx, &x, &[m, k]).unwrap(),
+                Tensor::from_slice(&ctx, &w, &[n, k]).unwrap(),
+            );
+            let (sxt, swt, bt) = (t(&sx, m), t(&sw, n), t(&b, n));
+            for v in int8_variants(&ctx, m) {
+                let y = w8a8_linear(
+                    &ctx,
+                    ((&xt).into(), (&sxt).into()),
+                    ((&wt).into(), (&swt).into()),
+                    Some((&bt).into()),
+                    Some(v),
+                )
+                .unwrap()
+                .to_vec::<f32>()
+                .unwrap();
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&y),
+                    bits(&want),
+                    "{} {} {m}x{n}x{k}",
+                    ctx.info().backend,
+                    v.name()
+                );
+            }
+        }
+    }
+}

@@ -11,8 +11,8 @@ use lowbit_kernels::DType;
 
 use super::matmul::{MatmulKernel, GEMV_MAX_M};
 use super::plan::{
-    check_ctx, dims2, gpu_parts, mat_bytes, run_chunks, w_chunks, whole_binding, Grid,
-    LOOP_LIMITED_K_SLICE,
+    check_ctx, check_f32_vector, dims2, gpu_parts, mat_bytes, run_chunks, w_chunks, whole_binding,
+    Grid, LOOP_LIMITED_K_SLICE,
 };
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
@@ -122,6 +122,18 @@ pub fn w8a8<'a>(
     )
 }
 
+/// W8A8 as a linear layer: [`w8a8`] plus `bias` f32 `[N]`, added in the kernel's epilogue
+/// after the scales (`f32(acc)·(x_scale·w_scale) + bias`, bit-exact on every backend).
+pub fn w8a8_linear<'a>(
+    ctx: &Context,
+    (x, x_scale): (TensorView<'a>, TensorView<'a>),
+    (w, w_scale): (TensorView<'a>, TensorView<'a>),
+    bias: Option<TensorView<'a>>,
+    variant: Option<Int8Variant>,
+) -> Result<Tensor> {
+    int8_impl(ctx, x, w, Some((x_scale, w_scale)), bias, variant)
+}
+
 /// Either int8 op with a chosen variant; `scales` selects W8A8 output.
 pub fn int8_with(
     ctx: &Context,
@@ -130,7 +142,21 @@ pub fn int8_with(
     scales: Option<(TensorView<'_>, TensorView<'_>)>,
     variant: Option<Int8Variant>,
 ) -> Result<Tensor> {
+    int8_impl(ctx, x, w, scales, None, variant)
+}
+
+fn int8_impl(
+    ctx: &Context,
+    x: TensorView<'_>,
+    w: TensorView<'_>,
+    scales: Option<(TensorView<'_>, TensorView<'_>)>,
+    bias: Option<TensorView<'_>>,
+    variant: Option<Int8Variant>,
+) -> Result<Tensor> {
     let (m, n, k) = check(ctx, &x, &w, scales.as_ref())?;
+    if let Some(b) = &bias {
+        check_f32_vector(ctx, b, "w8a8_linear", "bias", n)?;
+    }
     let out_dtype = if scales.is_some() {
         DType::F32
     } else {
@@ -153,6 +179,14 @@ pub fn int8_with(
                         k,
                         &mut y,
                     )?;
+                    if let Some(b) = bias.as_ref() {
+                        let b = host_f32(b);
+                        for row in y.chunks_mut(n) {
+                            for (v, &bv) in row.iter_mut().zip(b) {
+                                *v += bv;
+                            }
+                        }
+                    }
                     HostData::F32(y)
                 }
                 None => {
@@ -165,7 +199,7 @@ pub fn int8_with(
         }
         Backend::Gpu(g) => {
             let y = g.alloc(mat_bytes(out_dtype, m, n), "y")?;
-            gpu(g, &x, &w, scales.as_ref(), &y, variant, None)?;
+            gpu(g, &x, &w, scales.as_ref(), bias.as_ref(), &y, variant, None)?;
             Ok(Tensor::from_buffer(ctx, y, out_dtype, &[m, n]))
         }
     }
@@ -293,11 +327,13 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
     out
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn gpu(
     g: &Gpu,
     x: &TensorView,
     w: &TensorView,
     scales: Option<&(TensorView, TensorView)>,
+    bias: Option<&TensorView>,
     y_buf: &wgpu::Buffer,
     variant: Option<Int8Variant>,
     timer: Option<&GpuTimer>,
@@ -339,7 +375,15 @@ pub(crate) fn gpu(
             let sxb = whole_binding(g, b, o, mat_bytes(DType::F32, 1, m), "x_scale")?;
             let (b, o) = gpu_parts(sw);
             let swb = whole_binding(g, b, o, mat_bytes(DType::F32, 1, n), "w_scale")?;
-            vec![sxb, swb]
+            // Without a bias, x_scale's binding stands in (read-only, never read).
+            let bb = match bias {
+                Some(bv) => {
+                    let (b, o) = gpu_parts(bv);
+                    whole_binding(g, b, o, mat_bytes(DType::F32, 1, n), "bias")?
+                }
+                None => sxb.clone(),
+            };
+            vec![sxb, swb, bb]
         }
         None => vec![],
     };
@@ -368,7 +412,7 @@ pub(crate) fn gpu(
         x_bind,
         y_bind,
         &scale_binds,
-        false,
+        bias.is_some(),
         timer,
     )
 }

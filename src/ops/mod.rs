@@ -19,7 +19,7 @@ pub mod vmf;
 pub use bcq::bcq_matmul;
 pub use bessel::{log_bessel_ik, BesselPrecision, LogBessel};
 pub use bias::add_bias;
-pub use int8::{matmul_i8, w8a8, Int8Variant};
+pub use int8::{matmul_i8, w8a8, w8a8_linear, Int8Variant};
 pub use lmul::{lmul_elementwise, lmul_matmul};
 pub use lut::{lut_kernel, lut_matmul, lut_matmul_with, LutKernel, LutPrecision};
 pub use matmul::{
