@@ -23,6 +23,15 @@
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 //#endif
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
+// The epilogue's bias[N] (params.has_bias); another read-only buffer stands in when there is none.
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+
+fn biased(v: f32, n: u32) -> f32 {
+    if params.has_bias != 0u {
+        return v + bias[min(n, arrayLength(&bias) - 1u)];
+    }
+    return v;
+}
 //#endif
 
 const WG: u32 = 64u;
@@ -430,7 +439,7 @@ fn main(
         for (var j = 0u; j < 4u; j++) {
             let n = n0 + 4u * tx + j;
             if m < params.m && n < params.n {
-                y[m * params.n + n] = accs[i][j];
+                y[m * params.n + n] = biased(accs[i][j], n);
             }
         }
     }
@@ -475,7 +484,7 @@ fn main(
     }
     let acc = array<f32, 4>(acc4.x, acc4.y, acc4.z, acc4.w);
     for (var t = 0u; t < min(MT, params.m - params.m0); t++) {
-        y[(params.m0 + t) * params.n + row] = acc[t];
+        y[(params.m0 + t) * params.n + row] = biased(acc[t], row);
     }
 }
 //#else
@@ -511,7 +520,7 @@ fn main(
     }
     if tid == 0u {
         for (var t = 0u; t < mt; t++) {
-            y[(params.m0 + t) * params.n + row] = partial[t * WG];
+            y[(params.m0 + t) * params.n + row] = biased(partial[t * WG], row);
         }
     }
 }

@@ -109,6 +109,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 //#endif
 @group(0) @binding(2) var<storage, read> xq: array<vec4<u32>>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+// The epilogue's bias[N] (params.has_bias); another read-only buffer stands in when there is none.
+@group(0) @binding(5) var<storage, read> bias: array<f32>;
 
 //#if ROW_PER_LANE
 const WG: u32 = 8u;
@@ -584,8 +586,12 @@ fn row_sums(base: u32, c0: u32, step: u32) -> vec4<f32> {
     return acc;
 }
 
-fn store(row: u32, acc: vec4<f32>) {
+fn store(row: u32, sums: vec4<f32>) {
     let mt = min(4u, params.m - params.m0);
+    var acc = sums;
+    if params.has_bias != 0u {
+        acc += vec4<f32>(bias[min(row, arrayLength(&bias) - 1u)]);
+    }
     y[params.m0 * params.n + row] = acc.x;
 //#if !MT1
     if mt > 1u {

@@ -71,7 +71,7 @@ pub fn bench_lut_matmul(
             (Backend::Gpu(g), QuantData::Gpu(buf)) => {
                 let y = g.alloc((m * n * 4) as u64, "y")?;
                 let xv = x.view();
-                measure_gpu(g, budget, |t| quant_gpu(g, &xv, &q, buf, &y, path, t))?
+                measure_gpu(g, budget, |t| quant_gpu(g, &xv, &q, buf, &y, path, None, t))?
             }
             _ => measure_wall(budget, || quant_matmul_with(ctx, &x, &q, path).map(|_| ()))?,
         };

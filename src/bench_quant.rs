@@ -95,7 +95,7 @@ pub fn bench_quant_matmul(
         {
             let y = g.alloc((m * n * 4) as u64, "y")?;
             let xv = x.view();
-            measure_gpu_runs(g, budget, |t| quant_gpu(g, &xv, &w, buf, &y, path, t))
+            measure_gpu_runs(g, budget, |t| quant_gpu(g, &xv, &w, buf, &y, path, None, t))
         }
         _ => measure_wall_runs(budget, || quant_matmul_with(ctx, &x, &w, path).map(|_| ())),
     };

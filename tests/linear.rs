@@ -1,7 +1,8 @@
-//! `ops::linear`: the dense matmul with its bias added in the kernel's epilogue. For every
-//! variant on every backend the output is the same variant's matmul plus the bias, bit for bit
-//! (one f32 add after the dot product), at awkward shapes, past one W binding and past one K
-//! slice of llvmpipe's tiled GEMM; bad biases are errors.
+//! The linear layers, bias added in the kernel's epilogue: `linear` (dense), `w8a8_linear` and
+//! `quant_linear`. For every variant and path on every backend the output is the same kernel's
+//! matmul plus the bias, bit for bit (one f32 add after the dot product), at awkward shapes,
+//! past one W binding, past one K slice of llvmpipe's tiled GEMM, and through the act-order
+//! permutation; bad biases are errors.
 
 mod common;
 
@@ -147,6 +148,83 @@ fn w8a8_bias_is_bit_exact_everywhere() {
                     ctx.info().backend,
                     v.name()
                 );
+            }
+        }
+    }
+}
+
+/// GPTQ int4 in act order (g_idx interleaving two groups): the path that permutes x first.
+fn act_order(ctx: &Context, n: usize, k: usize) -> lowbit::QuantMatrix {
+    use lowbit::kernels::formats::int4::from_gptq;
+    let mut rng = Rng::new(77);
+    let mut qweight = vec![0i32; k / 8 * n];
+    for col in 0..k {
+        for row in 0..n {
+            qweight[(col / 8) * n + row] |= ((rng.next_u64() % 16) as i32) << (4 * (col % 8));
+        }
+    }
+    let groups = k / 32;
+    let qzeros = vec![0x7777_7777i32; groups * n / 8];
+    let scales: Vec<half::f16> = (0..groups * n)
+        .map(|_| half::f16::from_f32(rng.unit().abs() * 0.1 + 0.01))
+        .collect();
+    let g_idx: Vec<i32> = (0..k).map(|c| (c % groups) as i32).collect();
+    let w = from_gptq(&qweight, &qzeros, &scales, Some(&g_idx), n, k, 32, false).unwrap();
+    lowbit::QuantMatrix::from_int4(ctx, &w).unwrap()
+}
+
+#[test]
+fn quantized_bias_is_added_after_every_path() {
+    use lowbit::kernels::formats::QuantType;
+    use lowbit::ops::{quant_linear_with, quant_matmul_with, QuantPath};
+    use lowbit::QuantMatrix;
+    for ctx in all_contexts() {
+        let (n, k) = (33, 256);
+        let mut rng = Rng::new(9);
+        let wf: Vec<f32> = (0..n * k).map(|_| rng.unit()).collect();
+        let b: Vec<f32> = (0..n).map(|_| rng.unit() * 2.0).collect();
+        let bt = Tensor::from_slice(&ctx, &b, &[n]).unwrap();
+        let mut mats: Vec<(String, QuantMatrix)> = [
+            QuantType::Q4_0,
+            QuantType::Q8_0,
+            QuantType::Q4_K,
+            QuantType::Q6_K,
+            QuantType::F16,
+        ]
+        .iter()
+        .map(|&ty| {
+            (
+                ty.name().to_string(),
+                QuantMatrix::quantize(&ctx, ty, n, k, &wf).unwrap(),
+            )
+        })
+        .collect();
+        mats.push(("gptq act-order".into(), act_order(&ctx, 32, k)));
+        for (name, w) in &mats {
+            let bw = Tensor::from_slice(&ctx, &b[..w.n()], &[w.n()]).unwrap();
+            let bias = if w.n() == n { &bt } else { &bw };
+            // M = 1 and 3: the GEMVs (exact and int8); 9: the tiled kernel.
+            for m in [1, 3, 9] {
+                let x: Vec<f32> = (0..m * k).map(|_| rng.unit()).collect();
+                let xt = Tensor::from_slice(&ctx, &x, &[m, k]).unwrap();
+                for path in [QuantPath::Exact, QuantPath::Int8] {
+                    let plain = quant_matmul_with(&ctx, &xt, w, path)
+                        .unwrap()
+                        .to_vec::<f32>()
+                        .unwrap();
+                    let got = quant_linear_with(&ctx, &xt, w, Some(bias.into()), path)
+                        .unwrap()
+                        .to_vec::<f32>()
+                        .unwrap();
+                    for (i, (g, p)) in got.iter().zip(&plain).enumerate() {
+                        assert_eq!(
+                            g.to_bits(),
+                            (p + b[i % w.n()]).to_bits(),
+                            "{} {name} M={m} {path:?} at {i}",
+                            ctx.info().backend
+                        );
+                    }
+                }
             }
         }
     }

@@ -8,6 +8,7 @@ struct Params {
     m0: u32,
     // Workgroups per row of the (folded) grid.
     groups_x: u32,
-    pad0: u32,
+    // 1: add bias[n] to every output (the matmul kernels' epilogue).
+    has_bias: u32,
     pad1: u32,
 }

@@ -1,7 +1,7 @@
 //! `add_bias`: the per-channel bias for any matmul op's f32 output, `y[t, n] += bias[n]` —
-//! `add_bias(&ctx, ops::quant_matmul(&ctx, &x, &w)?, &b)` — in place (GPU: one small pass over
-//! y, `shaders/bias.wgsl`). `linear`, `w8a8_linear`, `ternary_matmul` and `bcq_matmul` add the
-//! bias in their kernels' epilogue instead.
+//! `add_bias(&ctx, ops::shift_matmul(&ctx, &x, &w)?, &b)` — in place (GPU: one small pass over
+//! y, `shaders/bias.wgsl`). `linear`, `w8a8_linear`, `quant_linear`, `ternary_matmul` and
+//! `bcq_matmul` add the bias in their kernels' epilogue instead.
 
 use lowbit_kernels::DType;
 

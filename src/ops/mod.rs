@@ -27,7 +27,8 @@ pub use matmul::{
     MatmulVariant,
 };
 pub use quant::{
-    default_path, dequantize, int8_kernel, quant_matmul, quant_matmul_with, QuantPath,
+    default_path, dequantize, int8_kernel, quant_linear, quant_linear_with, quant_matmul,
+    quant_matmul_with, QuantPath,
 };
 pub use shift::shift_matmul;
 pub use ternary::{ternary_matmul, ternary_matmul_with, TernaryVariant};

@@ -11,8 +11,8 @@ pub use lowbit_kernels::quant_matmul::QuantPath;
 use lowbit_kernels::DType;
 
 use super::plan::{
-    check_ctx, check_w_ctx, dims2, fold_groups, gpu_parts, host_f32, mat_bytes, u32_of,
-    whole_binding,
+    check_ctx, check_f32_vector, check_w_ctx, dims2, fold_groups, gpu_parts, host_f32, mat_bytes,
+    u32_of, whole_binding,
 };
 use super::quant_q8;
 use crate::context::{Backend, Context};
@@ -183,6 +183,28 @@ pub fn quant_matmul_with<'a>(
     w: &QuantMatrix,
     path: QuantPath,
 ) -> Result<Tensor> {
+    quant_linear_with(ctx, x, w, None, path)
+}
+
+/// `y = x · Wᵀ + bias` with quantized W (a linear layer), by [`default_path`]: the bias, f32
+/// `[N]`, is added in the kernel's epilogue (one f32 add per output, after the dot product).
+pub fn quant_linear<'a>(
+    ctx: &Context,
+    x: impl Into<TensorView<'a>>,
+    w: &QuantMatrix,
+    bias: Option<TensorView<'a>>,
+) -> Result<Tensor> {
+    quant_linear_with(ctx, x, w, bias, default_path(ctx))
+}
+
+/// [`quant_linear`] by a chosen path (see [`quant_matmul_with`]).
+pub fn quant_linear_with<'a>(
+    ctx: &Context,
+    x: impl Into<TensorView<'a>>,
+    w: &QuantMatrix,
+    bias: Option<TensorView<'a>>,
+    path: QuantPath,
+) -> Result<Tensor> {
     let x = x.into();
     check_ctx(ctx, &x, "x")?;
     check_w_ctx(ctx, &w.ctx)?;
@@ -203,6 +225,9 @@ pub fn quant_matmul_with<'a>(
         });
     }
     let n = w.n;
+    if let Some(b) = &bias {
+        check_f32_vector(ctx, b, "quant_linear", "bias", n)?;
+    }
     match (&*ctx.inner, &w.data) {
         (Backend::Cpu(cfg), QuantData::Host(bytes)) => {
             let mut xf = host_f32(&x).expect("checked dtype and context");
@@ -226,6 +251,13 @@ pub fn quant_matmul_with<'a>(
                 k,
                 &mut y,
             )?;
+            if let Some(b) = bias.as_ref().and_then(host_f32) {
+                for row in y.chunks_mut(n) {
+                    for (v, &bv) in row.iter_mut().zip(b.iter()) {
+                        *v += bv;
+                    }
+                }
+            }
             Ok(Tensor::from_host(
                 ctx,
                 HostData::F32(y),
@@ -236,15 +268,22 @@ pub fn quant_matmul_with<'a>(
         (Backend::Gpu(g), QuantData::Gpu(buf)) => {
             if let Some(dtype) = plain_dtype(w.ty) {
                 let wv = TensorView::from_buffer(buf, 0, dtype, &[n, k])?;
-                return super::matmul::matmul(ctx, x, wv);
+                return super::matmul::linear(ctx, x, wv, bias);
             }
             let y = g.alloc(mat_bytes(DType::F32, m, n), "y")?;
+            let bias_bind = match &bias {
+                Some(b) => {
+                    let (bb, bo) = gpu_parts(b);
+                    Some(whole_binding(g, bb, bo, 4 * n as u64, "bias")?)
+                }
+                None => None,
+            };
             match &w.perm {
-                None => gpu(g, &x, w, buf, &y, path, None)?,
+                None => gpu(g, &x, w, buf, &y, path, bias_bind, None)?,
                 Some(p) => {
                     let xp = permute_cols(g, &x, p.gpu.as_ref().expect("uploaded with W"))?;
                     let xv = TensorView::from_buffer(&xp, 0, DType::F32, &[m, k])?;
-                    gpu(g, &xv, w, buf, &y, path, None)?;
+                    gpu(g, &xv, w, buf, &y, path, bias_bind, None)?;
                 }
             }
             Ok(Tensor::from_buffer(ctx, y, DType::F32, &[m, n]))
@@ -261,6 +300,7 @@ pub(crate) fn quant_params(
     (m, k): (usize, usize),
     m0: usize,
     groups_x: u32,
+    has_bias: bool,
 ) -> Result<wgpu::Buffer> {
     g.uniform(&[
         u32_of(w.n, "n")?,
@@ -269,7 +309,7 @@ pub(crate) fn quant_params(
         u32_of(w.row_bytes(), "row bytes")?,
         u32_of(m0, "m0")?,
         groups_x,
-        0,
+        u32::from(has_bias),
         0,
     ])
 }
@@ -296,6 +336,8 @@ pub(crate) fn x_binding<'a>(g: &Gpu, x: &TensorView<'a>) -> Result<wgpu::Binding
     whole_binding(g, xb, xo, bytes.div_ceil(4) * 4, "x")
 }
 
+/// The fused matmul on a GPU by `path`; `bias` (f32 `[N]`, checked) joins in the epilogue.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn gpu(
     g: &Gpu,
     x: &TensorView,
@@ -303,20 +345,22 @@ pub(crate) fn gpu(
     wbuf: &wgpu::Buffer,
     y: &wgpu::Buffer,
     path: QuantPath,
+    bias: Option<wgpu::BindingResource<'_>>,
     timer: Option<&GpuTimer>,
 ) -> Result<()> {
     let m = x.shape[0];
     if m > MT {
-        return gemm(g, x, w, wbuf, y, timer);
+        return gemm(g, x, w, wbuf, y, bias, timer);
     }
     if path == QuantPath::Int8 && m <= quant_q8::MAX_TOKENS && quant_q8::supports(w.ty) {
-        return quant_q8::gemv(g, x, w, wbuf, y, timer);
+        return quant_q8::gemv(g, x, w, wbuf, y, bias, timer);
     }
-    gemv_exact(g, x, w, wbuf, y, g.caps.cpu_device, timer)
+    gemv_exact(g, x, w, wbuf, y, g.caps.cpu_device, bias, timer)
 }
 
 /// The exact decoders' GEMV for M ≤ 4: one row per invocation (`lane`: CPU-type adapters,
 /// where it measured faster) or a workgroup per row.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn gemv_exact(
     g: &Gpu,
     x: &TensorView,
@@ -324,6 +368,7 @@ pub(crate) fn gemv_exact(
     wbuf: &wgpu::Buffer,
     y: &wgpu::Buffer,
     lane: bool,
+    bias: Option<wgpu::BindingResource<'_>>,
     timer: Option<&GpuTimer>,
 ) -> Result<()> {
     let (m, k) = (x.shape[0], x.shape[1]);
@@ -341,8 +386,10 @@ pub(crate) fn gemv_exact(
     let groups = fold_groups(g, if lane { n.div_ceil(8) } else { n })?;
     let params = (0..m)
         .step_by(MT)
-        .map(|m0| quant_params(g, w, (m, k), m0, groups[0]))
+        .map(|m0| quant_params(g, w, (m, k), m0, groups[0], bias.is_some()))
         .collect::<Result<Vec<_>>>()?;
+    // Without a bias, x's binding stands in (read-only, never read).
+    let bias_bind = bias.unwrap_or_else(|| x_bind.clone());
     let dispatches: Vec<Dispatch> = params
         .iter()
         .map(|p| Dispatch {
@@ -352,6 +399,7 @@ pub(crate) fn gemv_exact(
                 w_bind.clone(),
                 x_bind.clone(),
                 y_bind.clone(),
+                bias_bind.clone(),
             ],
             groups,
         })
@@ -414,7 +462,7 @@ fn dequantize_stored(w: &QuantMatrix) -> Result<Tensor> {
             let y_bind = whole_binding(g, &y, 0, mat_bytes(DType::F32, n, k), "dequant")?;
             let invocations = n * (k / 32);
             let groups = fold_groups(g, invocations.div_ceil(64))?;
-            let params = quant_params(g, w, (0, k), 0, groups[0])?;
+            let params = quant_params(g, w, (0, k), 0, groups[0], false)?;
             g.run(
                 &[Dispatch {
                     pipeline: &pipeline,
@@ -440,6 +488,7 @@ fn gemm(
     w: &QuantMatrix,
     wbuf: &wgpu::Buffer,
     y: &wgpu::Buffer,
+    bias: Option<wgpu::BindingResource<'_>>,
     timer: Option<&GpuTimer>,
 ) -> Result<()> {
     let (m, k) = (x.shape[0], x.shape[1]);
@@ -449,12 +498,19 @@ fn gemm(
     let w_bind = w_binding(g, w, wbuf)?;
     let x_bind = x_binding(g, x)?;
     let y_bind = whole_binding(g, y, 0, mat_bytes(DType::F32, m, n), "y")?;
-    let params = quant_params(g, w, (m, k), 0, 0)?;
+    let params = quant_params(g, w, (m, k), 0, 0, bias.is_some())?;
     let groups = [n.div_ceil(GEMM_BN) as u32, m.div_ceil(GEMM_BM) as u32, 1];
+    let bias_bind = bias.unwrap_or_else(|| x_bind.clone());
     g.run(
         &[Dispatch {
             pipeline: &pipeline,
-            bindings: vec![params.as_entire_binding(), w_bind, x_bind, y_bind],
+            bindings: vec![
+                params.as_entire_binding(),
+                w_bind,
+                x_bind,
+                y_bind,
+                bias_bind,
+            ],
             groups,
         }],
         timer,
@@ -536,7 +592,7 @@ mod tests {
                     let xt = Tensor::from_slice(ctx, &x, &[m, k]).unwrap();
                     for lane in [true, false] {
                         let y = g.alloc((m * n * 4) as u64, "y").unwrap();
-                        gemv_exact(g, &xt.view(), &w, wbuf, &y, lane, None).unwrap();
+                        gemv_exact(g, &xt.view(), &w, wbuf, &y, lane, None, None).unwrap();
                         let got = g.download(&y, 0, (m * n * 4) as u64).unwrap();
                         for t in 0..m {
                             for j in 0..n {

@@ -205,6 +205,7 @@ pub(crate) fn gemv(
     w: &QuantMatrix,
     wbuf: &wgpu::Buffer,
     y: &wgpu::Buffer,
+    bias: Option<wgpu::BindingResource<'_>>,
     timer: Option<&GpuTimer>,
 ) -> Result<()> {
     // CPU-type adapters: one row per invocation, as few (wide) loads as possible.
@@ -214,10 +215,11 @@ pub(crate) fn gemv(
         dot_native: true,
         super8: cpu,
     };
-    gemv_with(g, x, w, wbuf, y, shape, timer)
+    gemv_with(g, x, w, wbuf, y, shape, bias, timer)
 }
 
 /// [`gemv`] in a chosen shape.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn gemv_with(
     g: &Gpu,
     x: &TensorView,
@@ -225,6 +227,7 @@ pub(crate) fn gemv_with(
     wbuf: &wgpu::Buffer,
     y: &wgpu::Buffer,
     shape: Q8Shape,
+    bias: Option<wgpu::BindingResource<'_>>,
     timer: Option<&GpuTimer>,
 ) -> Result<()> {
     let (m, k) = (x.shape[0], x.shape[1]);
@@ -260,8 +263,10 @@ pub(crate) fn gemv_with(
             n
         },
     )?;
-    let q_params = quant_params(g, w, (m, k), 0, q_groups[0])?;
-    let g_params = quant_params(g, w, (m, k), 0, g_groups[0])?;
+    let q_params = quant_params(g, w, (m, k), 0, q_groups[0], false)?;
+    let g_params = quant_params(g, w, (m, k), 0, g_groups[0], bias.is_some())?;
+    // Without a bias, the int8 x's binding stands in (read-only here, never read).
+    let bias_bind = bias.unwrap_or_else(|| xq_bind.clone());
     g.run(
         &[
             Dispatch {
@@ -282,6 +287,7 @@ pub(crate) fn gemv_with(
                     xq_bind,
                     xs_bind,
                     y_bind,
+                    bias_bind,
                 ],
                 groups: g_groups,
             },
@@ -409,7 +415,7 @@ mod tests {
                                     super8,
                                 };
                                 let y = g.alloc((m * n * 4) as u64, "y").unwrap();
-                                gemv_with(g, &xt.view(), &w, wbuf, &y, shape, None).unwrap();
+                                gemv_with(g, &xt.view(), &w, wbuf, &y, shape, None, None).unwrap();
                                 let got = g.download(&y, 0, (m * n * 4) as u64).unwrap();
                                 for t in 0..m {
                                     let xr = &x[t * k..(t + 1) * k];
