@@ -52,6 +52,35 @@ pub struct CaseResult {
     pub output_hash: Option<String>,
 }
 
+impl CaseResult {
+    /// A case of `op` on `ctx` not run yet: no error, not passed.
+    pub fn new(
+        ctx: &Context,
+        op: impl Into<String>,
+        x_dtype: impl Into<String>,
+        w_dtype: impl Into<String>,
+        variant: impl Into<String>,
+        (m, n, k): (usize, usize, usize),
+    ) -> Self {
+        CaseResult {
+            adapter: ctx.info().name,
+            op: op.into(),
+            x_dtype: x_dtype.into(),
+            w_dtype: w_dtype.into(),
+            variant: variant.into(),
+            m,
+            n,
+            k,
+            max_abs_err: 0.0,
+            bound: 0.0,
+            pass: false,
+            error: None,
+            nonfinite: 0,
+            output_hash: None,
+        }
+    }
+}
+
 /// serde_json writes a non-finite f64 as `null`; read it back as NaN.
 fn null_is_nan<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
@@ -143,24 +172,9 @@ fn base(
     xd: DType,
     wd: DType,
     variant: String,
-    (m, n, k): (usize, usize, usize),
+    shape: (usize, usize, usize),
 ) -> CaseResult {
-    CaseResult {
-        adapter: ctx.info().name,
-        op: op.into(),
-        x_dtype: xd.name().into(),
-        w_dtype: wd.name().into(),
-        variant,
-        m,
-        n,
-        k,
-        max_abs_err: 0.0,
-        bound: 0.0,
-        pass: false,
-        error: None,
-        nonfinite: 0,
-        output_hash: None,
-    }
+    CaseResult::new(ctx, op, xd.name(), wd.name(), variant, shape)
 }
 
 fn float_case(

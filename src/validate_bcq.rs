@@ -54,22 +54,14 @@ pub fn bcq_cases(ctx: &Context) -> Vec<CaseResult> {
             ((2, 64, 512), (8, 8)),
         ] {
             let (m, n, k) = shape;
-            let mut r = CaseResult {
-                adapter: ctx.info().name,
-                op: "bcq_matmul".into(),
-                x_dtype: "f32".into(),
-                w_dtype: format!("bcq{q}-{}x{}", blocks.0, blocks.1),
-                variant: "query-and-add".into(),
-                m,
-                n,
-                k,
-                max_abs_err: 0.0,
-                bound: 0.0,
-                pass: false,
-                error: None,
-                nonfinite: 0,
-                output_hash: None,
-            };
+            let mut r = CaseResult::new(
+                ctx,
+                "bcq_matmul",
+                "f32",
+                format!("bcq{q}-{}x{}", blocks.0, blocks.1),
+                "query-and-add",
+                (m, n, k),
+            );
             match run(ctx, (q, m, n, k), blocks) {
                 Ok((err, bound)) => {
                     r.max_abs_err = err;

@@ -74,22 +74,7 @@ fn case(
     variant: &str,
     n: usize,
 ) -> CaseResult {
-    CaseResult {
-        adapter: ctx.info().name,
-        op: op.into(),
-        x_dtype: "f64".into(),
-        w_dtype: precision.name().into(),
-        variant: variant.into(),
-        m: 1,
-        n,
-        k: 0,
-        max_abs_err: 0.0,
-        bound: 0.0,
-        pass: false,
-        error: None,
-        nonfinite: 0,
-        output_hash: None,
-    }
+    CaseResult::new(ctx, op, "f64", precision.name(), variant, (1, n, 0))
 }
 
 /// One case per precision: every reference row finite and within [`reference_bound`].

@@ -45,23 +45,15 @@ fn case(
     variant: String,
     (m, n, k): (usize, usize, usize),
 ) -> CaseResult {
-    CaseResult {
-        adapter: ctx.info().name,
-        op: "lmul".into(),
-        x_dtype: "f32".into(),
-        // The emulated mantissa width tells cases apart: a report keys outputs by dtypes and shape.
-        w_dtype: format!("f32-lmul-m{mbits}"),
+    // The emulated mantissa width tells cases apart: a report keys outputs by dtypes and shape.
+    CaseResult::new(
+        ctx,
+        "lmul",
+        "f32",
+        format!("f32-lmul-m{mbits}"),
         variant,
-        m,
-        n,
-        k,
-        max_abs_err: 0.0,
-        bound: 0.0,
-        pass: false,
-        error: None,
-        nonfinite: 0,
-        output_hash: None,
-    }
+        (m, n, k),
+    )
 }
 
 /// `(mismatching outputs, output hash)` of a run against the CPU's bits.

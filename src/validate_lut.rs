@@ -61,22 +61,14 @@ pub fn lut_cases(ctx: &Context) -> Vec<CaseResult> {
     for bits in 1..=4u32 {
         for (i, &(m, n, k, group)) in SHAPES.iter().enumerate() {
             for kernel in KERNELS {
-                let mut r = CaseResult {
-                    adapter: ctx.info().name,
-                    op: "lut_matmul".into(),
-                    x_dtype: "f32".into(),
-                    w_dtype: format!("lut{bits}-g{group}"),
-                    variant: kernel.name().into(),
-                    m,
-                    n,
-                    k,
-                    max_abs_err: 0.0,
-                    bound: 0.0,
-                    pass: false,
-                    error: None,
-                    nonfinite: 0,
-                    output_hash: None,
-                };
+                let mut r = CaseResult::new(
+                    ctx,
+                    "lut_matmul",
+                    "f32",
+                    format!("lut{bits}-g{group}"),
+                    kernel.name(),
+                    (m, n, k),
+                );
                 let seed = u64::from(bits) * 100 + i as u64;
                 match check(ctx, kernel, bits, (m, n, k, group), seed) {
                     Ok((err, bound, pass)) => {

@@ -51,22 +51,7 @@ fn result(
     case: &str,
     (m, n, k): (usize, usize, usize),
 ) -> CaseResult {
-    CaseResult {
-        adapter: ctx.info().name,
-        op: op.into(),
-        x_dtype: "f32".into(),
-        w_dtype: ty.into(),
-        variant: case.into(),
-        m,
-        n,
-        k,
-        max_abs_err: 0.0,
-        bound: 0.0,
-        pass: false,
-        error: None,
-        nonfinite: 0,
-        output_hash: None,
-    }
+    CaseResult::new(ctx, op, "f32", ty, case, (m, n, k))
 }
 
 /// `(dequant check, matmul checks)` of one case: the exact path against the f32 bound and the

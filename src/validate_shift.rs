@@ -76,22 +76,14 @@ pub fn shift_cases(ctx: &Context) -> Vec<CaseResult> {
                 ((2, 33, 257, 257), true),
             ] {
                 let (m, n, k, group) = shape;
-                let mut r = CaseResult {
-                    adapter: ctx.info().name,
-                    op: "shift_matmul".into(),
-                    x_dtype: if fixed { "i32" } else { "f32" }.into(),
-                    w_dtype: format!("shift{bits}{}-g{group}", if zero { "z" } else { "" }),
-                    variant: if fixed { "fixed" } else { "float" }.into(),
-                    m,
-                    n,
-                    k,
-                    max_abs_err: 0.0,
-                    bound: 0.0,
-                    pass: false,
-                    error: None,
-                    nonfinite: 0,
-                    output_hash: None,
-                };
+                let mut r = CaseResult::new(
+                    ctx,
+                    "shift_matmul",
+                    if fixed { "i32" } else { "f32" },
+                    format!("shift{bits}{}-g{group}", if zero { "z" } else { "" }),
+                    if fixed { "fixed" } else { "float" },
+                    (m, n, k),
+                );
                 match run(ctx, bits, zero, shape, fixed) {
                     Ok((bad, hash)) => {
                         r.max_abs_err = bad as f64;

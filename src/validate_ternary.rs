@@ -91,22 +91,14 @@ pub fn ternary_cases(ctx: &Context) -> Vec<CaseResult> {
         ] {
             for f32_x in [false, true] {
                 let (planes, m, n, k, group) = shape;
-                let mut r = CaseResult {
-                    adapter: ctx.info().name,
-                    op: "ternary_matmul".into(),
-                    x_dtype: if f32_x { "f32" } else { "i8" }.into(),
-                    w_dtype: format!("ternary-{}-p{planes}-g{group}", packing.name()),
-                    variant: if f32_x { "add-sub" } else { "int8 exact" }.into(),
-                    m,
-                    n,
-                    k,
-                    max_abs_err: 0.0,
-                    bound: 0.0,
-                    pass: false,
-                    error: None,
-                    nonfinite: 0,
-                    output_hash: None,
-                };
+                let mut r = CaseResult::new(
+                    ctx,
+                    "ternary_matmul",
+                    if f32_x { "f32" } else { "i8" },
+                    format!("ternary-{}-p{planes}-g{group}", packing.name()),
+                    if f32_x { "add-sub" } else { "int8 exact" },
+                    (m, n, k),
+                );
                 match run(ctx, packing, shape, f32_x) {
                     Ok((err, bound, hash)) => {
                         r.max_abs_err = err;
