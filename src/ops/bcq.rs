@@ -5,8 +5,8 @@
 use lowbit_kernels::DType;
 
 use super::plan::{
-    check_ctx, check_f32_vector, check_w_ctx, dims2, fold_groups, gpu_parts, host_f32, mat_bytes,
-    optional_binding, u32_of, whole_binding,
+    check_f32_vector, check_x_for_w, fold_groups, gpu_parts, host_f32, mat_bytes, optional_binding,
+    u32_of, whole_binding,
 };
 use crate::bcq::{BcqData, BcqMatrix};
 use crate::context::{Backend, Context};
@@ -49,15 +49,7 @@ pub(crate) fn bcq_matmul_timed(
     bias: Option<TensorView<'_>>,
     timer: Option<&GpuTimer>,
 ) -> Result<Tensor> {
-    check_ctx(ctx, &x, "x")?;
-    check_w_ctx(ctx, &w.ctx)?;
-    let (m, k) = dims2(&x, "x")?;
-    if k != w.k {
-        return Err(Error::Shape(format!(
-            "x is [{m}, {k}] but W is [{}, {}]",
-            w.n, w.k
-        )));
-    }
+    let m = check_x_for_w(ctx, &x, &w.ctx, format_args!(""), (w.n, w.k))?;
     if x.dtype != DType::F32 {
         return Err(Error::DType {
             op: "bcq_matmul",

@@ -10,8 +10,7 @@ pub use lowbit_kernels::lut::LutPrecision;
 use lowbit_kernels::DType;
 
 use super::plan::{
-    check_ctx, check_w_ctx, dims2, fold_groups, gpu_parts, host_f32, mat_bytes, u32_of,
-    whole_binding,
+    check_x_for_w, fold_groups, gpu_parts, host_f32, mat_bytes, u32_of, whole_binding,
 };
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
@@ -91,15 +90,7 @@ pub(crate) fn lut_matmul_timed(
     kernel: LutKernel,
     timer: Option<&GpuTimer>,
 ) -> Result<Tensor> {
-    check_ctx(ctx, &x, "x")?;
-    check_w_ctx(ctx, &w.ctx)?;
-    let (m, k) = dims2(&x, "x")?;
-    if k != w.k {
-        return Err(Error::Shape(format!(
-            "x is [{m}, {k}] but W is {}-bit [{}, {}]",
-            w.bits, w.n, w.k
-        )));
-    }
+    let m = check_x_for_w(ctx, &x, &w.ctx, format_args!("{}-bit ", w.bits), (w.n, w.k))?;
     let n = w.n;
     match (&*ctx.inner, &w.data) {
         (Backend::Cpu(cfg), LutData::Host(lw)) => {

@@ -55,6 +55,26 @@ pub(crate) fn check_w_ctx(ctx: &Context, w_ctx: &Context) -> Result<()> {
     }
 }
 
+/// x `[M, K]` on `ctx` against a W `[n, k]` held on `w_ctx` (`w_kind` names W's format in the
+/// message, with a trailing space, or is empty): returns M.
+pub(crate) fn check_x_for_w(
+    ctx: &Context,
+    x: &TensorView,
+    w_ctx: &Context,
+    w_kind: std::fmt::Arguments<'_>,
+    (n, k): (usize, usize),
+) -> Result<usize> {
+    check_ctx(ctx, x, "x")?;
+    check_w_ctx(ctx, w_ctx)?;
+    let (m, kx) = dims2(x, "x")?;
+    if kx != k {
+        return Err(Error::Shape(format!(
+            "x is [{m}, {kx}] but W is {w_kind}[{n}, {k}]"
+        )));
+    }
+    Ok(m)
+}
+
 /// A CPU view's f32 or f16 elements as f32: borrowed when f32, converted when f16; `None` for
 /// other dtypes or a GPU view.
 pub(crate) fn host_f32<'a>(v: &TensorView<'a>) -> Option<std::borrow::Cow<'a, [f32]>> {

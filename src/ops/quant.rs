@@ -11,8 +11,8 @@ pub use lowbit_kernels::quant_matmul::QuantPath;
 use lowbit_kernels::DType;
 
 use super::plan::{
-    check_ctx, check_f32_vector, check_w_ctx, dims2, fold_groups, gpu_parts, host_f32, mat_bytes,
-    u32_of, whole_binding,
+    check_f32_vector, check_x_for_w, fold_groups, gpu_parts, host_f32, mat_bytes, u32_of,
+    whole_binding,
 };
 use super::quant_q8;
 use crate::context::{Backend, Context};
@@ -206,17 +206,14 @@ pub fn quant_linear_with<'a>(
     path: QuantPath,
 ) -> Result<Tensor> {
     let x = x.into();
-    check_ctx(ctx, &x, "x")?;
-    check_w_ctx(ctx, &w.ctx)?;
-    let (m, k) = dims2(&x, "x")?;
-    if k != w.k {
-        return Err(Error::Shape(format!(
-            "x is [{m}, {k}] but W is {} [{}, {}]",
-            w.ty.name(),
-            w.n,
-            w.k
-        )));
-    }
+    let m = check_x_for_w(
+        ctx,
+        &x,
+        &w.ctx,
+        format_args!("{} ", w.ty.name()),
+        (w.n, w.k),
+    )?;
+    let k = w.k;
     if !matches!(x.dtype, DType::F32 | DType::F16) {
         return Err(Error::DType {
             op: "quant_matmul",

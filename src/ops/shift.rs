@@ -6,9 +6,7 @@ use std::collections::BTreeSet;
 
 use lowbit_kernels::DType;
 
-use super::plan::{
-    check_ctx, check_w_ctx, dims2, fold_groups, gpu_parts, mat_bytes, u32_of, whole_binding,
-};
+use super::plan::{check_x_for_w, fold_groups, gpu_parts, mat_bytes, u32_of, whole_binding};
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::gpu::{Dispatch, Gpu, GpuTimer};
@@ -57,15 +55,8 @@ pub(crate) fn shift_matmul_timed(
     w: &ShiftMatrix,
     timer: Option<&GpuTimer>,
 ) -> Result<Tensor> {
-    check_ctx(ctx, &x, "x")?;
-    check_w_ctx(ctx, &w.ctx)?;
-    let (m, k) = dims2(&x, "x")?;
-    if k != w.k {
-        return Err(Error::Shape(format!(
-            "x is [{m}, {k}] but W is [{}, {}]",
-            w.n, w.k
-        )));
-    }
+    let m = check_x_for_w(ctx, &x, &w.ctx, format_args!(""), (w.n, w.k))?;
+    let k = w.k;
     let fixed = match x.dtype {
         DType::F32 => false,
         DType::I32 if w.group == w.k => true,
