@@ -47,6 +47,9 @@ pub enum Error {
     /// A GGUF file that is corrupt, truncated or uses what lowbit does not read.
     #[error("GGUF: {0}")]
     Gguf(String),
+    /// A safetensors file that is corrupt or truncated, or lacks a tensor an op asked for.
+    #[error("safetensors: {0}")]
+    Safetensors(String),
 }
 
 impl From<lowbit_kernels::KernelError> for Error {

@@ -38,8 +38,10 @@ pub mod measure;
 pub mod ops;
 pub mod probes;
 pub mod quant;
+mod quant_safetensors;
 pub mod report;
 pub mod roofline_svg;
+pub mod safetensors;
 mod shader_text;
 pub mod shaders;
 mod shift;
@@ -64,6 +66,7 @@ pub use lowbit_kernels as kernels;
 pub use lowbit_kernels::{CpuConfig, DType, SimdLevel};
 pub use lut::LutMatrix;
 pub use quant::QuantMatrix;
+pub use quant_safetensors::Int4Checkpoint;
 pub use shaders::F16Path;
 pub use shift::ShiftMatrix;
 #[doc(hidden)]

@@ -7,9 +7,11 @@ mod common;
 
 use half::f16;
 use lowbit::ops::{dequantize, quant_matmul_with, QuantPath};
-use lowbit::{QuantMatrix, Tensor};
+use lowbit::safetensors::{Dtype, SafetensorsFile};
+use lowbit::{Int4Checkpoint, QuantMatrix, Tensor};
 use lowbit_kernels::formats::int4::{from_awq, from_gptq, Int4Weights, AWQ_ORDER};
 use lowbit_kernels::quant_matmul::int8_error_bound;
+use safetensors::tensor::TensorView;
 
 struct Source {
     n: usize,
@@ -62,8 +64,9 @@ impl Source {
         s * (f32::from(self.q[row * self.k + col]) - f32::from(self.z[g * self.n + row]))
     }
 
-    /// GPTQ tensors: qweight [k/8, n] packed along K, qzeros [groups, n/8] along N.
-    fn gptq(&self, v1: bool) -> Int4Weights {
+    /// GPTQ tensors `(qweight, qzeros, g_idx)`: qweight [k/8, n] packed along K, qzeros
+    /// [groups, n/8] along N.
+    fn gptq_tensors(&self, v1: bool) -> (Vec<i32>, Vec<i32>, Vec<i32>) {
         let (n, k) = (self.n, self.k);
         let mut qweight = vec![0i32; k / 8 * n];
         for col in 0..k {
@@ -84,21 +87,18 @@ impl Source {
             }
         }
         let g_idx: Vec<i32> = self.g_of.iter().map(|&g| g as i32).collect();
-        from_gptq(
-            &qweight,
-            &qzeros,
-            &self.s,
-            Some(&g_idx),
-            n,
-            k,
-            self.group,
-            v1,
-        )
-        .unwrap()
+        (qweight, qzeros, g_idx)
     }
 
-    /// AWQ tensors: qweight [k, n/8] packed along N in AWQ_ORDER, qzeros likewise.
-    fn awq(&self) -> Int4Weights {
+    fn gptq(&self, v1: bool) -> Int4Weights {
+        let (qweight, qzeros, g_idx) = self.gptq_tensors(v1);
+        let (n, k, g) = (self.n, self.k, self.group);
+        from_gptq(&qweight, &qzeros, &self.s, Some(&g_idx), n, k, g, v1).unwrap()
+    }
+
+    /// AWQ tensors `(qweight, qzeros)`: qweight [k, n/8] packed along N in AWQ_ORDER, qzeros
+    /// likewise.
+    fn awq_tensors(&self) -> (Vec<i32>, Vec<i32>) {
         let (n, k) = (self.n, self.k);
         let pack = |vals: &dyn Fn(usize) -> u8| -> i32 {
             let mut word = 0u32;
@@ -120,7 +120,12 @@ impl Source {
                 qzeros[g * (n / 8) + c] = pack(&|j| self.z[g * n + 8 * c + j]);
             }
         }
-        from_awq(&qweight, &qzeros, &self.s, n, k, self.group).unwrap()
+        (qweight, qzeros)
+    }
+
+    fn awq(&self) -> Int4Weights {
+        let (qweight, qzeros) = self.awq_tensors();
+        from_awq(&qweight, &qzeros, &self.s, self.n, self.k, self.group).unwrap()
     }
 }
 
@@ -224,4 +229,147 @@ fn bad_int4_tensors_are_errors() {
         true
     )
     .is_err());
+}
+
+/// A safetensors entry: name, dtype, shape, little-endian bytes.
+type Entry = (String, Dtype, Vec<usize>, Vec<u8>);
+
+/// A safetensors image of `entries`.
+fn safetensors_image(tensors: &[Entry]) -> Vec<u8> {
+    let views = tensors.iter().map(|(name, dtype, shape, bytes)| {
+        (
+            name.clone(),
+            TensorView::new(*dtype, shape.clone(), bytes).unwrap(),
+        )
+    });
+    safetensors::serialize(views, None).unwrap()
+}
+
+fn le_i32(v: &[i32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+#[test]
+fn safetensors_layers_load_like_their_tensors() {
+    // N = 24, K = 256, G = 64: one AWQ layer, one GPTQ v1 act-order layer, one GPTQ v2 without
+    // g_idx, in one file; each must decode to exactly what from_int4 makes of the same tensors.
+    let (n, k, group) = (24, 256, 64);
+    let plain = source(n, k, group, false, 7);
+    let act = source(n, k, group, true, 8);
+    let groups = k / group;
+    let scales = |s: &Source| {
+        s.s.iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect::<Vec<u8>>()
+    };
+    let mut entries = Vec::new();
+    let (aw, az) = plain.awq_tensors();
+    entries.push((
+        "awq.qweight".into(),
+        Dtype::I32,
+        vec![k, n / 8],
+        le_i32(&aw),
+    ));
+    entries.push((
+        "awq.qzeros".into(),
+        Dtype::I32,
+        vec![groups, n / 8],
+        le_i32(&az),
+    ));
+    entries.push((
+        "awq.scales".into(),
+        Dtype::F16,
+        vec![groups, n],
+        scales(&plain),
+    ));
+    let (gw, gz, gi) = act.gptq_tensors(true);
+    entries.push(("g1.qweight".into(), Dtype::I32, vec![k / 8, n], le_i32(&gw)));
+    entries.push((
+        "g1.qzeros".into(),
+        Dtype::I32,
+        vec![groups, n / 8],
+        le_i32(&gz),
+    ));
+    entries.push((
+        "g1.scales".into(),
+        Dtype::F16,
+        vec![groups, n],
+        scales(&act),
+    ));
+    entries.push(("g1.g_idx".into(), Dtype::I32, vec![k], le_i32(&gi)));
+    let (vw, vz, _) = plain.gptq_tensors(false);
+    entries.push(("g2.qweight".into(), Dtype::I32, vec![k / 8, n], le_i32(&vw)));
+    entries.push((
+        "g2.qzeros".into(),
+        Dtype::I32,
+        vec![groups, n / 8],
+        le_i32(&vz),
+    ));
+    entries.push((
+        "g2.scales".into(),
+        Dtype::F16,
+        vec![groups, n],
+        scales(&plain),
+    ));
+    let path = common::tmp_file("safetensors", "int4.safetensors");
+    std::fs::write(&path, safetensors_image(&entries)).unwrap();
+    let file = SafetensorsFile::open(&path).unwrap();
+    for ctx in common::all_contexts() {
+        let layers = [
+            ("awq", Int4Checkpoint::Awq, &plain, plain.awq()),
+            ("g1", Int4Checkpoint::Gptq, &act, act.gptq(true)),
+            ("g2", Int4Checkpoint::GptqV2, &plain, plain.gptq(false)),
+        ];
+        for (layer, kind, src, direct) in layers {
+            let qm = QuantMatrix::from_safetensors_int4(&ctx, &file, layer, kind).unwrap();
+            let deq = dequantize(&qm).unwrap().to_vec::<f32>().unwrap();
+            for row in 0..n {
+                for col in 0..k {
+                    assert_eq!(deq[row * k + col], src.w(row, col), "{layer} ({row},{col})");
+                }
+            }
+            // The same permutation and blocks as the direct conversion: equal products.
+            let x: Vec<f32> = (0..k).map(|i| ((i * 7) % 13) as f32 / 13.0 - 0.5).collect();
+            let xt = Tensor::from_slice(&ctx, &x, &[1, k]).unwrap();
+            let dm = QuantMatrix::from_int4(&ctx, &direct).unwrap();
+            let run = |q: &QuantMatrix| {
+                let y = quant_matmul_with(&ctx, &xt, q, QuantPath::Exact).unwrap();
+                y.to_vec::<f32>().unwrap()
+            };
+            assert_eq!(run(&qm), run(&dm), "{layer} on {}", ctx.info().name);
+        }
+        // The wrong convention for a layer is refused by its shapes.
+        let e = QuantMatrix::from_safetensors_int4(&ctx, &file, "awq", Int4Checkpoint::Gptq);
+        assert!(e.unwrap_err().to_string().contains("awq.qweight"));
+        let e = QuantMatrix::from_safetensors_int4(&ctx, &file, "g1", Int4Checkpoint::Awq);
+        assert!(e.unwrap_err().to_string().contains("g1.qweight"));
+        // A layer that is not there names the missing tensor.
+        let e = QuantMatrix::from_safetensors_int4(&ctx, &file, "nope", Int4Checkpoint::Awq);
+        assert!(e.unwrap_err().to_string().contains("nope.scales"));
+    }
+    // Mislabelled tensors: f32 scales, a qzeros of the wrong shape, groups that do not divide K.
+    let bad = |edit: &dyn Fn(&mut Vec<Entry>)| {
+        let mut e = entries.clone();
+        edit(&mut e);
+        let file = SafetensorsFile::from_bytes(safetensors_image(&e)).unwrap();
+        let ctx = lowbit::Context::cpu();
+        QuantMatrix::from_safetensors_int4(&ctx, &file, "awq", Int4Checkpoint::Awq)
+            .unwrap_err()
+            .to_string()
+    };
+    let msg = bad(&|e| {
+        let s = &mut e[2];
+        s.1 = Dtype::F32;
+        s.3 = s.3.iter().flat_map(|&b| [b, b]).collect();
+    });
+    assert!(msg.contains("awq.scales") && msg.contains("F16"), "{msg}");
+    let msg = bad(&|e| e[1].2 = vec![groups * n / 8, 1]);
+    assert!(msg.contains("awq.qzeros"), "{msg}");
+    let msg = bad(&|e| {
+        e[2].2 = vec![3, n];
+        e[2].3.truncate(3 * n * 2);
+        e[1].2 = vec![3, n / 8];
+        e[1].3.truncate(3 * n / 8 * 4);
+    });
+    assert!(msg.contains("3 groups"), "{msg}");
 }
