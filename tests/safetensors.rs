@@ -113,7 +113,9 @@ proptest! {
     /// Random byte mutations (header and data): Ok or Err, never a panic; when Ok, every
     /// tensor reads back with as many values as its shape says.
     #[test]
-    fn mutated_files_never_panic(edits in proptest::collection::vec((0usize..4096, any::<u8>()), 1..6)) {
+    fn mutated_files_never_panic(
+        edits in proptest::collection::vec((0usize..4096, any::<u8>()), 1..6)
+    ) {
         let mut b = sample();
         for (at, v) in edits {
             let i = at % b.len();

@@ -26,6 +26,8 @@ pub mod lut;
 pub mod matmul;
 pub mod peak;
 #[cfg(target_arch = "x86_64")]
+mod quant_fp8_x86;
+#[cfg(target_arch = "x86_64")]
 mod quant_int8_x86;
 pub mod quant_matmul;
 #[cfg(target_arch = "x86_64")]

@@ -212,9 +212,16 @@ fn simd_rows(level: SimdLevel, ty: QuantType) -> bool {
     }
 }
 
-/// One row of W against every token, through the SIMD row kernel, four tokens a pass.
+/// Whether `ty` takes the 512-bit FP8 row kernel at `level` on this machine.
+fn fp8_zmm(level: SimdLevel, ty: QuantType) -> bool {
+    crate::simd::clamp(level) >= SimdLevel::Avx512
+        && matches!(ty, QuantType::F8E4M3 | QuantType::F8E5M2)
+}
+
+/// One row of W against every token, through the SIMD row kernel (`zmm`: the 512-bit FP8
+/// one), four tokens a pass.
 #[cfg(target_arch = "x86_64")]
-fn simd_row(ty: QuantType, wr: &[u8], x: &[f32], m: usize, k: usize, acc: &mut [f32]) {
+fn simd_row(ty: QuantType, zmm: bool, wr: &[u8], x: &[f32], m: usize, k: usize, acc: &mut [f32]) {
     use crate::quant_matmul_x86::{row_dot, MAX_TOKENS};
     for t0 in (0..m).step_by(MAX_TOKENS) {
         let t1 = (t0 + MAX_TOKENS).min(m);
@@ -228,8 +235,12 @@ fn simd_row(ty: QuantType, wr: &[u8], x: &[f32], m: usize, k: usize, acc: &mut [
         // SAFETY: simd_rows() checked the Avx2 level (AVX2, FMA, F16C) and the format; `wr`
         // is one whole row of `ty` blocks for `k` and every x row has `k` elements (lengths
         // checked by quant_matmul).
+        // With `zmm`, fp8_zmm() also checked AVX-512 F, BW and VL.
         unsafe {
-            if crate::quant_matmul_x86::supports(ty) {
+            if zmm {
+                let e4m3 = ty == QuantType::F8E4M3;
+                crate::quant_fp8_x86::fp8_row_avx512(e4m3, wr, rows, k, &mut out);
+            } else if crate::quant_matmul_x86::supports(ty) {
                 row_dot(ty, wr, rows, k, &mut out);
             } else {
                 crate::quant_units_x86::row_exact(ty, wr, rows, k, &mut out);
@@ -240,7 +251,7 @@ fn simd_row(ty: QuantType, wr: &[u8], x: &[f32], m: usize, k: usize, acc: &mut [
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn simd_row(_: QuantType, _: &[u8], _: &[f32], _: usize, _: usize, _: &mut [f32]) {
+fn simd_row(_: QuantType, _: bool, _: &[u8], _: &[f32], _: usize, _: usize, _: &mut [f32]) {
     unreachable!("simd_rows() is false off x86_64")
 }
 
@@ -284,6 +295,7 @@ pub fn quant_matmul(
     // Results row by row of W ([n, m]), transposed into y at the end.
     let mut yt = vec![0.0f32; n * m];
     let simd = simd_rows(level, ty);
+    let zmm = fp8_zmm(level, ty);
     let xq = quantized_x(path, level, ty, x, m, k);
     let work = |(task, out): (usize, &mut [f32])| {
         let mut buf = [0.0f32; 256];
@@ -295,7 +307,7 @@ pub fn quant_matmul(
                 continue;
             }
             if simd {
-                simd_row(ty, wr, x, m, k, acc);
+                simd_row(ty, zmm, wr, x, m, k, acc);
                 continue;
             }
             for b in 0..k / be {
