@@ -15,7 +15,12 @@ unsafe fn unit_weights<F: Units>(unit: &Unit) -> [__m256; 4] {
     // SAFETY: AVX2 and FMA are enabled by the caller.
     unsafe {
         // Scale and offset of each half (elements 0..15, 16..31) over all eight lanes.
-        let s = [0, 4].map(|l| _mm256_permutevar8x32_ps(unit.s, _mm256_set1_epi32(l)));
+        // Loops and literals, not closures: a closure is compiled without the caller's target
+        // features, so its intrinsics become calls.
+        let s = [
+            _mm256_permutevar8x32_ps(unit.s, _mm256_set1_epi32(0)),
+            _mm256_permutevar8x32_ps(unit.s, _mm256_set1_epi32(4)),
+        ];
         let o = [
             _mm256_broadcastss_ps(unit.o),
             _mm256_broadcastss_ps(_mm_movehdup_ps(unit.o)),
@@ -24,7 +29,8 @@ unsafe fn unit_weights<F: Units>(unit: &Unit) -> [__m256; 4] {
             _mm256_castsi256_si128(unit.q),
             _mm256_extracti128_si256::<1>(unit.q),
         ];
-        std::array::from_fn(|p| {
+        let mut w = [_mm256_setzero_ps(); 4];
+        for (p, wp) in w.iter_mut().enumerate() {
             let half = halves[p / 2];
             let bytes = if p.is_multiple_of(2) {
                 half
@@ -36,12 +42,13 @@ unsafe fn unit_weights<F: Units>(unit: &Unit) -> [__m256; 4] {
                 i = _mm256_sub_epi32(i, _mm256_set1_epi32(unit.z));
             }
             let f = _mm256_cvtepi32_ps(i);
-            if F::OFFSET {
+            *wp = if F::OFFSET {
                 _mm256_fmadd_ps(f, s[p / 2], o[p / 2])
             } else {
                 _mm256_mul_ps(f, s[p / 2])
-            }
-        })
+            };
+        }
+        w
     }
 }
 
@@ -71,13 +78,14 @@ unsafe fn exact_row<F: Units, const T: usize>(
                 }
             }
         }
-        std::array::from_fn(|t| {
-            let a = &acc[t];
-            super::hsum(_mm256_add_ps(
+        let mut out = [0.0f32; T];
+        for (o, a) in out.iter_mut().zip(&acc) {
+            *o = super::hsum(_mm256_add_ps(
                 _mm256_add_ps(a[0], a[1]),
                 _mm256_add_ps(a[2], a[3]),
-            ))
-        })
+            ));
+        }
+        out
     }
 }
 

@@ -313,11 +313,14 @@ impl Units for Nvfp4 {
 unsafe fn pair_spread(lo: __m256, hi: __m256) -> [__m256; 8] {
     // SAFETY: AVX2 is enabled by the caller.
     unsafe {
-        std::array::from_fn(|u| {
+        // A loop, not a closure: a closure is compiled without the caller's target features.
+        let mut out = [_mm256_setzero_ps(); 8];
+        for (u, o) in out.iter_mut().enumerate() {
             let (a, b) = ((2 * (u % 4)) as i32, (2 * (u % 4) + 1) as i32);
             let idx = _mm256_setr_epi32(a, a, a, a, b, b, b, b);
-            _mm256_permutevar8x32_ps(if u < 4 { lo } else { hi }, idx)
-        })
+            *o = _mm256_permutevar8x32_ps(if u < 4 { lo } else { hi }, idx);
+        }
+        out
     }
 }
 

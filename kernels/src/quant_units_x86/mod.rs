@@ -170,11 +170,14 @@ pub(crate) unsafe fn units_row<F: Units, D: Dot, const T: usize>(
                 }
             }
         }
-        std::array::from_fn(|t| {
+        // A loop, not a closure: a closure is compiled without the caller's target features.
+        let mut out = [0.0f32; T];
+        for (t, r) in out.iter_mut().enumerate() {
             let o = _mm_add_ps(a.1[t], b.1[t]);
             let o = _mm_cvtss_f32(_mm_add_ss(o, _mm_movehdup_ps(o)));
-            hsum(_mm256_add_ps(a.0[t], b.0[t])) + o
-        })
+            *r = hsum(_mm256_add_ps(a.0[t], b.0[t])) + o;
+        }
+        out
     }
 }
 

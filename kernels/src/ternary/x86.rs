@@ -111,12 +111,15 @@ impl UnitDot for Vnni {
             // Byte l of the zmm, trit i: qs[0..32] is position 32i + l (unit 0 for i < 4, unit 1
             // for i = 4), qs[32..48] position 160 + 16i + (l − 32), qh 240 + 4i + (l − 48)
             // (qh has no fifth trit: its x is 0).
-            let xz: [__m512i; 5] = std::array::from_fn(|i| {
+            // A loop, not a closure: a closure is compiled without this function's target
+            // features, so its intrinsics would become calls.
+            let mut xz = [_mm512_setzero_si512(); 5];
+            for (i, xi) in xz.iter_mut().enumerate() {
                 let lo = _mm512_castsi256_si512(_mm256_loadu_si256(x.add(32 * i).cast()));
                 let tail = _mm512_inserti32x4::<2>(lo, _mm_loadu_si128(x.add(160 + 16 * i).cast()));
                 let h = if i < 4 { dword(x.add(240 + 4 * i)) } else { 0 };
-                _mm512_mask_set1_epi32(tail, 1 << 12, h)
-            });
+                *xi = _mm512_mask_set1_epi32(tail, 1 << 12, h);
+            }
             let zero = _mm512_setzero_si512();
             let (mut u0, mut u1) = ([_mm256_setzero_si256(); R], [_mm256_setzero_si256(); R]);
             for ri in 0..R {
