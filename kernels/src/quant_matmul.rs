@@ -28,8 +28,9 @@ pub enum QuantPath {
 /// being a few ulps from `x/dx` (`1/dx` rounded on the CPU, and WGSL's division is only
 /// 2.5-ulp accurate on GPUs), which moves `|x_i − dx_b·q_i|` by at most `127·2⁻²⁰·dx_b`. The
 /// rest is f32 rounding, covered by the f32 bound applied to `|w|·(|x| + dx/2)` — for the
-/// formats with an offset (`w = s·q + o`: Q4_1, Q5_1, Q2_K, Q4_K, Q5_K) to `|s·q| + |o|`, as
-/// the kernels sum `s·q·x` and `o·x` apart (as ggml's do).
+/// formats with an offset (`w = s·q + o`: Q4_1, Q5_1, Q2_K, Q4_K, Q5_K) or a zero point
+/// (`w = s·(q − z)`: Q5_0, I4G, `o = −s·z`) to `|s·q| + |o|`, as the kernels sum `s·q·x` and
+/// `o·x` apart (as ggml's do).
 pub fn int8_error_bound(w: &[f32], x: &[f32]) -> f64 {
     let mut r = 0.0f64;
     for (wb, xb) in w.chunks(32).zip(x.chunks(32)) {

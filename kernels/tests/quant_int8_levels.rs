@@ -71,14 +71,19 @@ fn weights(ty: QuantType, n: usize, k: usize, rng: &mut Lcg) -> Vec<u8> {
 }
 
 /// The offset part `o` of every weight, for the formats that decode to `s·q + o` with an
-/// offset (the block decoded with its integer fields zeroed), else zeros. The kernels sum
-/// `s·q·x` and `o·x` apart (as ggml's do), so their f32 rounding follows `|s·q| + |o|`,
-/// which is at most `|w| + 2|o|`.
+/// offset or `s·(q − z)` with a zero point (the block decoded with its integer codes zeroed),
+/// else zeros. The kernels sum `s·q·x` and `o·x` apart (as ggml's do; a zero point meets x's
+/// integer sum in the same i32 lane, rounded once with it), so their f32 rounding follows
+/// `|s·q| + |o|`, which is at most `|w| + 2|o|`.
 fn offsets(ty: QuantType, w: &[u8], k: usize) -> Vec<f32> {
     use QuantType as Q;
     let ints = match ty {
         Q::Q4_1 => 4..20,
+        Q::Q5_0 => 2..22,
         Q::Q5_1 => 4..24,
+        Q::I4G32 => 3..19,
+        Q::I4G64 => 3..35,
+        Q::I4G128 => 3..67,
         Q::Q2_K => 16..80,
         Q::Q4_K => 16..144,
         Q::Q5_K => 16..176,
