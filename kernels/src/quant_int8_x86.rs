@@ -99,8 +99,8 @@ pub(crate) struct QuantX {
     /// Q4_0: `−8·Σq` over each i32 lane's values (the weights' `−8`, the starting value of
     /// the lane's sum), 4 lanes per block of a group, 8 for a lone block. Stored as i32, the
     /// dot products' starting accumulator read straight from memory (i16 needed a widening
-    /// shuffle per group on the port the nibble unpack also uses: 3–5% slower); the token,
-    /// 1.6 bytes per value, still stays in L1 beside the streaming weights.
+    /// shuffle per group on the port the nibble unpack also uses); the token, 1.6 bytes per
+    /// value, still stays in L1 beside the streaming weights.
     neg_corr: Aligned<i32>,
     /// Q4_K: `dx·Σq` per block (meets the block minimum).
     dx_sum: Aligned<f32>,
