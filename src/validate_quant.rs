@@ -13,7 +13,7 @@ use crate::quant::QuantMatrix;
 use crate::tensor::Tensor;
 use crate::validate::CaseResult;
 use lowbit_kernels::formats::{dequantize_block, QuantType};
-use lowbit_kernels::quant_matmul::int8_error_bound;
+use lowbit_kernels::quant_matmul::{int8_error_bound, offset_parts};
 
 /// The case names: `testvec.cases` when present, else every `<case>.weight` with its
 /// `.x` and `.dequant` beside it.
@@ -67,17 +67,20 @@ fn one_case(ctx: &Context, file: &GgufFile, case: &str) -> Result<Vec<CaseResult
             "{case}: x, weight and dequant shapes disagree"
         )));
     }
-    check_case(ctx, &w, &f32s(xb), m, &f32s(db), case)
+    let (wi, wb) = file.tensor_with_data(&format!("{case}.weight"))?;
+    let offs = offset_parts(wi.ty, wb, k)?.unwrap_or_else(|| vec![0.0; n * k]);
+    check_case(ctx, &w, &f32s(xb), m, (&f32s(db), &offs), case)
 }
 
 /// The checks of one case: `w`'s decode bit for bit against `deq` (`[n, k]`), and both matmul
-/// paths with x (`[m, k]`) within their bounds.
+/// paths with x (`[m, k]`) within their bounds (the int8 one with the weights' offset parts
+/// `offs`, see `offset_parts`).
 fn check_case(
     ctx: &Context,
     w: &QuantMatrix,
     x: &[f32],
     m: usize,
-    deq: &[f32],
+    (deq, offs): (&[f32], &[f32]),
     case: &str,
 ) -> Result<Vec<CaseResult>> {
     let (n, k) = (w.n(), w.k());
@@ -108,11 +111,19 @@ fn check_case(
             let xr = &x[mi * k..(mi + 1) * k];
             for j in 0..n {
                 let wr = &deq[j * k..(j + 1) * k];
+                let or = &offs[j * k..(j + 1) * k];
+                let int8 = path == QuantPath::Int8;
                 let (mut exact, mut mag) = (0.0f64, 0.0f64);
                 for i in 0..k {
                     let p = f64::from(wr[i]) * f64::from(xr[i]);
                     exact += p;
-                    mag += p.abs();
+                    // The int8 kernels sum the offset parts apart: |s·q| + |o| ≤ |w| + 2|o|.
+                    let parts = if int8 {
+                        wr[i].abs() + 2.0 * or[i].abs()
+                    } else {
+                        0.0
+                    };
+                    mag += p.abs().max(f64::from(parts) * f64::from(xr[i].abs()));
                 }
                 // The int8 path adds what quantising x may (`int8_error_bound`) and the f32
                 // rounding of the larger magnitudes.
@@ -191,10 +202,11 @@ pub fn seeded_cases(ctx: &Context) -> Vec<CaseResult> {
             let run = |rng: &mut Lcg| -> Result<Vec<CaseResult>> {
                 let (bytes, deq) = seeded_weights(ty, n, k, rng)?;
                 let w = QuantMatrix::from_bytes(ctx, ty, n, k, &bytes)?;
+                let offs = offset_parts(ty, &bytes, k)?.unwrap_or_else(|| vec![0.0; n * k]);
                 let x: Vec<f32> = (0..m * k)
                     .map(|_| (rng.next() % 2001) as f32 / 1000.0 - 1.0)
                     .collect();
-                check_case(ctx, &w, &x, m, &deq, &case)
+                check_case(ctx, &w, &x, m, (&deq, &offs), &case)
             };
             match run(&mut rng) {
                 Ok(rs) => out.extend(rs),

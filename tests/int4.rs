@@ -58,6 +58,12 @@ fn source(n: usize, k: usize, group: usize, act_order: bool, seed: u64) -> Sourc
 }
 
 impl Source {
+    /// The zero point's part of a weight, `−s·z`.
+    fn offset(&self, row: usize, col: usize) -> f32 {
+        let g = self.g_of[col];
+        -self.s[g * self.n + row].to_f32() * f32::from(self.z[g * self.n + row])
+    }
+
     fn w(&self, row: usize, col: usize) -> f32 {
         let g = self.g_of[col];
         let s = self.s[g * self.n + row].to_f32();
@@ -183,10 +189,17 @@ fn awq_and_gptq_decode_exactly_and_multiply_within_the_bound() {
                             for row in 0..n {
                                 let wr: Vec<f32> = (0..k).map(|col| src.w(row, col)).collect();
                                 let (mut exact, mut mag) = (0.0f64, 0.0f64);
-                                for (&a, &b) in wr.iter().zip(xr) {
+                                for (col, (&a, &b)) in wr.iter().zip(xr).enumerate() {
                                     let p = f64::from(a) * f64::from(b);
                                     exact += p;
-                                    mag += p.abs();
+                                    // The int8 kernels meet the zero point apart: |w| + 2|s·z|.
+                                    let parts = match path {
+                                        QuantPath::Int8 => {
+                                            a.abs() + 2.0 * src.offset(row, col).abs()
+                                        }
+                                        QuantPath::Exact => 0.0,
+                                    };
+                                    mag += p.abs().max(f64::from(parts) * f64::from(b.abs()));
                                 }
                                 let r = match path {
                                     QuantPath::Int8 => int8_error_bound(&wr, xr),

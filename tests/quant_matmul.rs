@@ -9,7 +9,7 @@ use lowbit::gguf::GgufFile;
 use lowbit::ops::{quant_matmul, quant_matmul_with, QuantPath};
 use lowbit::{Context, QuantMatrix, Tensor};
 use lowbit_kernels::formats::QuantType;
-use lowbit_kernels::quant_matmul::int8_error_bound;
+use lowbit_kernels::quant_matmul::{int8_error_bound, offset_parts};
 
 fn vectors() -> GgufFile {
     GgufFile::open(format!(
@@ -47,8 +47,12 @@ fn check(got: &[f32], deq: &[f32], x: &[f32], m: usize, n: usize, k: usize) -> f
 }
 
 /// Like [`check`] for the int8 path: `R + (K+2)·u·(Σ|w·x| + R) + u·|y|` with `R` the error
-/// quantising x may add (`int8_error_bound`).
-fn check_int8(got: &[f32], deq: &[f32], x: &[f32], m: usize, n: usize, k: usize) -> f64 {
+/// quantising x may add (`int8_error_bound`) and `|w|` widened to `|w| + 2|o|` for the
+/// formats whose offset or zero point `o` the kernels sum apart (`offset_parts`).
+/// `(m, n, k)`.
+type Dims = (usize, usize, usize);
+
+fn check_int8(got: &[f32], deq: &[f32], offs: &[f32], x: &[f32], (m, n, k): Dims) -> f64 {
     let mut worst: f64 = 0.0;
     for mi in 0..m {
         let xr = &x[mi * k..(mi + 1) * k];
@@ -58,7 +62,8 @@ fn check_int8(got: &[f32], deq: &[f32], x: &[f32], m: usize, n: usize, k: usize)
             for i in 0..k {
                 let p = f64::from(wr[i]) * f64::from(xr[i]);
                 y += p;
-                mag += p.abs();
+                let parts = f64::from(wr[i].abs() + 2.0 * offs[j * k + i].abs());
+                mag += p.abs().max(parts * f64::from(xr[i].abs()));
             }
             let r = int8_error_bound(wr, xr);
             let bound = r + (k as f64 + 2.0) * U * (mag + r) + U * y.abs() + f64::MIN_POSITIVE;
@@ -98,7 +103,11 @@ fn run_cases(ctx: &Context) {
         );
         // The default (int8 where the CPU has it) within its own derived bound.
         let got = quant_matmul(ctx, &xt, &w).unwrap().to_vec::<f32>().unwrap();
-        let e = check_int8(&got, &deq, &x, m, n, k);
+        let (wi, wb) = f.tensor_with_data(&format!("{case}.weight")).unwrap();
+        let offs = offset_parts(wi.ty, wb, k)
+            .unwrap()
+            .unwrap_or(vec![0.0; n * k]);
+        let e = check_int8(&got, &deq, &offs, &x, (m, n, k));
         assert!(
             e <= 1.0,
             "{} {case} int8: {e:.3} of the bound",
@@ -165,7 +174,7 @@ fn m_past_one_dispatch_and_bad_input() {
             .unwrap()
             .to_vec::<f32>()
             .unwrap();
-        assert!(check_int8(&got, &deq, &x, m, n, k) <= 1.0);
+        assert!(check_int8(&got, &deq, &vec![0.0; n * k], &x, (m, n, k)) <= 1.0);
         let got = quant_matmul_with(&ctx, &xt, &q, QuantPath::Exact)
             .unwrap()
             .to_vec::<f32>()

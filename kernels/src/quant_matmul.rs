@@ -41,6 +41,49 @@ pub fn int8_error_bound(w: &[f32], x: &[f32]) -> f64 {
     r
 }
 
+/// The offset part `o` of every weight of the rows `w` (`[n, k]` in `ty`): the rows decoded
+/// with their integer codes zeroed, so `w = s·q + o` — a format's minimum (Q4_1, Q5_1, the
+/// K-quants' `dmin·m`) or its fixed or stored zero point (`o = −s·z`: Q4_0's 8, Q5_0's 16,
+/// Q3_K's 4, Q6_K's 32, TQ1_0/TQ2_0's 1, I4G's `z`); `None` for formats whose codes are their
+/// values (Q8_0, IQ4, FP4, FP8). The int8 kernels meet the offset through x's sums or in the
+/// lanes' starting values, so their f32 rounding follows `|s·q| + |o| ≤ |w| + 2|o|` rather than
+/// `|w|`: an f32 bound for them applies to `(|w| + 2|o|)·|x|` where that exceeds `|w·x|`.
+pub fn offset_parts(ty: QuantType, w: &[u8], k: usize) -> Result<Option<Vec<f32>>, KernelError> {
+    use QuantType as Q;
+    let codes = match ty {
+        Q::Q4_0 => 2..18,
+        Q::Q4_1 => 4..20,
+        Q::Q5_0 => 2..22,
+        Q::Q5_1 => 4..24,
+        Q::Q2_K => 16..80,
+        Q::Q3_K => 0..96,
+        Q::Q4_K => 16..144,
+        Q::Q5_K => 16..176,
+        Q::Q6_K => 0..192,
+        Q::TQ1_0 => 0..52,
+        Q::TQ2_0 => 0..64,
+        Q::I4G32 | Q::I4G64 | Q::I4G128 => 3..ty.block_bytes(),
+        _ => return Ok(None),
+    };
+    let row = ty.row_bytes(k)?;
+    if !w.len().is_multiple_of(row) {
+        return Err(KernelError::Shape(format!(
+            "offset_parts {}: {} bytes are not whole rows of {row}",
+            ty.name(),
+            w.len()
+        )));
+    }
+    let mut zeroed = w.to_vec();
+    for b in zeroed.chunks_mut(ty.block_bytes()) {
+        b[codes.clone()].fill(0);
+    }
+    let mut o = vec![0.0f32; w.len() / row * k];
+    for (zr, or) in zeroed.chunks(row).zip(o.chunks_mut(k)) {
+        crate::formats::dequantize_row(ty, zr, or)?;
+    }
+    Ok(Some(o))
+}
+
 /// Whether [`QuantPath::Int8`] has an integer kernel for `ty` at `level` (capped to this
 /// machine); where it has none, that path takes the exact one.
 pub fn has_int8_kernel(level: SimdLevel, ty: QuantType) -> bool {
@@ -333,4 +376,54 @@ pub fn quant_matmul(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use half::f16;
+
+    /// One block of `ty` with every byte `fill`, the f16 at `at` set to `v`.
+    fn block(ty: QuantType, fill: u8, halves: &[(usize, f32)]) -> Vec<u8> {
+        let mut b = vec![fill; ty.block_bytes()];
+        for &(at, v) in halves {
+            b[at..at + 2].copy_from_slice(&f16::from_f32(v).to_le_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn offset_parts_are_the_weights_of_zero_codes() {
+        let k = 32;
+        // Q4_0, d = 2: w = 2·(q − 8), o = −16 whatever the codes.
+        let o = offset_parts(
+            QuantType::Q4_0,
+            &block(QuantType::Q4_0, 0x5a, &[(0, 2.0)]),
+            k,
+        );
+        assert_eq!(o.unwrap().unwrap(), vec![-16.0; k]);
+        // Q5_0, d = 0.5: o = −8.
+        let o = offset_parts(
+            QuantType::Q5_0,
+            &block(QuantType::Q5_0, 0xff, &[(0, 0.5)]),
+            k,
+        );
+        assert_eq!(o.unwrap().unwrap(), vec![-8.0; k]);
+        // Q4_1, d = 1, m = 0.25: o = m.
+        let b = block(QuantType::Q4_1, 0x33, &[(0, 1.0), (2, 0.25)]);
+        assert_eq!(
+            offset_parts(QuantType::Q4_1, &b, k).unwrap().unwrap(),
+            vec![0.25; k]
+        );
+        // TQ2_0 (256 a block), d = 0.75 at byte 64: o = −d.
+        let b = block(QuantType::TQ2_0, 0xaa, &[(64, 0.75)]);
+        assert_eq!(
+            offset_parts(QuantType::TQ2_0, &b, 256).unwrap().unwrap(),
+            vec![-0.75; 256]
+        );
+        // Codes that are their values have none; a partial row is an error.
+        let b = block(QuantType::Q8_0, 1, &[(0, 1.0)]);
+        assert!(offset_parts(QuantType::Q8_0, &b, k).unwrap().is_none());
+        assert!(offset_parts(QuantType::Q4_0, &[0; 19], k).is_err());
+    }
 }

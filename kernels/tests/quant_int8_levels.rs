@@ -10,7 +10,9 @@ mod common;
 
 use common::Lcg;
 use lowbit_kernels::formats::{dequantize_row, QuantType};
-use lowbit_kernels::quant_matmul::{int8_error_bound, quant_matmul, QuantPath, PANEL_MIN_M};
+use lowbit_kernels::quant_matmul::{
+    int8_error_bound, offset_parts, quant_matmul, QuantPath, PANEL_MIN_M,
+};
 use lowbit_kernels::simd::machine_levels;
 
 const U: f64 = 1.0 / (1u64 << 24) as f64;
@@ -70,37 +72,6 @@ fn weights(ty: QuantType, n: usize, k: usize, rng: &mut Lcg) -> Vec<u8> {
     w
 }
 
-/// The offset part `o` of every weight, for the formats that decode to `s·q + o` with an
-/// offset or `s·(q − z)` with a zero point (the block decoded with its integer codes zeroed),
-/// else zeros. The kernels sum `s·q·x` and `o·x` apart (as ggml's do; a zero point meets x's
-/// integer sum in the same i32 lane, rounded once with it), so their f32 rounding follows
-/// `|s·q| + |o|`, which is at most `|w| + 2|o|`.
-fn offsets(ty: QuantType, w: &[u8], k: usize) -> Vec<f32> {
-    use QuantType as Q;
-    let ints = match ty {
-        Q::Q4_1 => 4..20,
-        Q::Q5_0 => 2..22,
-        Q::Q5_1 => 4..24,
-        Q::I4G32 => 3..19,
-        Q::I4G64 => 3..35,
-        Q::I4G128 => 3..67,
-        Q::Q2_K => 16..80,
-        Q::Q4_K => 16..144,
-        Q::Q5_K => 16..176,
-        _ => return vec![0.0; w.len() / ty.row_bytes(k).unwrap() * k],
-    };
-    let mut z = w.to_vec();
-    for b in z.chunks_mut(ty.block_bytes()) {
-        b[ints.clone()].fill(0);
-    }
-    let row = ty.row_bytes(k).unwrap();
-    let mut o = vec![0.0f32; w.len() / row * k];
-    for (zr, or) in z.chunks(row).zip(o.chunks_mut(k)) {
-        dequantize_row(ty, zr, or).unwrap();
-    }
-    o
-}
-
 fn check(ty: QuantType, n: usize, k: usize, m: usize, rng: &mut Lcg) {
     let w = weights(ty, n, k, rng);
     let row = ty.row_bytes(k).unwrap();
@@ -115,7 +86,9 @@ fn check(ty: QuantType, n: usize, k: usize, m: usize, rng: &mut Lcg) {
     for (wr, dr) in w.chunks(row).zip(deq.chunks_mut(k)) {
         dequantize_row(ty, wr, dr).unwrap();
     }
-    let offs = offsets(ty, &w, k);
+    let offs = offset_parts(ty, &w, k)
+        .unwrap()
+        .unwrap_or_else(|| vec![0.0; n * k]);
     let runs = machine_levels()
         .into_iter()
         .flat_map(|l| [(l, QuantPath::Int8), (l, QuantPath::Exact)]);
