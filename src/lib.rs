@@ -31,6 +31,7 @@ pub mod bench_ternary;
 pub mod ceilings;
 mod context;
 mod error;
+mod file_bytes;
 pub mod gguf;
 mod gpu;
 mod lut;

@@ -12,15 +12,10 @@ pub use ::safetensors::Dtype;
 use half::{bf16, f16};
 
 use crate::error::{Error, Result};
+use crate::file_bytes::FileBytes;
 
 fn err(msg: impl Into<String>) -> Error {
     Error::Safetensors(msg.into())
-}
-
-/// Where the bytes live.
-enum Bytes {
-    Map(memmap2::Mmap),
-    Owned(Vec<u8>),
 }
 
 /// One tensor's header entry.
@@ -43,7 +38,7 @@ impl SafetensorsInfo {
 
 /// A parsed safetensors file.
 pub struct SafetensorsFile {
-    bytes: Bytes,
+    bytes: FileBytes,
     tensors: BTreeMap<String, SafetensorsInfo>,
     metadata: BTreeMap<String, String>,
 }
@@ -51,34 +46,20 @@ pub struct SafetensorsFile {
 impl SafetensorsFile {
     /// Maps and parses the file at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let file = std::fs::File::open(path)
-            .map_err(|e| err(format!("opening {}: {e}", path.display())))?;
-        // SAFETY: the map is read-only and private to this value; lowbit never writes the file.
-        // Another process truncating it while mapped is outside what a reader can defend
-        // against (as for every mmap-based reader, the GGUF one included).
-        let map = unsafe { memmap2::Mmap::map(&file) }
-            .map_err(|e| err(format!("mapping {}: {e}", path.display())))?;
-        Self::parse(Bytes::Map(map))
+        Self::parse(FileBytes::map(path.as_ref()).map_err(err)?)
     }
 
     /// Parses a safetensors image held in memory.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Self> {
-        Self::parse(Bytes::Owned(bytes))
+        Self::parse(FileBytes::Owned(bytes))
     }
 
     fn data(&self) -> &[u8] {
-        match &self.bytes {
-            Bytes::Map(m) => m,
-            Bytes::Owned(v) => v,
-        }
+        self.bytes.as_slice()
     }
 
-    fn parse(bytes: Bytes) -> Result<Self> {
-        let buf: &[u8] = match &bytes {
-            Bytes::Map(m) => m,
-            Bytes::Owned(v) => v,
-        };
+    fn parse(bytes: FileBytes) -> Result<Self> {
+        let buf = bytes.as_slice();
         let (header, meta) = ::safetensors::SafeTensors::read_metadata(buf)
             .map_err(|e| err(format!("invalid file: {e}")))?;
         // Data offsets are relative to the end of the 8-byte length and the header.

@@ -14,6 +14,7 @@ use std::path::Path;
 use lowbit_kernels::formats::QuantType;
 
 use crate::error::Result;
+use crate::file_bytes::FileBytes;
 use reader::{err, Cursor};
 
 /// A metadata value.
@@ -104,15 +105,9 @@ impl TensorInfo {
     }
 }
 
-/// Where the bytes live.
-enum Bytes {
-    Map(memmap2::Mmap),
-    Owned(Vec<u8>),
-}
-
 /// A parsed GGUF file.
 pub struct GgufFile {
-    bytes: Bytes,
+    bytes: FileBytes,
     /// Format version (2 or 3).
     pub version: u32,
     /// Metadata in file order.
@@ -130,34 +125,20 @@ const MAX_DIMS: u32 = 4;
 impl GgufFile {
     /// Maps and parses the file at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let file = std::fs::File::open(path)
-            .map_err(|e| err(format!("opening {}: {e}", path.display())))?;
-        // SAFETY: the map is read-only and private to this value; lowbit never writes the file.
-        // Another process truncating it while mapped is outside what a reader can defend
-        // against (as for every mmap-based reader).
-        let map = unsafe { memmap2::Mmap::map(&file) }
-            .map_err(|e| err(format!("mapping {}: {e}", path.display())))?;
-        Self::parse(Bytes::Map(map))
+        Self::parse(FileBytes::map(path.as_ref()).map_err(err)?)
     }
 
     /// Parses a GGUF image held in memory.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Self> {
-        Self::parse(Bytes::Owned(bytes))
+        Self::parse(FileBytes::Owned(bytes))
     }
 
     fn data(&self) -> &[u8] {
-        match &self.bytes {
-            Bytes::Map(m) => m,
-            Bytes::Owned(v) => v,
-        }
+        self.bytes.as_slice()
     }
 
-    fn parse(bytes: Bytes) -> Result<Self> {
-        let buf: &[u8] = match &bytes {
-            Bytes::Map(m) => m,
-            Bytes::Owned(v) => v,
-        };
+    fn parse(bytes: FileBytes) -> Result<Self> {
+        let buf = bytes.as_slice();
         let mut c = Cursor::new(buf);
         if c.take(4, "magic")? != b"GGUF" {
             return Err(err("not a GGUF file (magic is not \"GGUF\")"));
