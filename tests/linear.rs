@@ -140,10 +140,9 @@ fn w8a8_bias_is_bit_exact_everywhere() {
                 .unwrap()
                 .to_vec::<f32>()
                 .unwrap();
-                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
                 assert_eq!(
-                    bits(&y),
-                    bits(&want),
+                    common::bits(&y),
+                    common::bits(&want),
                     "{} {} {m}x{n}x{k}",
                     ctx.info().backend,
                     v.name()

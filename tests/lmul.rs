@@ -110,10 +110,9 @@ fn gemv_bits_match_the_cpu_on_every_backend() {
                     .unwrap()
                     .to_vec::<f32>()
                     .unwrap();
-                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
                 assert_eq!(
-                    bits(&y),
-                    bits(&want),
+                    common::bits(&y),
+                    common::bits(&want),
                     "{ctx:?} m={m} n={n} k={k} mbits={mb}"
                 );
             }

@@ -56,10 +56,9 @@ fn float_and_fixed_bits_match_the_cpu_on_every_backend() {
                             .unwrap()
                             .to_vec::<f32>()
                             .unwrap();
-                        let bits_of = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
                         assert_eq!(
-                            bits_of(&y),
-                            bits_of(&want),
+                            common::bits(&y),
+                            common::bits(&want),
                             "{ctx:?} f32 b{bits} zero={zero} n{n} k{k} g{group} m{m}"
                         );
                         let xit = Tensor::from_slice(&ctx, &xi, &[m, k]).unwrap();

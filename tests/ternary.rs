@@ -63,7 +63,6 @@ fn int8_bits_match_the_cpu_on_every_backend() {
                     let b = with_bias.then_some(&bias[..]);
                     let mut want = vec![0f32; m * n];
                     ternary_matmul_i8(1, &w, &x, &xs, b, &mut want).unwrap();
-                    let bits_of = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
                     for ctx in all_contexts() {
                         let wm = TernaryMatrix::new(&ctx, &w).unwrap();
                         let xt = Tensor::from_slice(&ctx, &x, &[m, k]).unwrap();
@@ -91,8 +90,8 @@ fn int8_bits_match_the_cpu_on_every_backend() {
                             .to_vec::<f32>()
                             .unwrap();
                             assert_eq!(
-                                bits_of(&y),
-                                bits_of(&want),
+                                common::bits(&y),
+                                common::bits(&want),
                                 "{ctx:?} {v:?} {shape:?} m{m} bias={with_bias}"
                             );
                         }

@@ -4,6 +4,11 @@
 use half::{bf16, f16};
 use lowbit::{Context, CpuConfig, DType, Tensor};
 
+/// The bit patterns of `v`, for bit-exact comparisons whose failure lists the differing values.
+pub fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|f| f.to_bits()).collect()
+}
+
 /// Set (as CI does) to make a missing GPU adapter a failure instead of a CPU-only run.
 pub const REQUIRE_GPU_ENV: &str = "LOWBIT_REQUIRE_GPU";
 
