@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::measure::{fastest, measure_gpu_runs, measure_wall_runs, Timing};
+use crate::memo::{memoized, Memo};
 use crate::shaders::{Composer, F16Path, ShaderVariant, STREAM_READ};
 
 /// Streaming layouts tried: (chunked, workgroup size, workgroups).
@@ -63,25 +64,10 @@ pub fn read_bound_cached(
     bytes: usize,
     budget: std::time::Duration,
 ) -> Result<ReadBound> {
-    type Cache = std::collections::HashMap<(String, usize), ReadBound>;
-    static CACHE: std::sync::Mutex<Option<Cache>> = std::sync::Mutex::new(None);
-    let key = (ctx.info().key(), bytes);
-    let cached = CACHE
-        .lock()
-        .expect("read bound cache")
-        .get_or_insert_with(Cache::new)
-        .get(&key)
-        .cloned();
-    if let Some(b) = cached {
-        return Ok(b);
-    }
-    let b = read_bound(ctx, bytes, budget)?;
-    CACHE
-        .lock()
-        .expect("read bound cache")
-        .get_or_insert_with(Cache::new)
-        .insert(key, b.clone());
-    Ok(b)
+    static MEMO: Memo<(String, usize), ReadBound> = Memo::new(None);
+    memoized(&MEMO, (ctx.info().key(), bytes), || {
+        read_bound(ctx, bytes, budget)
+    })
 }
 
 /// Measures how fast `ctx` streams `bytes` bytes (rounded down to whole vec4s) from memory:

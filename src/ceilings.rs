@@ -3,8 +3,7 @@
 //! roofline every bench result is placed under (`bench::Roofline`). Each is the fastest run
 //! (a shared machine's noise only slows runs down); measured once per adapter and process.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -14,6 +13,7 @@ use crate::context::{Backend, Context};
 use crate::error::Result;
 use crate::gpu::{Dispatch, Gpu};
 use crate::measure::{fastest, measure_gpu_runs, measure_wall_runs, Timing};
+use crate::memo::{memoized, Memo};
 use crate::shader_text::preprocess;
 use crate::shaders::ShaderVariant;
 
@@ -61,23 +61,8 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
 
 /// The ceilings of `ctx`, measured on first use in this process (each for `budget` at most).
 pub fn ceilings(ctx: &Context, budget: Duration) -> Result<Ceilings> {
-    static CACHE: Mutex<Option<HashMap<String, Ceilings>>> = Mutex::new(None);
-    let key = ctx.info().key();
-    if let Some(c) = CACHE
-        .lock()
-        .expect("ceilings cache")
-        .get_or_insert_with(HashMap::new)
-        .get(&key)
-    {
-        return Ok(c.clone());
-    }
-    let c = measure_ceilings(ctx, budget)?;
-    CACHE
-        .lock()
-        .expect("ceilings cache")
-        .get_or_insert_with(HashMap::new)
-        .insert(key, c.clone());
-    Ok(c)
+    static MEMO: Memo<String, Ceilings> = Memo::new(None);
+    memoized(&MEMO, ctx.info().key(), || measure_ceilings(ctx, budget))
 }
 
 /// Measures every ceiling of `ctx` now.

@@ -36,6 +36,7 @@ pub mod gguf;
 mod gpu;
 mod lut;
 pub mod measure;
+mod memo;
 pub mod ops;
 pub mod probes;
 pub mod quant;
