@@ -8,6 +8,8 @@
 
 use std::arch::x86_64::*;
 
+use crate::quant_matmul_x86::fp8_block_scale;
+
 /// One row of FP8 blocks (36 bytes: the f32 scale, 32 codes) against up to four tokens:
 /// `out[t] = Σ_i W[i]·x_t[i]`.
 ///
@@ -41,7 +43,6 @@ unsafe fn fp8_row_t<const T: usize>(
     k: usize,
     out: &mut [f32],
 ) {
-    let lift = if e4m3 { 256.0f32 } else { 1.0 };
     let seven_f = _mm512_set1_epi16(0x7f);
     let f16_nan = _mm512_set1_epi16(0x7e00);
     // Two accumulators per token, indexed by constants only: a block-dependent index put
@@ -49,10 +50,7 @@ unsafe fn fp8_row_t<const T: usize>(
     let mut acc = [[_mm512_setzero_ps(); 2]; T];
     for b in 0..k / 32 {
         let at = b * 36;
-        let raw = f32::from_le_bytes([row[at], row[at + 1], row[at + 2], row[at + 3]]);
-        let lifted = raw * lift;
-        // `v·(scale·2⁸)` is `scale·value` rounded once while that product is finite.
-        let one_step = lifted.is_finite() || !raw.is_finite();
+        let (raw, lift, one_step) = fp8_block_scale(&row[at..], e4m3);
         // SAFETY: the block's 32 codes lie at 36b + 4 .. 36b + 36 ≤ row.len().
         let codes = unsafe { _mm256_loadu_si256(row.as_ptr().add(at + 4) as *const __m256i) };
         let words = _mm512_cvtepu8_epi16(codes);
@@ -70,15 +68,18 @@ unsafe fn fp8_row_t<const T: usize>(
             _mm512_cvtph_ps(_mm512_castsi512_si256(h)),
             _mm512_cvtph_ps(_mm512_extracti64x4_epi64::<1>(h)),
         );
-        let w = if one_step {
-            let s = _mm512_set1_ps(lifted);
-            [_mm512_mul_ps(lo, s), _mm512_mul_ps(hi, s)]
-        } else {
-            let (l, r) = (_mm512_set1_ps(lift), _mm512_set1_ps(raw));
-            [
-                _mm512_mul_ps(_mm512_mul_ps(lo, l), r),
-                _mm512_mul_ps(_mm512_mul_ps(hi, l), r),
-            ]
+        let w = match one_step {
+            Some(s) => {
+                let s = _mm512_set1_ps(s);
+                [_mm512_mul_ps(lo, s), _mm512_mul_ps(hi, s)]
+            }
+            None => {
+                let (l, r) = (_mm512_set1_ps(lift), _mm512_set1_ps(raw));
+                [
+                    _mm512_mul_ps(_mm512_mul_ps(lo, l), r),
+                    _mm512_mul_ps(_mm512_mul_ps(hi, l), r),
+                ]
+            }
         };
         for t in 0..T {
             for (i, &wv) in w.iter().enumerate() {

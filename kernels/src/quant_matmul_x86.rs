@@ -33,6 +33,19 @@ fn fp8x8_to_f16(v: __m128i, e4m3: bool) -> __m128i {
     _mm_and_si128(_mm_srai_epi16::<1>(high), _mm_set1_epi16(!0x4000))
 }
 
+/// The scale of the FP8 block at `block` as the row kernels apply it to a code's f16 value `v`
+/// (E4M3's is its value times 2⁻⁸, see [`fp8x8_to_f16`]): `(scale, lift, Some(scale·lift))`
+/// when `v·(scale·lift)` is the reference decoder's `scale·value` rounded once — the product
+/// is finite, or the scale itself is not — else `None`, and the kernel forms `(v·lift)·scale`.
+#[inline(always)]
+pub(crate) fn fp8_block_scale(block: &[u8], e4m3: bool) -> (f32, f32, Option<f32>) {
+    let scale = f32::from_le_bytes([block[0], block[1], block[2], block[3]]);
+    let lift = if e4m3 { 256.0 } else { 1.0 };
+    let lifted = scale * lift;
+    let one_step = lifted.is_finite() || !scale.is_finite();
+    (scale, lift, one_step.then_some(lifted))
+}
+
 /// Whether none of the 32 E4M3 codes at `p` is NaN (`S.1111.111`).
 #[target_feature(enable = "avx2,fma,f16c")]
 fn e4m3_nan_free(p: &[u8]) -> bool {
@@ -185,14 +198,10 @@ unsafe fn row_dot_t<const T: usize>(
             // while finite; else `(v·2⁸)·scale`); NaN codes are mapped only in blocks that
             // have one (real weights never do).
             let e4m3 = ty == QuantType::F8E4M3;
-            let lift = if e4m3 { 256.0 } else { 1.0 };
             for b in 0..k / 32 {
                 let at = b * 36;
-                let raw = f32::from_le_bytes([row[at], row[at + 1], row[at + 2], row[at + 3]]);
-                let lifted = raw * lift;
-                let one_step = lifted.is_finite() || !raw.is_finite();
+                let (raw, lift, one_step) = fp8_block_scale(&row[at..], e4m3);
                 let nans = e4m3 && !e4m3_nan_free(&row[at + 4..at + 36]);
-                let (lifted, raw) = (_mm256_set1_ps(lifted), _mm256_set1_ps(raw));
                 for i in 0..4 {
                     // SAFETY: 8 of block b's 32 codes, inside 36b + 4 .. 36b + 36.
                     let c = unsafe { _mm_loadl_epi64(p.add(at + 4 + 8 * i) as *const __m128i) };
@@ -201,10 +210,12 @@ unsafe fn row_dot_t<const T: usize>(
                         h = e4m3_nans(h, c);
                     }
                     let v = _mm256_cvtph_ps(h);
-                    let w = if one_step {
-                        _mm256_mul_ps(v, lifted)
-                    } else {
-                        _mm256_mul_ps(_mm256_mul_ps(v, _mm256_set1_ps(lift)), raw)
+                    let w = match one_step {
+                        Some(s) => _mm256_mul_ps(v, _mm256_set1_ps(s)),
+                        None => _mm256_mul_ps(
+                            _mm256_mul_ps(v, _mm256_set1_ps(lift)),
+                            _mm256_set1_ps(raw),
+                        ),
                     };
                     fma_tokens(&mut acc, i, w, x, 32 * b + 8 * i);
                 }
