@@ -11,6 +11,15 @@ use lowbit::ops::matmul::variants;
 use lowbit::ops::{linear, linear_with, matmul_with};
 use lowbit::{Context, DType, Error, Tensor};
 
+/// The epilogue's output is the plain product plus the bias, bit for bit: `got[i]` is
+/// `plain[i] + bias[i % n]` rounded once (`[M, n]` row-major; `bias` may be longer than `n`).
+fn assert_bias_added(got: &[f32], plain: &[f32], (bias, n): (&[f32], usize), case: &str) {
+    for (i, (g, p)) in got.iter().zip(plain).enumerate() {
+        let want = p + bias[i % n];
+        assert_eq!(g.to_bits(), want.to_bits(), "{case} at {i}");
+    }
+}
+
 fn check(ctx: &Context, xd: DType, wd: DType, (m, n, k): (usize, usize, usize)) {
     let (_, x) = float_tensor(ctx, xd, &[m, k], 5 + k as u64);
     let (_, w) = float_tensor(ctx, wd, &[n, k], 6 + n as u64);
@@ -26,15 +35,12 @@ fn check(ctx: &Context, xd: DType, wd: DType, (m, n, k): (usize, usize, usize)) 
             .unwrap()
             .to_vec::<f32>()
             .unwrap();
-        for (i, (g, p)) in got.iter().zip(&plain).enumerate() {
-            assert_eq!(
-                g.to_bits(),
-                (p + b[i % n]).to_bits(),
-                "{} {} x{xd} w{wd} {m}x{n}x{k} at {i}",
-                ctx.info().backend,
-                v.name()
-            );
-        }
+        let case = format!(
+            "{} {} x{xd} w{wd} {m}x{n}x{k}",
+            ctx.info().backend,
+            v.name()
+        );
+        assert_bias_added(&got, &plain, (&b, n), &case);
     }
 }
 
@@ -215,14 +221,8 @@ fn quantized_bias_is_added_after_every_path() {
                         .unwrap()
                         .to_vec::<f32>()
                         .unwrap();
-                    for (i, (g, p)) in got.iter().zip(&plain).enumerate() {
-                        assert_eq!(
-                            g.to_bits(),
-                            (p + b[i % w.n()]).to_bits(),
-                            "{} {name} M={m} {path:?} at {i}",
-                            ctx.info().backend
-                        );
-                    }
+                    let case = format!("{} {name} M={m} {path:?}", ctx.info().backend);
+                    assert_bias_added(&got, &plain, (&b, w.n()), &case);
                 }
             }
         }
