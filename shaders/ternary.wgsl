@@ -10,8 +10,8 @@
 //
 // Int8 x (the default): a unit's sum is Σ x·t over 32 words of packed x, exact. DOT_NATIVE:
 // the trits as signed bytes meet x in dot4I8Packed (codes t + 1 turned into t with
-// (q + 0x7F7F7F7F) ^ 0x80808080, no carries); otherwise each byte of x is added, subtracted or
-// skipped. XV4 (int8 x, K % 16 == 0): x read 16 bytes at a time. F32X: f32 (F16X: f16) x,
+// (q + 0x7F7F7F7F) ^ 0x80808080, no carries); otherwise (MASKS) x is added, complemented or
+// skipped by byte masks and summed in 16-bit lanes (see masks_of). XV4 (int8 x, K % 16 == 0): x read 16 bytes at a time. F32X: f32 (F16X: f16) x,
 // each trit adds, subtracts or skips its x into the unit's f32 sum.
 // BASE3: TQ1_0's base-3 bytes (qs then qh, see TritPacking::Base3); trit n of a byte is
 // ((b·3^n mod 256)·3) >> 8, formed for 4 bytes at once in two 16-bit lanes per u32.
@@ -112,21 +112,63 @@ fn xword(t: u32, wi: u32) -> u32 {
 }
 //#endif
 
+//#if DOT_NATIVE
 // Σ of the 4 byte products x·t, t = code − 1 for codes q ∈ {0, 1, 2} in each byte of `q`.
 fn dot_trits(xw: u32, q: u32) -> i32 {
-    let tw = (q + 0x7F7F7F7Fu) ^ 0x80808080u;
-//#if DOT_NATIVE
-    return dot4I8Packed(xw, tw);
+    return dot4I8Packed(xw, (q + 0x7F7F7F7Fu) ^ 0x80808080u);
+}
+//#endif
+
+//#if MASKS
+// Int8 x without dot4I8Packed: no per-byte work. A code word becomes two byte masks, shared by
+// the tokens: z (0xFF where the trit is 0) and p (0xFF where it is +1). Each x word then meets
+// them in three bitwise operations, v = ((x ^ p) | z) ^ 0x7F7F7F7F, whose unsigned bytes are
+// x + 128 (trit +1), 127 − x (trit −1) and 128 (trit 0), so over a unit of 128 positions
+// Σ x·t = Σ v − 128·128 + n₋ (n₋: the trits −1). The bytes of v are summed in two 16-bit
+// lanes (≤ 510 a word, ≤ 16320 a unit: no carry between lanes); n₋ in four byte counters
+// (≤ 32 each a unit, so no carries). Every step is exact, so the unit sum is the same i32 as the CPU's.
+struct Masks {
+    z: vec4<u32>,
+    p: vec4<u32>,
+}
+
+fn masks_of(q: vec4<u32>, negs: ptr<function, u32>) -> Masks {
+    let one = vec4<u32>(0x01010101u);
+    // (0x80 − b) ^ 0x80 per byte: 0xFF where bit b is set, no borrow out of the byte (not
+    // (b << 8) − b, which LLVM turns into a multiply by 255).
+    let h = vec4<u32>(0x80808080u);
+    let z = (h - (q & one)) ^ h;
+    let p = (h - ((q >> vec4<u32>(1u)) & one)) ^ h;
+    let n = ~(z | p) & one;
+    *negs += n.x + n.y + n.z + n.w;
+    return Masks(z, p);
+}
+
+// The 16 x bytes of token t from position c (a multiple of 16; zeros past K).
+fn xquad(t: u32, c: u32) -> vec4<u32> {
+//#if XV4
+    return xvec(t, c);
 //#else
-    var s = 0i;
-    for (var b = 0u; b < 32u; b += 8u) {
-        let xv = extractBits(bitcast<i32>(xw), b, 8u);
-        let tv = extractBits(bitcast<i32>(tw), b, 8u);
-        s += select(select(0i, -xv, tv < 0i), xv, tv > 0i);
-    }
-    return s;
+    let w = c >> 2u;
+    return vec4<u32>(xword(t, w), xword(t, w + 1u), xword(t, w + 2u), xword(t, w + 3u));
 //#endif
 }
+
+// The bytes of v over 16 positions, in two 16-bit lanes.
+fn masked_sum(t: u32, c: u32, m: Masks) -> u32 {
+    let v = ((xquad(t, c) ^ m.p) | m.z) ^ vec4<u32>(0x7F7F7F7Fu);
+    let lo = vec4<u32>(0x00FF00FFu);
+    let s = (v & lo) + ((v >> vec4<u32>(8u)) & lo);
+    return s.x + s.y + s.z + s.w;
+}
+
+// A unit's Σ x·t from its lanes and its byte counters of −1 trits.
+fn masked_total(lanes: u32, negs: u32) -> i32 {
+    let n2 = negs + (negs >> 16u);
+    let n = (n2 & 0xFFu) + ((n2 >> 8u) & 0xFFu);
+    return i32((lanes & 0xFFFFu) + (lanes >> 16u)) - 16384i + i32(n);
+}
+//#endif
 //#else
 // Σ over 4 consecutive positions from `c` of ±x for the codes in the bytes of `q`.
 fn x_at(i: u32) -> f32 {
@@ -180,6 +222,7 @@ fn trit_codes(p: Trits) -> vec4<u32> {
     return ((p.e >> vec4<u32>(8u)) & t) | (((p.o >> vec4<u32>(8u)) & t) << vec4<u32>(8u));
 }
 
+//#if !MASKS
 //#if !XV4
 // The sum of token t over 4 positions from `c` (a multiple of 4) for code bytes `q`.
 fn quad(t: u32, c: u32, q: u32) -> Run {
@@ -207,37 +250,47 @@ fn quad4(t: u32, c: u32, q: vec4<u32>) -> Run {
 //#endif
     return s;
 }
-
-//#if BASE3
-// quad4 for base-3 products (trits_next): the add/subtract path reads each code straight out of
-// the products (no re-packing into bytes); the others take the code bytes.
-fn quad4_b3(t: u32, c: u32, p: Trits) -> Run {
-//#if XV4
-//#if !DOT_NATIVE
-    let xv = xvec(t, c);
-    var s = 0i;
-    for (var i = 0u; i < 4u; i++) {
-        let xw = bitcast<i32>(xv[i]);
-        for (var b = 0u; b < 4u; b++) {
-            let lane = select(p.e[i], p.o[i], (b & 1u) == 1u);
-            let code = extractBits(lane, 8u + 16u * (b >> 1u), 2u);
-            let xb = extractBits(xw, 8u * b, 8u);
-            s += select(select(0i, -xb, code == 0u), xb, code == 2u);
-        }
-    }
-    return s;
-//#else
-    return quad4(t, c, trit_codes(p));
 //#endif
+
+// 16 positions' codes made ready to meet x once for all tokens (`quad_of`: MASKS' byte masks,
+// else the code words), a token's part of a unit (`quad_sum`: MASKS' 16-bit lanes, else the
+// exact sum) and the unit's sum from the parts (`unit_total`).
+//#if MASKS
+alias Quad = Masks;
+alias Part = u32;
 //#else
-    return quad4(t, c, trit_codes(p));
+alias Quad = vec4<u32>;
+alias Part = Run;
+//#endif
+
+fn quad_of(q: vec4<u32>, negs: ptr<function, u32>) -> Quad {
+//#if MASKS
+    return masks_of(q, negs);
+//#else
+    return q;
 //#endif
 }
+
+fn quad_sum(t: u32, c: u32, k: Quad) -> Part {
+//#if MASKS
+    return masked_sum(t, c, k);
+//#else
+    return quad4(t, c, k);
 //#endif
+}
+
+fn unit_total(part: Part, negs: u32) -> Run {
+//#if MASKS
+    return masked_total(part, negs);
+//#else
+    return part;
+//#endif
+}
 
 // The sums of unit u of the plane row at word `base` for tokens t0 .. t0 + tn.
 fn unit_sums(base: u32, u: u32, t0: u32, tn: u32) -> array<Run, TOK> {
-    var sum: array<Run, TOK>;
+    var part: array<Part, TOK>;
+    var negs = 0u;
     let c0 = u * 128u;
 //#if BASE3
     // A row: every block's 48 qs bytes (3 vec4), then every block's 4 qh bytes.
@@ -250,11 +303,11 @@ fn unit_sums(base: u32, u: u32, t0: u32, tn: u32) -> array<Run, TOK> {
         var s0 = trits_of(w0, vec4<u32>(1u));
         var s1 = trits_of(w1, vec4<u32>(1u));
         for (var n = 0u; n < 4u; n++) {
-            let q0 = trits_next(&s0);
-            let q1 = trits_next(&s1);
+            let k0 = quad_of(trit_codes(trits_next(&s0)), &negs);
+            let k1 = quad_of(trit_codes(trits_next(&s1)), &negs);
             for (var t = 0u; t < TOK; t++) {
                 if (t < tn) {
-                    sum[t] += quad4_b3(t0 + t, c0 + 32u * n, q0) + quad4_b3(t0 + t, c0 + 32u * n + 16u, q1);
+                    part[t] += quad_sum(t0 + t, c0 + 32u * n, k0) + quad_sum(t0 + t, c0 + 32u * n + 16u, k1);
                 }
             }
         }
@@ -266,22 +319,22 @@ fn unit_sums(base: u32, u: u32, t0: u32, tn: u32) -> array<Run, TOK> {
         let hw = codes[hq >> 2u][hq & 3u];
         // qh: trit n of the word in lane n.
         var sh = trits_of(vec4<u32>(hw), vec4<u32>(1u, 3u, 9u, 27u));
-        let qh = trits_next(&sh);
+        let kh = quad_of(trit_codes(trits_next(&sh)), &negs);
         var s0 = trits_of(w0, vec4<u32>(81u));
         var s1 = trits_of(w1, vec4<u32>(81u));
-        let q0 = trits_next(&s0);
-        let q1 = trits_next(&s1);
+        let k0 = quad_of(trit_codes(trits_next(&s0)), &negs);
+        let k1 = quad_of(trit_codes(trits_next(&s1)), &negs);
         for (var t = 0u; t < TOK; t++) {
             if (t < tn) {
-                sum[t] += quad4_b3(t0 + t, c0, q0) + quad4_b3(t0 + t, c0 + 16u, q1)
-                        + quad4_b3(t0 + t, c0 + 112u, qh);
+                part[t] += quad_sum(t0 + t, c0, k0) + quad_sum(t0 + t, c0 + 16u, k1)
+                        + quad_sum(t0 + t, c0 + 112u, kh);
             }
         }
         var s2 = trits_of(w2, vec4<u32>(1u));
         for (var n = 0u; n < 5u; n++) {
-            let q = trits_next(&s2);
+            let k = quad_of(trit_codes(trits_next(&s2)), &negs);
             for (var t = 0u; t < TOK; t++) {
-                if (t < tn) { sum[t] += quad4_b3(t0 + t, c0 + 32u + 16u * n, q); }
+                if (t < tn) { part[t] += quad_sum(t0 + t, c0 + 32u + 16u * n, k); }
             }
         }
     }
@@ -290,13 +343,17 @@ fn unit_sums(base: u32, u: u32, t0: u32, tn: u32) -> array<Run, TOK> {
     for (var h = 0u; h < 2u; h++) {
         let cv = codes[(base >> 2u) + u * 2u + h];
         for (var l = 0u; l < 4u; l++) {
-            let q = (cv >> vec4<u32>(2u * l)) & vec4<u32>(0x03030303u);
+            let k = quad_of((cv >> vec4<u32>(2u * l)) & vec4<u32>(0x03030303u), &negs);
             for (var t = 0u; t < TOK; t++) {
-                if (t < tn) { sum[t] += quad4(t0 + t, c0 + 32u * l + 16u * h, q); }
+                if (t < tn) { part[t] += quad_sum(t0 + t, c0 + 32u * l + 16u * h, k); }
             }
         }
     }
 //#endif
+    var sum: array<Run, TOK>;
+    for (var t = 0u; t < TOK; t++) {
+        sum[t] = unit_total(part[t], negs);
+    }
     return sum;
 }
 

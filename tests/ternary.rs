@@ -102,6 +102,65 @@ fn int8_bits_match_the_cpu_on_every_backend() {
     }
 }
 
+/// The largest unit sums: rows of all +1, all −1, all 0 and alternating trits against x all −128
+/// and all +127 (the byte-mask kernels' 16-bit lanes at their maximum), compared bit for bit
+/// with the CPU and with the exact sums.
+#[test]
+fn extreme_sums_are_exact() {
+    let _gl = serial();
+    let (n, k, m) = (4, 4096, 2);
+    let row = |r: usize, i: usize| -> i8 {
+        match r {
+            0 => 1,
+            1 => -1,
+            2 => 0,
+            _ => [1, -1][i % 2],
+        }
+    };
+    let t: Vec<i8> = (0..n * k).map(|i| row(i / k, i % k)).collect();
+    let x: Vec<i8> = (0..m * k).map(|i| if i < k { -128 } else { 127 }).collect();
+    let xs = [1f32, 1.0];
+    let exact: Vec<f32> = (0..m * n)
+        .map(|o| {
+            let (tok, r) = (o / n, o % n);
+            (0..k)
+                .map(|i| i64::from(x[tok * k + i]) * i64::from(row(r, i)))
+                .sum::<i64>() as f32
+        })
+        .collect();
+    for packing in [TritPacking::Bits2, TritPacking::Base3] {
+        let w = TernaryWeights::from_trits(packing, (1, n, k, k), &t, &[1.0; 4]).unwrap();
+        let mut want = vec![0f32; m * n];
+        ternary_matmul_i8(1, &w, &x, &xs, None, &mut want).unwrap();
+        assert_eq!(want, exact, "{packing:?} CPU");
+        for ctx in all_contexts() {
+            let wm = TernaryMatrix::new(&ctx, &w).unwrap();
+            let xt = Tensor::from_slice(&ctx, &x, &[m, k]).unwrap();
+            let st = Tensor::from_slice(&ctx, &xs, &[m]).unwrap();
+            for mt in [1, m] {
+                let vs: Vec<_> = if ctx.is_gpu() {
+                    variants(&wm, lowbit::DType::I8, mt)
+                        .into_iter()
+                        .map(Some)
+                        .collect()
+                } else {
+                    vec![None]
+                };
+                let xv = Tensor::from_slice(&ctx, &x[..mt * k], &[mt, k]).unwrap();
+                let sv = Tensor::from_slice(&ctx, &xs[..mt], &[mt]).unwrap();
+                for v in vs {
+                    let (xa, sa) = if mt == m { (&xt, &st) } else { (&xv, &sv) };
+                    let y = ternary_matmul_with(&ctx, xa.into(), Some(sa.into()), &wm, None, v)
+                        .unwrap()
+                        .to_vec::<f32>()
+                        .unwrap();
+                    assert_eq!(y, want[..mt * n], "{ctx:?} {v:?} m{mt}");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn float_x_within_the_bound_on_every_backend() {
     let _gl = serial();
