@@ -287,58 +287,83 @@ fn unit_total(part: Part, negs: u32) -> Run {
 //#endif
 }
 
-// The sums of unit u of the plane row at word `base` for tokens t0 .. t0 + tn.
-fn unit_sums(base: u32, u: u32, t0: u32, tn: u32) -> array<Run, TOK> {
+//#if BASE3
+// The sums of the even unit of a base-3 block (qs words w0, w1; positions from c0 =
+// 32n + 16h + 4i + b: trits 0..3 of qs words 4h + i) for tokens t0 .. t0 + tn.
+fn even_unit(w0: vec4<u32>, w1: vec4<u32>, c0: u32, t0: u32, tn: u32) -> array<Run, TOK> {
     var part: array<Part, TOK>;
     var negs = 0u;
+    var s0 = trits_of(w0, vec4<u32>(1u));
+    var s1 = trits_of(w1, vec4<u32>(1u));
+    for (var n = 0u; n < 4u; n++) {
+        let k0 = quad_of(trit_codes(trits_next(&s0)), &negs);
+        let k1 = quad_of(trit_codes(trits_next(&s1)), &negs);
+        for (var t = 0u; t < TOK; t++) {
+            if (t < tn) {
+                part[t] += quad_sum(t0 + t, c0 + 32u * n, k0) + quad_sum(t0 + t, c0 + 32u * n + 16u, k1);
+            }
+        }
+    }
+    return unit_totals(part, negs);
+}
+
+// The same for the odd unit (qs words w0..w2 and the block's qh word hw). From the unit's
+// start: 4w: trit 4 of words 0..7; 32 + 16n + 4v: words 8..11; 112 + 4n: the qh word.
+fn odd_unit(w0: vec4<u32>, w1: vec4<u32>, w2: vec4<u32>, hw: u32, c0: u32, t0: u32, tn: u32) -> array<Run, TOK> {
+    var part: array<Part, TOK>;
+    var negs = 0u;
+    // qh: trit n of the word in lane n.
+    var sh = trits_of(vec4<u32>(hw), vec4<u32>(1u, 3u, 9u, 27u));
+    let kh = quad_of(trit_codes(trits_next(&sh)), &negs);
+    var s0 = trits_of(w0, vec4<u32>(81u));
+    var s1 = trits_of(w1, vec4<u32>(81u));
+    let k0 = quad_of(trit_codes(trits_next(&s0)), &negs);
+    let k1 = quad_of(trit_codes(trits_next(&s1)), &negs);
+    for (var t = 0u; t < TOK; t++) {
+        if (t < tn) {
+            part[t] += quad_sum(t0 + t, c0, k0) + quad_sum(t0 + t, c0 + 16u, k1)
+                    + quad_sum(t0 + t, c0 + 112u, kh);
+        }
+    }
+    var s2 = trits_of(w2, vec4<u32>(1u));
+    for (var n = 0u; n < 5u; n++) {
+        let k = quad_of(trit_codes(trits_next(&s2)), &negs);
+        for (var t = 0u; t < TOK; t++) {
+            if (t < tn) { part[t] += quad_sum(t0 + t, c0 + 32u + 16u * n, k); }
+        }
+    }
+    return unit_totals(part, negs);
+}
+
+// Word index of the qh words (one per block, after every block's 48 qs bytes).
+fn qh_word(base: u32) -> u32 {
+    return base + 12u * (P.units >> 1u);
+}
+//#endif
+
+fn unit_totals(part: array<Part, TOK>, negs: u32) -> array<Run, TOK> {
+    var sum: array<Run, TOK>;
+    for (var t = 0u; t < TOK; t++) {
+        sum[t] = unit_total(part[t], negs);
+    }
+    return sum;
+}
+
+// The sums of unit u of the plane row at word `base` for tokens t0 .. t0 + tn.
+fn unit_sums(base: u32, u: u32, t0: u32, tn: u32) -> array<Run, TOK> {
     let c0 = u * 128u;
 //#if BASE3
     // A row: every block's 48 qs bytes (3 vec4), then every block's 4 qh bytes.
     let blk = u >> 1u;
     let qv = (base >> 2u) + blk * 3u;
-    let w0 = codes[qv];
-    let w1 = codes[qv + 1u];
     if ((u & 1u) == 0u) {
-        // Positions 32n + 16h + 4i + b: trits 0..3 of qs words 4h + i.
-        var s0 = trits_of(w0, vec4<u32>(1u));
-        var s1 = trits_of(w1, vec4<u32>(1u));
-        for (var n = 0u; n < 4u; n++) {
-            let k0 = quad_of(trit_codes(trits_next(&s0)), &negs);
-            let k1 = quad_of(trit_codes(trits_next(&s1)), &negs);
-            for (var t = 0u; t < TOK; t++) {
-                if (t < tn) {
-                    part[t] += quad_sum(t0 + t, c0 + 32u * n, k0) + quad_sum(t0 + t, c0 + 32u * n + 16u, k1);
-                }
-            }
-        }
-    } else {
-        // From the unit's start: 4w: trit 4 of words 0..7; 32 + 16n + 4v: words 8..11;
-        // 112 + 4n: word 12.
-        let w2 = codes[qv + 2u];
-        let hq = base + 12u * (P.units >> 1u) + blk;
-        let hw = codes[hq >> 2u][hq & 3u];
-        // qh: trit n of the word in lane n.
-        var sh = trits_of(vec4<u32>(hw), vec4<u32>(1u, 3u, 9u, 27u));
-        let kh = quad_of(trit_codes(trits_next(&sh)), &negs);
-        var s0 = trits_of(w0, vec4<u32>(81u));
-        var s1 = trits_of(w1, vec4<u32>(81u));
-        let k0 = quad_of(trit_codes(trits_next(&s0)), &negs);
-        let k1 = quad_of(trit_codes(trits_next(&s1)), &negs);
-        for (var t = 0u; t < TOK; t++) {
-            if (t < tn) {
-                part[t] += quad_sum(t0 + t, c0, k0) + quad_sum(t0 + t, c0 + 16u, k1)
-                        + quad_sum(t0 + t, c0 + 112u, kh);
-            }
-        }
-        var s2 = trits_of(w2, vec4<u32>(1u));
-        for (var n = 0u; n < 5u; n++) {
-            let k = quad_of(trit_codes(trits_next(&s2)), &negs);
-            for (var t = 0u; t < TOK; t++) {
-                if (t < tn) { part[t] += quad_sum(t0 + t, c0 + 32u + 16u * n, k); }
-            }
-        }
+        return even_unit(codes[qv], codes[qv + 1u], c0, t0, tn);
     }
+    let hq = qh_word(base) + blk;
+    return odd_unit(codes[qv], codes[qv + 1u], codes[qv + 2u], codes[hq >> 2u][hq & 3u], c0, t0, tn);
 //#else
+    var part: array<Part, TOK>;
+    var negs = 0u;
     // Position 32l + 16h + 4i + b: bits 2l of byte b of word i of vec4 h.
     for (var h = 0u; h < 2u; h++) {
         let cv = codes[(base >> 2u) + u * 2u + h];
@@ -349,12 +374,8 @@ fn unit_sums(base: u32, u: u32, t0: u32, tn: u32) -> array<Run, TOK> {
             }
         }
     }
+    return unit_totals(part, negs);
 //#endif
-    var sum: array<Run, TOK>;
-    for (var t = 0u; t < TOK; t++) {
-        sum[t] = unit_total(part[t], negs);
-    }
-    return sum;
 }
 
 // The rows' last step: the 8 partials as the CPU's tree, times x's scale, plus the bias.
@@ -370,9 +391,34 @@ fn finish(a: array<f32, 8>, t: u32, r: u32) -> f32 {
 }
 
 //#if ROWLANE
+// Partial j's state in the row-per-invocation kernel: f32 sums, the current scale group's exact
+// run, and that group.
+struct Lanes {
+    acc: array<array<f32, 8>, TOK>,
+    run: array<array<Run, 8>, TOK>,
+    group: array<u32, 8>,
+}
+
+// Unit u's sums into partial j: the run of its scale group, folded in when the group changes.
+fn take(l: ptr<function, Lanes>, j: u32, u: u32, srow: u32, sum: array<Run, TOK>) {
+    let g = u / P.units_per_group;
+    if (g != (*l).group[j]) {
+        let s = scales[srow + (*l).group[j]];
+        for (var t = 0u; t < TOK; t++) {
+            (*l).acc[t][j] = (*l).acc[t][j] + s * run_f32((*l).run[t][j]);
+            (*l).run[t][j] = Run(0);
+        }
+        (*l).group[j] = g;
+    }
+    for (var t = 0u; t < TOK; t++) {
+        (*l).run[t][j] += sum[t];
+    }
+}
+
 // One row per invocation, 64 rows a workgroup, units in K order for every lane at once: x's
 // address is the same across the workgroup (llvmpipe loads it once instead of gathering per
 // lane). Chosen on CPU adapters only: on a GPU, lanes reading different rows do not coalesce.
+// Base 3: a block's two units from one read of its words, the qh words of 4 blocks from one.
 @compute @workgroup_size(64)
 fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -382,39 +428,44 @@ fn main(
     let t0 = wid.z * TOK;
     let tn = min(TOK, P.m - t0);
     let row = min(r, P.n - 1u);
-    var acc: array<array<f32, 8>, TOK>;
+    var l: Lanes;
     for (var p = 0u; p < P.planes; p++) {
         let base = (p * P.n + row) * P.row_words;
         let srow = (p * P.n + row) * P.groups;
-        var run: array<array<Run, 8>, TOK>;
-        var group: array<u32, 8>;
+        for (var t = 0u; t < TOK; t++) {
+            l.run[t] = array<Run, 8>();
+        }
         for (var j = 0u; j < 8u; j++) {
-            group[j] = j / P.units_per_group;
+            l.group[j] = j / P.units_per_group;
         }
         for (var u0 = 0u; u0 < P.units; u0 += 8u) {
+//#if BASE3
+            // Units are whole blocks (K padded to 256), so u0 + j and u0 + j + 1 both exist.
+            let hv = codes[(qh_word(base) >> 2u) + (u0 >> 3u)];
+            for (var j = 0u; j < 8u; j += 2u) {
+                let u = u0 + j;
+                if (u < P.units) {
+                    let qv = (base >> 2u) + (u >> 1u) * 3u;
+                    let w0 = codes[qv];
+                    let w1 = codes[qv + 1u];
+                    take(&l, j, u, srow, even_unit(w0, w1, u * 128u, t0, tn));
+                    let hw = hv[j >> 1u];
+                    take(&l, j + 1u, u + 1u, srow, odd_unit(w0, w1, codes[qv + 2u], hw, (u + 1u) * 128u, t0, tn));
+                }
+            }
+//#else
             for (var j = 0u; j < 8u; j++) {
                 let u = u0 + j;
                 if (u < P.units) {
-                    let g = u / P.units_per_group;
-                    if (g != group[j]) {
-                        let s = scales[srow + group[j]];
-                        for (var t = 0u; t < TOK; t++) {
-                            acc[t][j] = acc[t][j] + s * run_f32(run[t][j]);
-                            run[t][j] = Run(0);
-                        }
-                        group[j] = g;
-                    }
-                    let sum = unit_sums(base, u, t0, tn);
-                    for (var t = 0u; t < TOK; t++) {
-                        run[t][j] += sum[t];
-                    }
+                    take(&l, j, u, srow, unit_sums(base, u, t0, tn));
                 }
             }
+//#endif
         }
         for (var j = 0u; j < min(8u, P.units); j++) {
-            let s = scales[srow + group[j]];
+            let s = scales[srow + l.group[j]];
             for (var t = 0u; t < TOK; t++) {
-                acc[t][j] = acc[t][j] + s * run_f32(run[t][j]);
+                l.acc[t][j] = l.acc[t][j] + s * run_f32(l.run[t][j]);
             }
         }
     }
@@ -422,7 +473,7 @@ fn main(
         return;
     }
     for (var t = 0u; t < tn; t++) {
-        y[(t0 + t) * P.n + r] = finish(acc[t], t0 + t, r);
+        y[(t0 + t) * P.n + r] = finish(l.acc[t], t0 + t, r);
     }
 }
 //#else
