@@ -10,7 +10,7 @@ use crate::bandwidth::read_bound_cached;
 use crate::ceilings::{ceilings, Ceilings};
 use crate::context::{Backend, Context};
 use crate::error::Result;
-use crate::measure::{measure_gpu_runs, measure_wall_runs, Measured, Timing};
+use crate::measure::{measure_alternating, measure_op_runs, Measured, TimedOp, Timing};
 use crate::ops::matmul as mm;
 use crate::tensor::Tensor;
 
@@ -251,6 +251,18 @@ pub fn time_matmul_runs(
     variant: Option<&str>,
     budget: Duration,
 ) -> Result<(Measured, String)> {
+    let (op, name) = matmul_op(ctx, x, w, variant)?;
+    Ok((measure_op_runs(ctx, budget, op)?, name))
+}
+
+/// The dense matmul `x · wᵀ` by `variant` (None: the default) as an op to time, with the
+/// variant's name.
+pub(crate) fn matmul_op<'a>(
+    ctx: &'a Context,
+    x: &'a Tensor,
+    w: &'a Tensor,
+    variant: Option<&str>,
+) -> Result<(TimedOp<'a>, String)> {
     let (m, k) = (x.shape()[0], x.shape()[1]);
     let n = w.shape()[0];
     let all = mm::variants(ctx, x.dtype(), w.dtype(), m, k);
@@ -263,20 +275,37 @@ pub fn time_matmul_runs(
             ))
         })?,
     };
-    match &*ctx.inner {
-        Backend::Cpu(_) => {
-            let m = measure_wall_runs(budget, || mm::matmul(ctx, x, w).map(|_| ()))?;
-            Ok((m, variant.name()))
-        }
+    let op: TimedOp<'a> = match &*ctx.inner {
+        Backend::Cpu(_) => Box::new(move |_| mm::matmul(ctx, x, w).map(|_| ())),
         Backend::Gpu(g) => {
             let y = g.alloc((m * n * 4) as u64, "y")?;
             let (xv, wv) = (x.view(), w.view());
-            let m = measure_gpu_runs(g, budget, |timer| {
-                mm::gpu(g, &xv, &wv, None, &y, 0, Some(variant), timer)
-            })?;
-            Ok((m, variant.name()))
+            Box::new(move |timer| mm::gpu(g, &xv, &wv, None, &y, 0, Some(variant), timer))
         }
-    }
+    };
+    Ok((op, variant.name()))
+}
+
+/// Times `ours` and the named baseline ops in alternation ([`measure_alternating`]): our runs,
+/// and each baseline's median against ours.
+pub(crate) fn side_by_side<'a>(
+    ctx: &Context,
+    budget: Duration,
+    ours: TimedOp<'a>,
+    baselines: Vec<(String, TimedOp<'a>)>,
+) -> Result<(Measured, Vec<Baseline>)> {
+    let (names, mut ops): (Vec<String>, Vec<TimedOp<'a>>) = std::iter::once((String::new(), ours))
+        .chain(baselines)
+        .unzip();
+    let times = measure_alternating(ctx, budget, &mut ops)?;
+    let ours = times[0];
+    let baselines = names
+        .into_iter()
+        .zip(&times)
+        .skip(1)
+        .map(|(name, t)| Baseline::new(name, t.median, ours.median))
+        .collect();
+    Ok((ours, baselines))
 }
 
 /// Benchmarks the dense matmul with the given dtypes and shape.

@@ -9,11 +9,11 @@ use lowbit_kernels::bcq::BcqWeights;
 use lowbit_kernels::DType;
 
 use crate::bcq::BcqMatrix;
-use crate::bench::{seeded_signed, BenchResult, Run};
-use crate::bench_quant::dequant_f16_dense;
+use crate::bench::{seeded_signed, side_by_side, BenchResult, Run};
+use crate::bench_quant::{dequant_f16_dense, f16_weights};
 use crate::context::Context;
 use crate::error::Result;
-use crate::measure::measure_op_runs;
+use crate::measure::TimedOp;
 use crate::ops::bcq::bcq_matmul_timed;
 use crate::tensor::Tensor;
 
@@ -33,11 +33,10 @@ pub fn bench_bcq(
     )?;
     let w = BcqMatrix::new(ctx, &bw)?;
     let x = Tensor::from_slice(ctx, &seeded_signed(m * k, 4), &[m, k])?;
-    let call =
-        |t: Option<&crate::gpu::GpuTimer>| bcq_matmul_timed(ctx, x.view(), &w, None, t).map(|_| ());
-    let time = measure_op_runs(ctx, budget, call)?;
-    let secs = time.median;
-    let dense = dequant_f16_dense(ctx, &x, &bw.dequantize(), (n, k), secs, budget)?;
+    let ours: TimedOp<'_> = Box::new(|t| bcq_matmul_timed(ctx, x.view(), &w, None, t).map(|_| ()));
+    let wd = f16_weights(ctx, &bw.dequantize(), (n, k))?;
+    let dense = dequant_f16_dense(ctx, &x, &wd)?;
+    let (time, baselines) = side_by_side(ctx, budget, ours, vec![dense])?;
     let run = Run {
         op: "bcq_matmul",
         variant: "f32 x, 256-entry sign tables per 8 inputs, APoT scales by ldexp".into(),
@@ -48,5 +47,5 @@ pub fn bench_bcq(
         moved: (w.bytes() + 4 * m * k + 4 * m * n) as f64,
         w_bytes: w.bytes(),
     };
-    BenchResult::measured(ctx, run, budget, vec![dense])
+    BenchResult::measured(ctx, run, budget, baselines)
 }

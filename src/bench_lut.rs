@@ -10,12 +10,12 @@ use lowbit_kernels::formats::QuantType;
 use lowbit_kernels::lut::{LutPrecision, LutWeights};
 use lowbit_kernels::DType;
 
-use crate::bench::{seeded_signed, Baseline, BenchResult, Run};
-use crate::bench_quant::{bench_weights, dequant_f16_dense};
+use crate::bench::{seeded_signed, side_by_side, BenchResult, Run};
+use crate::bench_quant::{bench_weights, dequant_f16_dense, f16_weights};
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::lut::LutMatrix;
-use crate::measure::{measure_gpu, measure_op_runs, measure_wall, Measured};
+use crate::measure::TimedOp;
 use crate::ops::lut::{lut_kernel, lut_matmul_timed, LutKernel};
 use crate::ops::quant::{default_path, gpu as quant_gpu};
 use crate::ops::quant_matmul_with;
@@ -43,52 +43,50 @@ pub fn bench_lut_matmul(
     let lw = LutWeights::quantize(bits, n, k, group, &seeded_signed(n * k, 3))?;
     let w = LutMatrix::new(ctx, &lw)?;
     let x = Tensor::from_slice(ctx, &seeded_signed(m * k, 4), &[m, k])?;
-    let time = |kernel: LutKernel| -> Result<Measured> {
-        measure_op_runs(ctx, budget, |t| {
-            lut_matmul_timed(ctx, x.view(), &w, kernel, t).map(|_| ())
-        })
+    // The fused GGUF kernel of the same bits and the dense f16 route on the same weights.
+    let ty = gguf_peer(bits);
+    let peer = if k.is_multiple_of(ty.block_elems()) {
+        Some(QuantMatrix::from_bytes(
+            ctx,
+            ty,
+            n,
+            k,
+            &bench_weights(ty, n, k)?,
+        )?)
+    } else {
+        None
+    };
+    let wd = f16_weights(ctx, &lw.dequantize(), (n, k))?;
+    let (xr, wr) = (&x, &w);
+    let lut_op = |kernel: LutKernel| -> TimedOp<'_> {
+        Box::new(move |t| lut_matmul_timed(ctx, xr.view(), wr, kernel, t).map(|_| ()))
     };
     let (picked, why) = lut_kernel(ctx, LutPrecision::Int8);
-    let picked_time = time(picked)?;
-    let secs = picked_time.median;
-    let mut baselines = Vec::new();
+    let mut others = Vec::new();
     for kernel in [
         LutKernel::Table(LutPrecision::Int8),
         LutKernel::Table(LutPrecision::F32),
         LutKernel::Dequant,
     ] {
         if kernel != picked {
-            let t = time(kernel)?.median;
-            baselines.push(Baseline::new(format!("lut {}", kernel.name()), t, secs));
+            others.push((format!("lut {}", kernel.name()), lut_op(kernel)));
         }
     }
     // The project's fused GGUF kernel at the same shape (its default path).
-    let ty = gguf_peer(bits);
-    if k.is_multiple_of(ty.block_elems()) {
-        let q = QuantMatrix::from_bytes(ctx, ty, n, k, &bench_weights(ty, n, k)?)?;
+    if let Some(q) = &peer {
         let path = default_path(ctx);
-        let (t, _) = match (&*ctx.inner, &q.data) {
+        let op: TimedOp<'_> = match (&*ctx.inner, &q.data) {
             (Backend::Gpu(g), QuantData::Gpu(buf)) => {
                 let y = g.alloc((m * n * 4) as u64, "y")?;
-                let xv = x.view();
-                measure_gpu(g, budget, |t| quant_gpu(g, &xv, &q, buf, &y, path, None, t))?
+                let xv = xr.view();
+                Box::new(move |t| quant_gpu(g, &xv, q, buf, &y, path, None, t))
             }
-            _ => measure_wall(budget, || quant_matmul_with(ctx, &x, &q, path).map(|_| ()))?,
+            _ => Box::new(move |_| quant_matmul_with(ctx, xr, q, path).map(|_| ())),
         };
-        baselines.push(Baseline::new(
-            format!("{} fused kernel (same shape)", ty.name()),
-            t,
-            secs,
-        ));
+        others.push((format!("{} fused kernel (same shape)", ty.name()), op));
     }
-    baselines.push(dequant_f16_dense(
-        ctx,
-        &x,
-        &lw.dequantize(),
-        (n, k),
-        secs,
-        budget,
-    )?);
+    others.push(dequant_f16_dense(ctx, &x, &wd)?);
+    let (picked_time, baselines) = side_by_side(ctx, budget, lut_op(picked), others)?;
     let w_bytes = usize::try_from(w.bytes()).map_err(|_| Error::Shape("W too large".into()))?;
     let run = Run {
         op: "lut_matmul",

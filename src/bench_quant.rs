@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use lowbit_kernels::formats::QuantType;
 
-use crate::bench::{Baseline, BenchResult, Run};
+use crate::bench::{matmul_op, side_by_side, BenchResult, Run};
 use crate::context::{Backend, Context};
 use crate::error::Result;
-use crate::measure::{measure_gpu_runs, measure_wall_runs};
+use crate::measure::TimedOp;
 use crate::ops::quant::default_path;
 use crate::ops::quant::gpu as quant_gpu;
 use crate::ops::{int8_kernel, quant_matmul_with, QuantPath};
@@ -89,43 +89,45 @@ pub fn bench_quant_matmul(
         .map(|&b| f32::from(b) / 255.0 - 0.5)
         .collect();
     let x = Tensor::from_slice(ctx, &xs, &[m, k])?;
-    let time_path = |path: QuantPath| match (&*ctx.inner, &w.data) {
-        (Backend::Gpu(g), QuantData::Gpu(buf))
-            if !matches!(ty, QuantType::F32 | QuantType::F16 | QuantType::BF16) =>
-        {
-            let y = g.alloc((m * n * 4) as u64, "y")?;
-            let xv = x.view();
-            measure_gpu_runs(g, budget, |t| quant_gpu(g, &xv, &w, buf, &y, path, None, t))
-        }
-        _ => measure_wall_runs(budget, || quant_matmul_with(ctx, &x, &w, path).map(|_| ())),
-    };
-    // The int8 path only where it has a kernel for the format (else it is the exact one).
-    let path = match default_path(ctx) {
-        QuantPath::Int8 if !int8_kernel(ctx, ty, m) => QuantPath::Exact,
-        p => p,
-    };
-    let time = time_path(path)?;
-    let secs = time.median;
-    // The other path side by side: the exact decoders when the default is the int8 one, the
-    // int8 kernel (where there is one) when the default is exact — how a GPU's default gets
-    // measured.
-    let mut baselines = Vec::new();
-    let other = match path {
-        QuantPath::Int8 => Some((QuantPath::Exact, "exact decoders")),
-        QuantPath::Exact if int8_kernel(ctx, ty, m) => Some((QuantPath::Int8, "int8 path")),
-        QuantPath::Exact => None,
-    };
-    if let Some((p, name)) = other {
-        let t = time_path(p)?.median;
-        baselines.push(Baseline::new(name, t, secs));
-    }
     // Dequantised on the host: a GPU dequantise of large W would need one binding past the
     // device's limit (the baseline only needs the values).
     let mut deq = vec![0f32; n * k];
     for (src, dst) in bytes.chunks(row).zip(deq.chunks_mut(k)) {
         lowbit_kernels::formats::dequantize_row(ty, src, dst)?;
     }
-    baselines.push(dequant_f16_dense(ctx, &x, &deq, (n, k), secs, budget)?);
+    let wd = f16_weights(ctx, &deq, (n, k))?;
+    let (xr, wr) = (&x, &w);
+    let path_op = |path: QuantPath| -> Result<TimedOp<'_>> {
+        Ok(match (&*ctx.inner, &wr.data) {
+            (Backend::Gpu(g), QuantData::Gpu(buf))
+                if !matches!(ty, QuantType::F32 | QuantType::F16 | QuantType::BF16) =>
+            {
+                let y = g.alloc((m * n * 4) as u64, "y")?;
+                let xv = xr.view();
+                Box::new(move |t| quant_gpu(g, &xv, wr, buf, &y, path, None, t))
+            }
+            _ => Box::new(move |_| quant_matmul_with(ctx, xr, wr, path).map(|_| ())),
+        })
+    };
+    // The int8 path only where it has a kernel for the format (else it is the exact one).
+    let path = match default_path(ctx) {
+        QuantPath::Int8 if !int8_kernel(ctx, ty, m) => QuantPath::Exact,
+        p => p,
+    };
+    // The other path side by side: the exact decoders when the default is the int8 one, the
+    // int8 kernel (where there is one) when the default is exact — how a GPU's default gets
+    // measured.
+    let mut others = Vec::new();
+    let other = match path {
+        QuantPath::Int8 => Some((QuantPath::Exact, "exact decoders")),
+        QuantPath::Exact if int8_kernel(ctx, ty, m) => Some((QuantPath::Int8, "int8 path")),
+        QuantPath::Exact => None,
+    };
+    if let Some((p, name)) = other {
+        others.push((name.to_string(), path_op(p)?));
+    }
+    others.push(dequant_f16_dense(ctx, &x, &wd)?);
+    let (time, baselines) = side_by_side(ctx, budget, path_op(path)?, others)?;
     let run = Run {
         op: "quant_matmul",
         variant: match path {
@@ -143,22 +145,19 @@ pub fn bench_quant_matmul(
     BenchResult::measured(ctx, run, budget, baselines)
 }
 
-/// The baseline "dequantise to f16, then the dense kernel": `deq` (`[n, k]`, dequantised once,
-/// not timed) as f16 weights through the dense kernel with `x`, against our `ours` seconds.
-pub(crate) fn dequant_f16_dense(
-    ctx: &Context,
-    x: &Tensor,
-    deq: &[f32],
-    (n, k): (usize, usize),
-    ours: f64,
-    budget: Duration,
-) -> Result<Baseline> {
+/// The weights of the baseline "dequantise to f16, then the dense kernel": `deq` (`[n, k]`,
+/// dequantised once, not timed) as an f16 tensor.
+pub(crate) fn f16_weights(ctx: &Context, deq: &[f32], (n, k): (usize, usize)) -> Result<Tensor> {
     let wh: Vec<half::f16> = deq.iter().map(|&v| half::f16::from_f32(v)).collect();
-    let wd = Tensor::from_slice(ctx, &wh, &[n, k])?;
-    let (secs, _, variant) = crate::bench::time_matmul(ctx, x, &wd, None, budget)?;
-    Ok(Baseline::new(
-        format!("dequant-f16 + dense ({variant})"),
-        secs,
-        ours,
-    ))
+    Tensor::from_slice(ctx, &wh, &[n, k])
+}
+
+/// That baseline as a named op to time: the dense kernel on `x` and the f16 weights `wd`.
+pub(crate) fn dequant_f16_dense<'a>(
+    ctx: &'a Context,
+    x: &'a Tensor,
+    wd: &'a Tensor,
+) -> Result<(String, TimedOp<'a>)> {
+    let (op, variant) = matmul_op(ctx, x, wd, None)?;
+    Ok((format!("dequant-f16 + dense ({variant})"), op))
 }

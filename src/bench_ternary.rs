@@ -9,11 +9,11 @@ use lowbit_kernels::formats::{quantize_row, QuantType};
 use lowbit_kernels::ternary::{absmax_int8, TernaryWeights};
 use lowbit_kernels::DType;
 
-use crate::bench::{seeded_signed, BenchResult, Run};
-use crate::bench_quant::dequant_f16_dense;
+use crate::bench::{seeded_signed, side_by_side, BenchResult, Run};
+use crate::bench_quant::{dequant_f16_dense, f16_weights};
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
-use crate::measure::measure_op_runs;
+use crate::measure::TimedOp;
 use crate::ops::ternary::ternary_matmul_timed;
 use crate::tensor::Tensor;
 use crate::ternary::TernaryMatrix;
@@ -74,11 +74,9 @@ pub fn bench_ternary(
                 })?,
         ),
     };
-    let call = |t: Option<&crate::gpu::GpuTimer>| {
+    let ours: TimedOp<'_> = Box::new(|t| {
         ternary_matmul_timed(ctx, x.view(), Some(xs.view()), &w, None, chosen, t).map(|_| ())
-    };
-    let time = measure_op_runs(ctx, budget, call)?;
-    let secs = time.median;
+    });
     // The dense baseline multiplies the dequantised activations by the dequantised weights.
     let xd: Vec<f32> = q
         .iter()
@@ -86,7 +84,9 @@ pub fn bench_ternary(
         .map(|(i, &v)| f32::from(v) * scales[i / k])
         .collect();
     let xdt = Tensor::from_slice(ctx, &xd, &[m, k])?;
-    let dense = dequant_f16_dense(ctx, &xdt, &tw.dequantize(), (n, k), secs, budget)?;
+    let wd = f16_weights(ctx, &tw.dequantize(), (n, k))?;
+    let dense = dequant_f16_dense(ctx, &xdt, &wd)?;
+    let (time, baselines) = side_by_side(ctx, budget, ours, vec![dense])?;
     let kernel = match &*ctx.inner {
         Backend::Cpu(cfg) => lowbit_kernels::ternary::kernel_level(cfg.level).to_string(),
         Backend::Gpu(_) => chosen.map(|v| v.name()).unwrap_or_default(),
@@ -101,5 +101,5 @@ pub fn bench_ternary(
         moved: (w.bytes() + m * k + 4 * m * n) as f64,
         w_bytes: w.bytes(),
     };
-    BenchResult::measured(ctx, run, budget, vec![dense])
+    BenchResult::measured(ctx, run, budget, baselines)
 }

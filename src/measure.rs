@@ -121,6 +121,57 @@ pub(crate) fn measure_op_runs(
     }
 }
 
+/// One op of [`measure_alternating`]: runs it once, recording its dispatches with the GPU timer
+/// it is given (`None` on the CPU backend or without timestamp queries).
+pub(crate) type TimedOp<'a> = Box<dyn FnMut(Option<&GpuTimer>) -> Result<()> + 'a>;
+
+/// Times `ops` on `ctx` in turn: one warm-up run each, then rounds of one run of every op until
+/// the rounds have taken `budget` per op (at least 3). A shared machine's slow spells last
+/// seconds, longer than one op's budget, so ops timed one after the other can land in different
+/// spells; in alternation every op sees them alike and their ratios within one run are fair.
+pub(crate) fn measure_alternating(
+    ctx: &crate::context::Context,
+    budget: Duration,
+    ops: &mut [TimedOp<'_>],
+) -> Result<Vec<Measured>> {
+    let timer = match &*ctx.inner {
+        crate::context::Backend::Gpu(g) => GpuTimer::new(g).map(|t| (g, t)),
+        crate::context::Backend::Cpu(_) => None,
+    };
+    let run = |op: &mut TimedOp<'_>| -> Result<f64> {
+        match &timer {
+            Some((g, t)) => {
+                op(Some(t))?;
+                Ok(t.read_ns(g)? * 1e-9)
+            }
+            None => {
+                let start = Instant::now();
+                op(None)?;
+                Ok(start.elapsed().as_secs_f64())
+            }
+        }
+    };
+    for op in ops.iter_mut() {
+        run(op)?;
+    }
+    let total = budget * ops.len() as u32;
+    let start = Instant::now();
+    let mut times = vec![Vec::new(); ops.len()];
+    let mut rounds = 0;
+    while !ops.is_empty() && (rounds < MIN_RUNS || (start.elapsed() < total && rounds < MAX_RUNS)) {
+        for (op, t) in ops.iter_mut().zip(&mut times) {
+            t.push(run(op)?);
+        }
+        rounds += 1;
+    }
+    let timing = if timer.is_some() {
+        Timing::GpuTimestamp
+    } else {
+        Timing::Wall
+    };
+    Ok(times.into_iter().map(|v| Measured::of(v, timing)).collect())
+}
+
 /// The fastest run of a measurement as `(seconds, timing)`: what a ceiling is (a shared machine's
 /// noise only ever slows a run down).
 pub fn fastest(m: Result<Measured>) -> Result<(f64, Timing)> {
