@@ -41,6 +41,13 @@ pub(crate) fn preprocess(text: &str, defines: &BTreeSet<&str>) -> String {
     out
 }
 
+/// The kernel parameters (every shader's one `var<uniform>`, binding 0) as a read-only storage
+/// buffer, for drivers that recompile shaders for their uniform values
+/// (`Caps::params_in_storage`).
+pub(crate) fn params_in_storage(text: &str) -> String {
+    text.replace("var<uniform>", "var<storage, read>")
+}
+
 /// Replaces `$KEY` placeholders. Longer keys first so `$NB` is not eaten by `$N`.
 pub(crate) fn substitute(text: &str, vars: &[(&str, String)]) -> String {
     let mut vars: Vec<&(&str, String)> = vars.iter().collect();

@@ -27,10 +27,19 @@ pub struct Caps {
     /// The driver ends any invocation after a fixed number of loop iterations without an error
     /// (Mesa's llvmpipe: 65535 back-edges), so long loops are sliced into several dispatches.
     pub loop_limited: bool,
+    /// The driver specialises a shader to the values in its uniform buffers (lavapipe's uniform
+    /// inlining): on every pipeline bind, as long as inlining halves the shader, it re-optimises
+    /// and recompiles it, with no cache: 5 ms a dispatch for the ternary GEMV at N = K = 512,
+    /// ten times its work. Kernel parameters go in a read-only storage buffer there, which it
+    /// does not inline.
+    pub params_in_storage: bool,
 }
 
 impl Caps {
     pub(crate) fn from_device(features: wgpu::Features, info: &wgpu::AdapterInfo) -> Self {
+        let llvmpipe = [&info.name, &info.driver]
+            .iter()
+            .any(|s| s.to_ascii_lowercase().contains("llvmpipe"));
         Caps {
             shader_f16: features.contains(wgpu::Features::SHADER_F16),
             subgroups: features.contains(wgpu::Features::SUBGROUP),
@@ -39,9 +48,8 @@ impl Caps {
             f64: features.contains(wgpu::Features::SHADER_F64),
             timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY),
             cpu_device: info.device_type == wgpu::DeviceType::Cpu,
-            loop_limited: [&info.name, &info.driver]
-                .iter()
-                .any(|s| s.to_ascii_lowercase().contains("llvmpipe")),
+            loop_limited: llvmpipe,
+            params_in_storage: llvmpipe && info.backend == wgpu::Backend::Vulkan,
         }
     }
 
@@ -134,7 +142,10 @@ impl Gpu {
         if let Some(p) = self.pipelines.lock().expect("pipeline cache lock").get(key) {
             return Ok(p.clone());
         }
-        let src = source();
+        let mut src = source();
+        if self.caps.params_in_storage {
+            src = crate::shader_text::params_in_storage(&src);
+        }
         let pipeline = self
             .scoped(|| {
                 let module = self
@@ -224,7 +235,11 @@ impl Gpu {
             let buf = self.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("params"),
                 size: (words.len() as u64 * 4).div_ceil(16) * 16,
-                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                // STORAGE too: bound as a read-only storage buffer where the driver inlines
+                // uniforms (Caps::params_in_storage).
+                usage: wgpu::BufferUsages::UNIFORM
+                    | wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             });
             self.queue
