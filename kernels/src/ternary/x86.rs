@@ -6,8 +6,8 @@
 
 use std::arch::x86_64::*;
 
-use super::layout::{base3_offset, TernaryWeights, TritPacking, UNIT};
-use super::reference::combine;
+use super::layout::{base3_offset, TernaryWeights, TritPacking, PARTIALS, UNIT};
+use super::reference::tree;
 
 /// How the code bytes meet x.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -335,6 +335,66 @@ unsafe fn unit_sums<D: UnitDot, const R: usize>(
     }
 }
 
+/// Lanes `j < n` (of 8) as an all-ones mask.
+#[inline(always)]
+unsafe fn first_lanes(n: usize) -> __m256i {
+    // SAFETY: AVX2 is enabled by the caller.
+    unsafe {
+        let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(n.min(PARTIALS) as i32), lane)
+    }
+}
+
+/// `reference::combine` for i32 unit sums with the 8 partials in the lanes of one vector: per
+/// partial the same operations in the same order (`acc + scale·run`, the product and the sum
+/// each rounded, never fused; a new run where the unit's scale group changes), so the same
+/// bits. The scalar form chained a multiply and an add per unit through one register and took
+/// a third of the TQ2_0 GEMV, whose every unit starts a new group in its partial.
+#[inline(always)]
+unsafe fn combine_lanes(
+    w: &TernaryWeights,
+    r: usize,
+    sums: &[i32],
+    x_scale: f32,
+    bias: f32,
+) -> f32 {
+    // SAFETY: AVX2 is enabled by the caller; every load is masked to the lanes that exist, and
+    // every gathered index is a group of the row (`unit_groups` < `groups`).
+    unsafe {
+        let (units, groups) = (w.units(), w.groups());
+        let unit_group = w.unit_groups();
+        // Not closures: a closure is compiled without the caller's target features, so its
+        // intrinsics would become calls.
+        let all = first_lanes(units);
+        let mut acc = _mm256_setzero_ps();
+        for (p, sums) in sums.chunks_exact(units).enumerate() {
+            let scales = w.scales()[(p * w.n() + r) * groups..][..groups].as_ptr();
+            let mut run = _mm256_setzero_si256();
+            let mut group = _mm256_maskload_epi32(unit_group.as_ptr().cast(), all);
+            for u0 in (0..units).step_by(PARTIALS) {
+                let live = first_lanes(units - u0);
+                let g = _mm256_maskload_epi32(unit_group[u0..].as_ptr().cast(), live);
+                let changed = _mm256_andnot_si256(_mm256_cmpeq_epi32(g, group), live);
+                if _mm256_testz_si256(changed, changed) == 0 {
+                    let s = _mm256_i32gather_ps::<4>(scales, group);
+                    let folded = _mm256_add_ps(acc, _mm256_mul_ps(s, _mm256_cvtepi32_ps(run)));
+                    let c = _mm256_castsi256_ps(changed);
+                    acc = _mm256_blendv_ps(acc, folded, c);
+                    run = _mm256_andnot_si256(changed, run);
+                    group = _mm256_blendv_epi8(group, g, changed);
+                }
+                run = _mm256_add_epi32(run, _mm256_maskload_epi32(sums[u0..].as_ptr(), live));
+            }
+            let s = _mm256_i32gather_ps::<4>(scales, group);
+            let folded = _mm256_add_ps(acc, _mm256_mul_ps(s, _mm256_cvtepi32_ps(run)));
+            acc = _mm256_blendv_ps(acc, folded, _mm256_castsi256_ps(all));
+        }
+        let mut a = [0f32; PARTIALS];
+        _mm256_storeu_ps(a.as_mut_ptr(), acc);
+        tree(a) * x_scale + bias
+    }
+}
+
 /// The padded int8 tokens, their unit sums, scales and the bias, as [`rows`] takes them.
 pub(crate) struct Tokens<'a> {
     /// x `[m, padded_k]`, zero past K.
@@ -387,7 +447,9 @@ unsafe fn rows_of<D: UnitDot>(
             }
             for i in 0..block {
                 let b = x.bias.map_or(0.0, |b| b[r + i]);
-                out[(rb + i) * m + t] = combine(w, r + i, &sums[i * len..][..len], x.scales[t], b);
+                // SAFETY: AVX2 is enabled by the callers of `rows_of`.
+                out[(rb + i) * m + t] =
+                    unsafe { combine_lanes(w, r + i, &sums[i * len..][..len], x.scales[t], b) };
             }
         }
         rb += block;
