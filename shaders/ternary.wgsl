@@ -11,7 +11,8 @@
 // Int8 x (the default): a unit's sum is Σ x·t over 32 words of packed x, exact. DOT_NATIVE:
 // the trits as signed bytes meet x in dot4I8Packed (codes t + 1 turned into t with
 // (q + 0x7F7F7F7F) ^ 0x80808080, no carries); otherwise (MASKS) x is added, complemented or
-// skipped by byte masks and summed in 16-bit lanes (see masks_of). XV4 (int8 x, K % 16 == 0): x read 16 bytes at a time. F32X: f32 (F16X: f16) x,
+// skipped by byte masks and summed in 16-bit lanes (see masks_of). XV4 (int8 x,
+// K % 16 == 0): x read 16 bytes at a time. F32X: f32 (F16X: f16) x,
 // each trit adds, subtracts or skips its x into the unit's f32 sum.
 // BASE3: TQ1_0's base-3 bytes (qs then qh, see TritPacking::Base3); trit n of a byte is
 // ((b·3^n mod 256)·3) >> 8, formed for 4 bytes at once in two 16-bit lanes per u32.
@@ -126,7 +127,7 @@ fn dot_trits(xw: u32, q: u32) -> i32 {
 // x + 128 (trit +1), 127 − x (trit −1) and 128 (trit 0), so over a unit of 128 positions
 // Σ x·t = Σ v − 128·128 + n₋ (n₋: the trits −1). The bytes of v are summed in two 16-bit
 // lanes (≤ 510 a word, ≤ 16320 a unit: no carry between lanes); n₋ in four byte counters
-// (≤ 32 each a unit, so no carries). Every step is exact, so the unit sum is the same i32 as the CPU's.
+// (≤ 32 each a unit: no carries either). Every step is exact, so the unit sum is the CPU's i32.
 struct Masks {
     z: vec4<u32>,
     p: vec4<u32>,
@@ -300,7 +301,8 @@ fn even_unit(w0: vec4<u32>, w1: vec4<u32>, c0: u32, t0: u32, tn: u32) -> array<R
         let k1 = quad_of(trit_codes(trits_next(&s1)), &negs);
         for (var t = 0u; t < TOK; t++) {
             if (t < tn) {
-                part[t] += quad_sum(t0 + t, c0 + 32u * n, k0) + quad_sum(t0 + t, c0 + 32u * n + 16u, k1);
+                part[t] += quad_sum(t0 + t, c0 + 32u * n, k0)
+                         + quad_sum(t0 + t, c0 + 32u * n + 16u, k1);
             }
         }
     }
@@ -309,7 +311,9 @@ fn even_unit(w0: vec4<u32>, w1: vec4<u32>, c0: u32, t0: u32, tn: u32) -> array<R
 
 // The same for the odd unit (qs words w0..w2 and the block's qh word hw). From the unit's
 // start: 4w: trit 4 of words 0..7; 32 + 16n + 4v: words 8..11; 112 + 4n: the qh word.
-fn odd_unit(w0: vec4<u32>, w1: vec4<u32>, w2: vec4<u32>, hw: u32, c0: u32, t0: u32, tn: u32) -> array<Run, TOK> {
+fn odd_unit(
+    w0: vec4<u32>, w1: vec4<u32>, w2: vec4<u32>, hw: u32, c0: u32, t0: u32, tn: u32,
+) -> array<Run, TOK> {
     var part: array<Part, TOK>;
     var negs = 0u;
     // qh: trit n of the word in lane n.
@@ -360,7 +364,8 @@ fn unit_sums(base: u32, u: u32, t0: u32, tn: u32) -> array<Run, TOK> {
         return even_unit(codes[qv], codes[qv + 1u], c0, t0, tn);
     }
     let hq = qh_word(base) + blk;
-    return odd_unit(codes[qv], codes[qv + 1u], codes[qv + 2u], codes[hq >> 2u][hq & 3u], c0, t0, tn);
+    let hw = codes[hq >> 2u][hq & 3u];
+    return odd_unit(codes[qv], codes[qv + 1u], codes[qv + 2u], hw, c0, t0, tn);
 //#else
     var part: array<Part, TOK>;
     var negs = 0u;
@@ -450,7 +455,8 @@ fn main(
                     let w1 = codes[qv + 1u];
                     take(&l, j, u, srow, even_unit(w0, w1, u * 128u, t0, tn));
                     let hw = hv[j >> 1u];
-                    take(&l, j + 1u, u + 1u, srow, odd_unit(w0, w1, codes[qv + 2u], hw, (u + 1u) * 128u, t0, tn));
+                    let so = odd_unit(w0, w1, codes[qv + 2u], hw, (u + 1u) * 128u, t0, tn);
+                    take(&l, j + 1u, u + 1u, srow, so);
                 }
             }
 //#else
