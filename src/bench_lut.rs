@@ -11,15 +11,14 @@ use lowbit_kernels::lut::{LutPrecision, LutWeights};
 use lowbit_kernels::DType;
 
 use crate::bench::{seeded_signed, side_by_side, BenchResult, Run};
-use crate::bench_quant::{bench_weights, dequant_f16_dense, f16_weights};
-use crate::context::{Backend, Context};
+use crate::bench_quant::{bench_weights, dequant_f16_dense, f16_weights, quant_op};
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::lut::LutMatrix;
 use crate::measure::TimedOp;
 use crate::ops::lut::{lut_kernel, lut_matmul_timed, LutKernel};
-use crate::ops::quant::{default_path, gpu as quant_gpu};
-use crate::ops::quant_matmul_with;
-use crate::quant::{QuantData, QuantMatrix};
+use crate::ops::quant::default_path;
+use crate::quant::QuantMatrix;
 use crate::tensor::Tensor;
 
 /// The GGUF format the LUT weights of `bits` are compared with.
@@ -74,15 +73,7 @@ pub fn bench_lut_matmul(
     }
     // The project's fused GGUF kernel at the same shape (its default path).
     if let Some(q) = &peer {
-        let path = default_path(ctx);
-        let op: TimedOp<'_> = match (&*ctx.inner, &q.data) {
-            (Backend::Gpu(g), QuantData::Gpu(buf)) => {
-                let y = g.alloc((m * n * 4) as u64, "y")?;
-                let xv = xr.view();
-                Box::new(move |t| quant_gpu(g, &xv, q, buf, &y, path, None, t))
-            }
-            _ => Box::new(move |_| quant_matmul_with(ctx, xr, q, path).map(|_| ())),
-        };
+        let op = quant_op(ctx, &x, q, default_path(ctx))?;
         others.push((format!("{} fused kernel (same shape)", ty.name()), op));
     }
     others.push(dequant_f16_dense(ctx, &x, &wd)?);

@@ -96,19 +96,7 @@ pub fn bench_quant_matmul(
         lowbit_kernels::formats::dequantize_row(ty, src, dst)?;
     }
     let wd = f16_weights(ctx, &deq, (n, k))?;
-    let (xr, wr) = (&x, &w);
-    let path_op = |path: QuantPath| -> Result<TimedOp<'_>> {
-        Ok(match (&*ctx.inner, &wr.data) {
-            (Backend::Gpu(g), QuantData::Gpu(buf))
-                if !matches!(ty, QuantType::F32 | QuantType::F16 | QuantType::BF16) =>
-            {
-                let y = g.alloc((m * n * 4) as u64, "y")?;
-                let xv = xr.view();
-                Box::new(move |t| quant_gpu(g, &xv, wr, buf, &y, path, None, t))
-            }
-            _ => Box::new(move |_| quant_matmul_with(ctx, xr, wr, path).map(|_| ())),
-        })
-    };
+    let path_op = |path: QuantPath| quant_op(ctx, &x, &w, path);
     // The int8 path only where it has a kernel for the format (else it is the exact one).
     let path = match default_path(ctx) {
         QuantPath::Int8 if !int8_kernel(ctx, ty, m) => QuantPath::Exact,
@@ -143,6 +131,27 @@ pub fn bench_quant_matmul(
         w_bytes: n * row,
     };
     BenchResult::measured(ctx, run, budget, baselines)
+}
+
+/// `quant_matmul` of `x` by `w` along `path` as an op to time: on a GPU the kernel alone (into
+/// a y allocated once) where `w` is a block format, else the whole call.
+pub(crate) fn quant_op<'a>(
+    ctx: &'a Context,
+    x: &'a Tensor,
+    w: &'a QuantMatrix,
+    path: QuantPath,
+) -> Result<TimedOp<'a>> {
+    Ok(match (&*ctx.inner, &w.data) {
+        (Backend::Gpu(g), QuantData::Gpu(buf))
+            if !matches!(w.ty, QuantType::F32 | QuantType::F16 | QuantType::BF16) =>
+        {
+            let (m, n) = (x.shape()[0], w.n);
+            let y = g.alloc((m * n * 4) as u64, "y")?;
+            let xv = x.view();
+            Box::new(move |t| quant_gpu(g, &xv, w, buf, &y, path, None, t))
+        }
+        _ => Box::new(move |_| quant_matmul_with(ctx, x, w, path).map(|_| ())),
+    })
 }
 
 /// The weights of the baseline "dequantise to f16, then the dense kernel": `deq` (`[n, k]`,

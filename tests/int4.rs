@@ -275,55 +275,30 @@ fn safetensors_layers_load_like_their_tensors() {
             .flat_map(|v| v.to_le_bytes())
             .collect::<Vec<u8>>()
     };
+    // A layer's qweight (its convention's shape), qzeros and scales.
     let mut entries = Vec::new();
+    let mut layer = |name: &str, w_shape: Vec<usize>, w: &[i32], z: &[i32], s: &Source| {
+        entries.push((format!("{name}.qweight"), Dtype::I32, w_shape, le_i32(w)));
+        entries.push((
+            format!("{name}.qzeros"),
+            Dtype::I32,
+            vec![groups, n / 8],
+            le_i32(z),
+        ));
+        entries.push((
+            format!("{name}.scales"),
+            Dtype::F16,
+            vec![groups, n],
+            scales(s),
+        ));
+    };
     let (aw, az) = plain.awq_tensors();
-    entries.push((
-        "awq.qweight".into(),
-        Dtype::I32,
-        vec![k, n / 8],
-        le_i32(&aw),
-    ));
-    entries.push((
-        "awq.qzeros".into(),
-        Dtype::I32,
-        vec![groups, n / 8],
-        le_i32(&az),
-    ));
-    entries.push((
-        "awq.scales".into(),
-        Dtype::F16,
-        vec![groups, n],
-        scales(&plain),
-    ));
+    layer("awq", vec![k, n / 8], &aw, &az, &plain);
     let (gw, gz, gi) = act.gptq_tensors(true);
-    entries.push(("g1.qweight".into(), Dtype::I32, vec![k / 8, n], le_i32(&gw)));
-    entries.push((
-        "g1.qzeros".into(),
-        Dtype::I32,
-        vec![groups, n / 8],
-        le_i32(&gz),
-    ));
-    entries.push((
-        "g1.scales".into(),
-        Dtype::F16,
-        vec![groups, n],
-        scales(&act),
-    ));
-    entries.push(("g1.g_idx".into(), Dtype::I32, vec![k], le_i32(&gi)));
+    layer("g1", vec![k / 8, n], &gw, &gz, &act);
     let (vw, vz, _) = plain.gptq_tensors(false);
-    entries.push(("g2.qweight".into(), Dtype::I32, vec![k / 8, n], le_i32(&vw)));
-    entries.push((
-        "g2.qzeros".into(),
-        Dtype::I32,
-        vec![groups, n / 8],
-        le_i32(&vz),
-    ));
-    entries.push((
-        "g2.scales".into(),
-        Dtype::F16,
-        vec![groups, n],
-        scales(&plain),
-    ));
+    layer("g2", vec![k / 8, n], &vw, &vz, &plain);
+    entries.push(("g1.g_idx".into(), Dtype::I32, vec![k], le_i32(&gi)));
     let path = common::tmp_file("safetensors", "int4.safetensors");
     std::fs::write(&path, safetensors_image(&entries)).unwrap();
     let file = SafetensorsFile::open(&path).unwrap();

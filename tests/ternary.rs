@@ -9,9 +9,9 @@ use common::{all_contexts, Rng};
 use lowbit::kernels::ternary::{
     f32_error_bound, ternary_matmul_f32, ternary_matmul_i8, TernaryWeights, TritPacking,
 };
-use lowbit::ops::ternary::variants;
+use lowbit::ops::ternary::{variants, TernaryVariant};
 use lowbit::ops::{ternary_matmul, ternary_matmul_with};
-use lowbit::{Tensor, TernaryMatrix};
+use lowbit::{Context, Tensor, TernaryMatrix};
 
 /// One test at a time: wgpu's GL backend panics when a thread waits over 6 s for the shared GL
 /// context, and llvmpipe compiles some of these variants in ~3 s on an idle core.
@@ -33,6 +33,18 @@ fn random(
         .map(|_| rng.unit() * 0.1)
         .collect();
     TernaryWeights::from_trits(packing, (planes, n, k, group), &t, &s).unwrap()
+}
+
+/// Every int8 GPU variant for `m` tokens on `ctx` (`w`'s), or the CPU backend's one kernel.
+fn int8_variants(ctx: &Context, w: &TernaryMatrix, m: usize) -> Vec<Option<TernaryVariant>> {
+    if ctx.is_gpu() {
+        variants(w, lowbit::DType::I8, m)
+            .into_iter()
+            .map(Some)
+            .collect()
+    } else {
+        vec![None]
+    }
 }
 
 const SHAPES: [(usize, usize, usize, usize); 9] = [
@@ -68,12 +80,9 @@ fn int8_bits_match_the_cpu_on_every_backend() {
                         let xt = Tensor::from_slice(&ctx, &x, &[m, k]).unwrap();
                         let st = Tensor::from_slice(&ctx, &xs, &[m]).unwrap();
                         let bt = Tensor::from_slice(&ctx, &bias, &[n]).unwrap();
-                        let vs = if ctx.is_gpu() && !with_bias && m != 3 {
-                            // Every variant once; the bias and M = 3 by the default.
-                            variants(&wm, lowbit::DType::I8, m)
-                                .into_iter()
-                                .map(Some)
-                                .collect()
+                        // Every variant once; the bias and M = 3 by the default.
+                        let vs = if !with_bias && m != 3 {
+                            int8_variants(&ctx, &wm, m)
                         } else {
                             vec![None]
                         };
@@ -135,25 +144,15 @@ fn extreme_sums_are_exact() {
         assert_eq!(want, exact, "{packing:?} CPU");
         for ctx in all_contexts() {
             let wm = TernaryMatrix::new(&ctx, &w).unwrap();
-            let xt = Tensor::from_slice(&ctx, &x, &[m, k]).unwrap();
-            let st = Tensor::from_slice(&ctx, &xs, &[m]).unwrap();
             for mt in [1, m] {
-                let vs: Vec<_> = if ctx.is_gpu() {
-                    variants(&wm, lowbit::DType::I8, mt)
-                        .into_iter()
-                        .map(Some)
-                        .collect()
-                } else {
-                    vec![None]
-                };
                 let xv = Tensor::from_slice(&ctx, &x[..mt * k], &[mt, k]).unwrap();
                 let sv = Tensor::from_slice(&ctx, &xs[..mt], &[mt]).unwrap();
-                for v in vs {
-                    let (xa, sa) = if mt == m { (&xt, &st) } else { (&xv, &sv) };
-                    let y = ternary_matmul_with(&ctx, xa.into(), Some(sa.into()), &wm, None, v)
-                        .unwrap()
-                        .to_vec::<f32>()
-                        .unwrap();
+                for v in int8_variants(&ctx, &wm, mt) {
+                    let y =
+                        ternary_matmul_with(&ctx, (&xv).into(), Some((&sv).into()), &wm, None, v)
+                            .unwrap()
+                            .to_vec::<f32>()
+                            .unwrap();
                     assert_eq!(y, want[..mt * n], "{ctx:?} {v:?} m{mt}");
                 }
             }
