@@ -38,8 +38,9 @@ fn main(
     let nt = WG_X * WG_Y;
     let m0 = wid.y * bm;
     let n0 = wid.x * bn;
+    // Every array below is indexed by constants (//#unroll): llvmpipe kept arrays indexed by a
+    // loop counter in stack memory (shaders/README.md). Zero-initialised.
     var acc: array<f32, TM * TN>;
-    for (var j = 0u; j < TM * TN; j++) { acc[j] = 0.0; }
 
     for (var k0 = P.k_begin; k0 < P.k_end; k0 += BK) {
         for (var idx = tid; idx < bm * BK; idx += nt) {
@@ -66,18 +67,26 @@ fn main(
             var b: array<f32, TN>;
             // Strided ownership (lid.y + i * WG_Y) keeps neighbouring invocations on
             // neighbouring workgroup-memory words.
-            for (var i = 0u; i < TM; i++) { a[i] = xs[kk * bm + lid.y + i * WG_Y]; }
-            for (var j = 0u; j < TN; j++) { b[j] = ws[kk * bn + lid.x + j * WG_X]; }
-            for (var i = 0u; i < TM; i++) {
-                for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(a[i], b[j], acc[i * TN + j]); }
-            }
+//#unroll i TM
+            a[i] = xs[kk * bm + lid.y + i * WG_Y];
+//#end
+//#unroll j TN
+            b[j] = ws[kk * bn + lid.x + j * WG_X];
+//#end
+//#unroll i TM
+//#unroll j TN
+            acc[i * TN + j] = fma(a[i], b[j], acc[i * TN + j]);
+//#end
+//#end
         }
         workgroupBarrier();
     }
 
-    for (var i = 0u; i < TM; i++) {
+//#unroll i TM
+    {
         let gm = m0 + lid.y + i * WG_Y;
-        for (var j = 0u; j < TN; j++) {
+//#unroll j TN
+        {
             let gn = n0 + lid.x + j * WG_X;
             if (gm < P.m && gn < P.n) {
                 let col = P.n_base + gn;
@@ -88,5 +97,7 @@ fn main(
                 y[idx] = v;
             }
         }
+//#end
     }
+//#end
 }

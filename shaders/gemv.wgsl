@@ -7,7 +7,7 @@
 // is indexed by subgroup_id and the count is num_subgroups), else by a tree in workgroup memory.
 // The grid is folded into 2D so N may exceed 65535 * ROWS.
 //
-// Prelude constants: MR (activation rows, 1..4), ROWS (W rows per workgroup).
+// Prelude constants: MR (activation rows, 1..4), ROWS (W rows per workgroup), NACC = MR·ROWS.
 // Defines: VEC8 (K % 8 == 0: eight elements a load) or VEC4 (K % 4 == 0), else scalar loads;
 // SUBGROUP.
 
@@ -19,7 +19,6 @@
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 
 override WG: u32 = 256u;
-const NACC: u32 = MR * ROWS;
 var<workgroup> red: array<f32, NACC * WG>;
 
 @compute @workgroup_size(WG)
@@ -33,25 +32,32 @@ fn main(
 //#endif
 ) {
     let row0 = (wid.x + wid.y * P.groups_x) * ROWS;
+    // The arrays are indexed by constants only (//#unroll): llvmpipe kept arrays indexed by a
+    // loop counter in stack memory, read and written lane by lane (shaders/README.md).
     var acc: array<f32, NACC>;
-    for (var j = 0u; j < NACC; j++) { acc[j] = 0.0; }
 
     // Rows past the end re-read the last row (always in bounds) and are not written.
     var rows: array<u32, ROWS>;
-    for (var r = 0u; r < ROWS; r++) { rows[r] = min(row0 + r, P.n - 1u); }
+//#unroll r ROWS
+    rows[r] = min(row0 + r, P.n - 1u);
+//#end
 
 //#if VEC8
     let k8 = P.k >> 3u;
     let w8 = P.w_off >> 3u;
     for (var i = tid; i < k8; i += WG) {
         var xv: array<mat2x4<f32>, MR>;
-        for (var m = 0u; m < MR; m++) { xv[m] = x_vec8(m * k8 + i); }
-        for (var r = 0u; r < ROWS; r++) {
+//#unroll m MR
+        xv[m] = x_vec8(m * k8 + i);
+//#end
+//#unroll r ROWS
+        {
             let wv = w_vec8(w8 + rows[r] * k8 + i);
-            for (var m = 0u; m < MR; m++) {
-                acc[r * MR + m] += dot(xv[m][0], wv[0]) + dot(xv[m][1], wv[1]);
-            }
+//#unroll m MR
+            acc[r * MR + m] += dot(xv[m][0], wv[0]) + dot(xv[m][1], wv[1]);
+//#end
         }
+//#end
     }
 //#else
 //#if VEC4
@@ -59,29 +65,43 @@ fn main(
     let w4 = P.w_off >> 2u;
     for (var i = tid; i < k4; i += WG) {
         var xv: array<vec4<f32>, MR>;
-        for (var m = 0u; m < MR; m++) { xv[m] = x_vec4(m * k4 + i); }
-        for (var r = 0u; r < ROWS; r++) {
+//#unroll m MR
+        xv[m] = x_vec4(m * k4 + i);
+//#end
+//#unroll r ROWS
+        {
             let wv = w_vec4(w4 + rows[r] * k4 + i);
-            for (var m = 0u; m < MR; m++) { acc[r * MR + m] += dot(xv[m], wv); }
+//#unroll m MR
+            acc[r * MR + m] += dot(xv[m], wv);
+//#end
         }
+//#end
     }
 //#else
     for (var e = tid; e < P.k; e += WG) {
         var xv: array<f32, MR>;
-        for (var m = 0u; m < MR; m++) { xv[m] = x_at(m * P.k + e); }
-        for (var r = 0u; r < ROWS; r++) {
+//#unroll m MR
+        xv[m] = x_at(m * P.k + e);
+//#end
+//#unroll r ROWS
+        {
             let wv = w_at(P.w_off + rows[r] * P.k + e);
-            for (var m = 0u; m < MR; m++) { acc[r * MR + m] = fma(xv[m], wv, acc[r * MR + m]); }
+//#unroll m MR
+            acc[r * MR + m] = fma(xv[m], wv, acc[r * MR + m]);
+//#end
         }
+//#end
     }
 //#endif
 //#endif
 
 //#if SUBGROUP
-    for (var j = 0u; j < NACC; j++) {
+//#unroll j NACC
+    {
         let s = subgroupAdd(acc[j]);
         if (lane == 0u) { red[j * WG + sg] = s; }
     }
+//#end
     workgroupBarrier();
     // NACC may exceed WG (the narrow shape): each invocation owns accumulators tid, tid + WG, ...
     for (var j = tid; j < NACC; j += WG) {
@@ -90,7 +110,9 @@ fn main(
         red[j * WG] = t;
     }
 //#else
-    for (var j = 0u; j < NACC; j++) { red[j * WG + tid] = acc[j]; }
+//#unroll j NACC
+    red[j * WG + tid] = acc[j];
+//#end
     workgroupBarrier();
     for (var s = WG >> 1u; s > 0u; s >>= 1u) {
         if (tid < s) {

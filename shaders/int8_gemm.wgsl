@@ -66,8 +66,9 @@ fn main(
     let nt = WG_X * WG_Y;
     let m0 = wid.y * bm;
     let n0 = wid.x * bn;
+    // Every array below is indexed by constants (//#unroll): llvmpipe kept arrays indexed by a
+    // loop counter in stack memory (shaders/README.md). Zero-initialised.
     var acc: array<i32, TM * TN>;
-    for (var j = 0u; j < TM * TN; j++) { acc[j] = 0; }
     // Slices start on whole words (k_begin is a multiple of 4).
     let kwords = (P.k_end + 3u) >> 2u;
 
@@ -86,18 +87,26 @@ fn main(
         for (var c = 0u; c < BKW; c++) {
             var a: array<u32, TM>;
             var b: array<u32, TN>;
-            for (var i = 0u; i < TM; i++) { a[i] = xs[c * bm + lid.y + i * WG_Y]; }
-            for (var j = 0u; j < TN; j++) { b[j] = ws[c * bn + lid.x + j * WG_X]; }
-            for (var i = 0u; i < TM; i++) {
-                for (var j = 0u; j < TN; j++) { acc[i * TN + j] += dot4(a[i], b[j]); }
-            }
+//#unroll i TM
+            a[i] = xs[c * bm + lid.y + i * WG_Y];
+//#end
+//#unroll j TN
+            b[j] = ws[c * bn + lid.x + j * WG_X];
+//#end
+//#unroll i TM
+//#unroll j TN
+            acc[i * TN + j] += dot4(a[i], b[j]);
+//#end
+//#end
         }
         workgroupBarrier();
     }
 
-    for (var i = 0u; i < TM; i++) {
+//#unroll i TM
+    {
         let gm = m0 + lid.y + i * WG_Y;
-        for (var j = 0u; j < TN; j++) {
+//#unroll j TN
+        {
             let gn = n0 + lid.x + j * WG_X;
             if (gm < P.m && gn < P.n) {
                 let col = P.n_base + gn;
@@ -118,5 +127,7 @@ fn main(
 //#endif
             }
         }
+//#end
     }
+//#end
 }

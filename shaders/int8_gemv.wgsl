@@ -3,6 +3,7 @@
 // Same workgroup organisation as gemv.wgsl: ROWS rows per workgroup, K split over WG
 // invocations, subgroup or workgroup-memory reduction (integer sums: exact in any order).
 //
+// Prelude constants: MR, ROWS, NACC = MR·ROWS.
 // Defines: ALIGNED (K % 4 == 0: whole words, dot4), SUBGROUP, DOT_NATIVE, OUT_F32.
 
 // struct Params: shaders/common/params.wgsl
@@ -21,7 +22,6 @@
 //#endif
 
 override WG: u32 = 256u;
-const NACC: u32 = MR * ROWS;
 var<workgroup> red: array<i32, NACC * WG>;
 
 @compute @workgroup_size(WG)
@@ -35,42 +35,59 @@ fn main(
 //#endif
 ) {
     let row0 = (wid.x + wid.y * P.groups_x) * ROWS;
+    // The arrays are indexed by constants only (//#unroll): llvmpipe kept arrays indexed by a
+    // loop counter in stack memory (shaders/README.md). Zero-initialised.
     var acc: array<i32, NACC>;
-    for (var j = 0u; j < NACC; j++) { acc[j] = 0; }
     var rows: array<u32, ROWS>;
-    for (var r = 0u; r < ROWS; r++) { rows[r] = min(row0 + r, P.n - 1u); }
+//#unroll r ROWS
+    rows[r] = min(row0 + r, P.n - 1u);
+//#end
 
 //#if ALIGNED
     let kw = P.k >> 2u;
     let woff = P.w_off >> 2u;
     for (var i = tid; i < kw; i += WG) {
         var xv: array<u32, MR>;
-        for (var m = 0u; m < MR; m++) { xv[m] = xq[m * kw + i]; }
-        for (var r = 0u; r < ROWS; r++) {
+//#unroll m MR
+        xv[m] = xq[m * kw + i];
+//#end
+//#unroll r ROWS
+        {
             let wv = wq[woff + rows[r] * kw + i];
-            for (var m = 0u; m < MR; m++) { acc[r * MR + m] += dot4(xv[m], wv); }
+//#unroll m MR
+            acc[r * MR + m] += dot4(xv[m], wv);
+//#end
         }
+//#end
     }
 //#else
     for (var e = tid; e < P.k; e += WG) {
         var xv: array<i32, MR>;
-        for (var m = 0u; m < MR; m++) {
+//#unroll m MR
+        {
             let xe = m * P.k + e;
             xv[m] = i8_of(xq[xe >> 2u], xe);
         }
-        for (var r = 0u; r < ROWS; r++) {
+//#end
+//#unroll r ROWS
+        {
             let we = P.w_off + rows[r] * P.k + e;
             let wv = i8_of(wq[we >> 2u], we);
-            for (var m = 0u; m < MR; m++) { acc[r * MR + m] += xv[m] * wv; }
+//#unroll m MR
+            acc[r * MR + m] += xv[m] * wv;
+//#end
         }
+//#end
     }
 //#endif
 
 //#if SUBGROUP
-    for (var j = 0u; j < NACC; j++) {
+//#unroll j NACC
+    {
         let s = subgroupAdd(acc[j]);
         if (lane == 0u) { red[j * WG + sg] = s; }
     }
+//#end
     workgroupBarrier();
     // NACC may exceed WG (the narrow shape): each invocation owns accumulators tid, tid + WG, ...
     for (var j = tid; j < NACC; j += WG) {
@@ -79,7 +96,9 @@ fn main(
         red[j * WG] = t;
     }
 //#else
-    for (var j = 0u; j < NACC; j++) { red[j * WG + tid] = acc[j]; }
+//#unroll j NACC
+    red[j * WG + tid] = acc[j];
+//#end
     workgroupBarrier();
     for (var s = WG >> 1u; s > 0u; s >>= 1u) {
         if (tid < s) {

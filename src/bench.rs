@@ -6,7 +6,7 @@ use std::time::Duration;
 use lowbit_kernels::{CpuConfig, DType, SimdLevel};
 use serde::Serialize;
 
-use crate::bandwidth::read_bound_cached;
+use crate::bandwidth::{read_bound_cached, read_op, ReadBound};
 use crate::ceilings::{ceilings, Ceilings};
 use crate::context::{Backend, Context};
 use crate::error::Result;
@@ -48,6 +48,8 @@ pub(crate) struct Run {
     pub moved: f64,
     /// W's bytes: the read bound streams as many (at least 1 MiB).
     pub w_bytes: usize,
+    /// The read bound timed beside the op ([`side_by_side`]); `None`: measured on its own.
+    pub bound: Option<ReadBound>,
 }
 
 /// Seeded values in [−1, 1) (the benches' operands).
@@ -165,7 +167,10 @@ impl BenchResult {
         budget: Duration,
         baselines: Vec<Baseline>,
     ) -> Result<Self> {
-        let bound = read_bound_cached(ctx, run.w_bytes.max(1 << 20), budget)?;
+        let bound = match run.bound {
+            Some(b) => b,
+            None => read_bound_cached(ctx, bound_bytes(run.w_bytes), budget)?,
+        };
         let ceilings = ceilings(ctx, budget.min(Duration::from_millis(500)))?;
         let (m, n, k) = run.shape;
         let secs = run.time.median;
@@ -286,26 +291,43 @@ pub(crate) fn matmul_op<'a>(
     Ok((op, variant.name()))
 }
 
-/// Times `ours` and the named baseline ops in alternation ([`measure_alternating`]): our runs,
-/// and each baseline's median against ours.
+/// The bytes a read bound streams for an op whose W has `w_bytes` (at least 1 MiB).
+fn bound_bytes(w_bytes: usize) -> usize {
+    w_bytes.max(1 << 20)
+}
+
+/// Times `ours`, a streaming read of W's `w_bytes` ([`read_op`]) and the named baseline ops in
+/// alternation ([`measure_alternating`]): our runs, the read bound (median of its runs, so the
+/// fraction of it compares like with like: the same statistic, cache state and machine
+/// spells), and each baseline's median against ours.
 pub(crate) fn side_by_side<'a>(
-    ctx: &Context,
+    ctx: &'a Context,
     budget: Duration,
     ours: TimedOp<'a>,
     baselines: Vec<(String, TimedOp<'a>)>,
-) -> Result<(Measured, Vec<Baseline>)> {
-    let (names, mut ops): (Vec<String>, Vec<TimedOp<'a>>) = std::iter::once((String::new(), ours))
+    w_bytes: usize,
+) -> Result<(Measured, Vec<Baseline>, ReadBound)> {
+    let (read, layout, read_bytes) = read_op(ctx, bound_bytes(w_bytes), budget)?;
+    let (names, mut ops): (Vec<String>, Vec<TimedOp<'a>>) = [(String::new(), ours)]
+        .into_iter()
+        .chain(std::iter::once((String::new(), read)))
         .chain(baselines)
         .unzip();
     let times = measure_alternating(ctx, budget, &mut ops)?;
-    let ours = times[0];
+    let (ours, read) = (times[0], times[1]);
     let baselines = names
         .into_iter()
         .zip(&times)
-        .skip(1)
+        .skip(2)
         .map(|(name, t)| Baseline::new(name, t.median, ours.median))
         .collect();
-    Ok((ours, baselines))
+    let bound = ReadBound {
+        bytes: read_bytes,
+        seconds: read.median,
+        timing: read.timing,
+        layout: format!("{layout}, beside"),
+    };
+    Ok((ours, baselines, bound))
 }
 
 /// Benchmarks the dense matmul with the given dtypes and shape.
@@ -321,9 +343,10 @@ pub fn bench_matmul(
     let ws = seeded(n * k, 2);
     let x = tensor_of(ctx, x_dtype, &xs, &[m, k])?;
     let w = tensor_of(ctx, w_dtype, &ws, &[n, k])?;
-    let (time, variant) = time_matmul_runs(ctx, &x, &w, variant, budget)?;
-    let secs = time.median;
     let w_bytes = n * k * w_dtype.size_bytes();
+    let (op, variant) = matmul_op(ctx, &x, &w, variant)?;
+    let (time, _, bound) = side_by_side(ctx, budget, op, vec![], w_bytes)?;
+    let secs = time.median;
     let bytes = (m * k * x_dtype.size_bytes() + w_bytes + m * n * 4) as f64;
 
     // The baseline: the CPU SIMD backend for a GPU adapter; the scalar CPU kernels for the CPU.
@@ -352,6 +375,7 @@ pub fn bench_matmul(
         time,
         moved: bytes,
         w_bytes,
+        bound: Some(bound),
     };
     BenchResult::measured(
         ctx,

@@ -36,7 +36,7 @@ pub fn bench_bcq(
     let ours: TimedOp<'_> = Box::new(|t| bcq_matmul_timed(ctx, x.view(), &w, None, t).map(|_| ()));
     let wd = f16_weights(ctx, &bw.dequantize(), (n, k))?;
     let dense = dequant_f16_dense(ctx, &x, &wd)?;
-    let (time, baselines) = side_by_side(ctx, budget, ours, vec![dense])?;
+    let (time, baselines, bound) = side_by_side(ctx, budget, ours, vec![dense], w.bytes())?;
     let run = Run {
         op: "bcq_matmul",
         variant: "f32 x, 256-entry sign tables per 8 inputs, APoT scales by ldexp".into(),
@@ -46,6 +46,7 @@ pub fn bench_bcq(
         time,
         moved: (w.bytes() + 4 * m * k + 4 * m * n) as f64,
         w_bytes: w.bytes(),
+        bound: Some(bound),
     };
     BenchResult::measured(ctx, run, budget, baselines)
 }

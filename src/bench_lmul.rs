@@ -36,6 +36,7 @@ pub fn bench_lmul(
         time,
         moved: (n * k * 4) as f64,
         w_bytes: n * k * 4,
+        bound: None,
     };
     let dense = Baseline::new(
         format!("dense f32 multiply ({dense_variant})"),

@@ -77,8 +77,9 @@ pub fn bench_lut_matmul(
         others.push((format!("{} fused kernel (same shape)", ty.name()), op));
     }
     others.push(dequant_f16_dense(ctx, &x, &wd)?);
-    let (picked_time, baselines) = side_by_side(ctx, budget, lut_op(picked), others)?;
     let w_bytes = usize::try_from(w.bytes()).map_err(|_| Error::Shape("W too large".into()))?;
+    let (picked_time, baselines, bound) =
+        side_by_side(ctx, budget, lut_op(picked), others, w_bytes)?;
     let run = Run {
         op: "lut_matmul",
         variant: format!("lut {} ({why})", picked.name()),
@@ -88,6 +89,7 @@ pub fn bench_lut_matmul(
         time: picked_time,
         moved: w_bytes as f64,
         w_bytes,
+        bound: Some(bound),
     };
     BenchResult::measured(ctx, run, budget, baselines)
 }

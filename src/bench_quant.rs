@@ -115,7 +115,7 @@ pub fn bench_quant_matmul(
         others.push((name.to_string(), path_op(p)?));
     }
     others.push(dequant_f16_dense(ctx, &x, &wd)?);
-    let (time, baselines) = side_by_side(ctx, budget, path_op(path)?, others)?;
+    let (time, baselines, bound) = side_by_side(ctx, budget, path_op(path)?, others, n * row)?;
     let run = Run {
         op: "quant_matmul",
         variant: match path {
@@ -129,6 +129,7 @@ pub fn bench_quant_matmul(
         time,
         moved: (n * row) as f64,
         w_bytes: n * row,
+        bound: Some(bound),
     };
     BenchResult::measured(ctx, run, budget, baselines)
 }

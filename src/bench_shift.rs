@@ -39,6 +39,7 @@ pub fn bench_shift(
         time,
         moved: (n * k) as f64,
         w_bytes: n * k,
+        bound: None,
     };
     let dense = Baseline::new(
         format!("dequantised f32 + dense ({dense_variant})"),

@@ -86,7 +86,7 @@ pub fn bench_ternary(
     let xdt = Tensor::from_slice(ctx, &xd, &[m, k])?;
     let wd = f16_weights(ctx, &tw.dequantize(), (n, k))?;
     let dense = dequant_f16_dense(ctx, &xdt, &wd)?;
-    let (time, baselines) = side_by_side(ctx, budget, ours, vec![dense])?;
+    let (time, baselines, bound) = side_by_side(ctx, budget, ours, vec![dense], w.bytes())?;
     let kernel = match &*ctx.inner {
         Backend::Cpu(cfg) => lowbit_kernels::ternary::kernel_level(cfg.level).to_string(),
         Backend::Gpu(_) => chosen.map(|v| v.name()).unwrap_or_default(),
@@ -100,6 +100,7 @@ pub fn bench_ternary(
         time,
         moved: (w.bytes() + m * k + 4 * m * n) as f64,
         w_bytes: w.bytes(),
+        bound: Some(bound),
     };
     BenchResult::measured(ctx, run, budget, baselines)
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use lowbit_kernels::DType;
 
-use crate::shader_text::{preprocess, substitute};
+use crate::shader_text::{preprocess, substitute, unroll};
 
 pub(crate) const GEMV: &str = include_str!("../shaders/gemv.wgsl");
 pub(crate) const GEMM: &str = include_str!("../shaders/gemm.wgsl");
@@ -87,7 +87,11 @@ impl Composer {
         }
         text.push_str(&snippets);
         for part in &self.body {
-            text.push_str(&preprocess(part, &self.defines));
+            // Our own text: a malformed directive is a bug the catalog test (every variant
+            // composed and validated) meets first.
+            let part = unroll(&preprocess(part, &self.defines), &self.consts)
+                .unwrap_or_else(|e| panic!("shader {}: {e}", self.name));
+            text.push_str(&part);
         }
         ShaderVariant {
             name: self.name.clone(),

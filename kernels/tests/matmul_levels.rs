@@ -237,9 +237,18 @@ fn bad_lengths_and_empty_shapes_are_errors() {
 
 #[test]
 fn read_sum_adds_everything() {
-    let data: Vec<f32> = (0..1000).map(|i| (i % 5) as f32).collect();
-    for cfg in configs() {
-        assert_eq!(lowbit_kernels::bandwidth::read_sum(&cfg, &data), 2000.0);
+    // Short (all tail), one or a few 32-float steps of each of the eight streams per thread,
+    // and odd tails after them; the sums are exact in f32.
+    for len in [1000usize, 2 * 8 * 32, 2 * 8 * 32 * 3 + 17, 65_537] {
+        let data: Vec<f32> = (0..len).map(|i| (i % 5) as f32).collect();
+        let want: f32 = (0..len).map(|i| (i % 5) as f32).sum();
+        for cfg in configs() {
+            assert_eq!(
+                lowbit_kernels::bandwidth::read_sum(&cfg, &data),
+                want,
+                "{len} {cfg:?}"
+            );
+        }
     }
 }
 

@@ -281,7 +281,11 @@ fn composer(v: Int8Variant, m: usize, aligned: bool, out_f32: bool) -> Composer 
         }
     }
     let (body, consts, mr) = match v.kernel {
-        MatmulKernel::Gemv => (INT8_GEMV, vec![("MR", m as u32), ("ROWS", GEMV_ROWS)], m),
+        MatmulKernel::Gemv => {
+            let mr = m as u32;
+            let consts = vec![("MR", mr), ("ROWS", GEMV_ROWS), ("NACC", mr * GEMV_ROWS)];
+            (INT8_GEMV, consts, m)
+        }
         _ => (INT8_GEMM, vec![("TM", TM), ("TN", TN)], 0),
     };
     Composer {

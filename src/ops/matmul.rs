@@ -408,7 +408,9 @@ fn composer(v: MatmulVariant, x: DType, w: DType, m: usize) -> Composer {
             if v.subgroup {
                 defines.insert("SUBGROUP");
             }
-            (GEMV, vec![("MR", m as u32), ("ROWS", v.shape.dims().1)])
+            let rows = v.shape.dims().1;
+            let m = m as u32;
+            (GEMV, vec![("MR", m), ("ROWS", rows), ("NACC", m * rows)])
         }
         _ => (GEMM, vec![("TM", v.tile.tm), ("TN", v.tile.tn)]),
     };
