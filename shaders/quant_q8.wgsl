@@ -563,25 +563,28 @@ fn unit_dot(u: Unit, xb: u32) -> f32 {
 //#endif
 //#endif
 
+// One unit's sums for up to four tokens (tokens past M repeat the last one and are never
+// written): x block x0 of the first token, `blocks` x blocks a token.
+fn unit_sums(u: Unit, x0: u32, blocks: u32, last: u32) -> vec4<f32> {
+//#if MT1
+    return vec4<f32>(unit_dot(u, x0), 0.0, 0.0, 0.0);
+//#else
+    return vec4<f32>(
+        unit_dot(u, x0),
+        unit_dot(u, x0 + min(1u, last) * blocks),
+        unit_dot(u, x0 + min(2u, last) * blocks),
+        unit_dot(u, x0 + min(3u, last) * blocks));
+//#endif
+}
+
 // Sums of the row's units c0, c0 + step, … (a unit: UNIT_BLOCKS blocks of 32, the format's
-// load_unit / unit_dot above) for up to four tokens (tokens past M repeat the last one and are
-// never written). The weights are loaded once for all tokens.
+// load_unit / unit_dot above) for up to four tokens. The weights are loaded once for all tokens.
 fn row_sums(base: u32, c0: u32, step: u32) -> vec4<f32> {
     let blocks = params.k / 32u;
     let last = params.m - 1u - params.m0;
     var acc = vec4<f32>();
     for (var c = c0; c < blocks / UNIT_BLOCKS; c += step) {
-        let u = load_unit(base, c);
-        let x0 = params.m0 * blocks + UNIT_BLOCKS * c;
-//#if MT1
-        acc.x += unit_dot(u, x0);
-//#else
-        acc += vec4<f32>(
-            unit_dot(u, x0),
-            unit_dot(u, x0 + min(1u, last) * blocks),
-            unit_dot(u, x0 + min(2u, last) * blocks),
-            unit_dot(u, x0 + min(3u, last) * blocks));
-//#endif
+        acc += unit_sums(load_unit(base, c), params.m0 * blocks + UNIT_BLOCKS * c, blocks, last);
     }
     return acc;
 }
@@ -612,11 +615,26 @@ fn main(
     @builtin(local_invocation_index) tid: u32,
 ) {
 //#if ROW_PER_LANE
-    let row = (wid.y * params.groups_x + wid.x) * WG + tid;
-    if row >= params.n {
+    // LANE_ROWS consecutive rows per invocation, their units met in turn: the unrolled copies
+    // read the same x words, which the compiler may load once for all of them.
+    let first = ((wid.y * params.groups_x + wid.x) * WG + tid) * LANE_ROWS;
+    if first >= params.n {
         return;
     }
-    store(row, row_sums(row * params.row_bytes, 0u, 1u));
+    let blocks = params.k / 32u;
+    let last = params.m - 1u - params.m0;
+    var acc: array<vec4<f32>, LANE_ROWS>;
+    for (var c = 0u; c < blocks / UNIT_BLOCKS; c++) {
+        let x0 = params.m0 * blocks + UNIT_BLOCKS * c;
+//#unroll r LANE_ROWS
+        acc[r] += unit_sums(load_unit(min(first + r, params.n - 1u) * params.row_bytes, c), x0, blocks, last);
+//#end
+    }
+//#unroll r LANE_ROWS
+    if first + r < params.n {
+        store(first + r, acc[r]);
+    }
+//#end
 //#else
     // The row is uniform across the workgroup, so an early return keeps barriers uniform.
     let row = wid.y * params.groups_x + wid.x;
