@@ -100,14 +100,22 @@ pub fn read_bound_cached(
     })
 }
 
+/// The floats a streaming read of `bytes` bytes sums: whole vec4s, at least one.
+fn stream_data(bytes: usize) -> Result<Vec<f32>> {
+    let n4 = bytes / 16;
+    if n4 == 0 {
+        return Err(Error::Shape(
+            "a streaming read needs at least 16 bytes".into(),
+        ));
+    }
+    Ok((0..n4 * 4).map(|i| (i % 7) as f32).collect())
+}
+
 /// Measures how fast `ctx` streams `bytes` bytes (rounded down to whole vec4s) from memory:
 /// the best of several layouts on a GPU, each given `budget`.
 pub fn read_bound(ctx: &Context, bytes: usize, budget: std::time::Duration) -> Result<ReadBound> {
-    let n4 = bytes / 16;
-    if n4 == 0 {
-        return Err(Error::Shape("read_bound needs at least 16 bytes".into()));
-    }
-    let data: Vec<f32> = (0..n4 * 4).map(|i| (i % 7) as f32).collect();
+    let data = stream_data(bytes)?;
+    let n4 = data.len() / 4;
     match &*ctx.inner {
         Backend::Cpu(cfg) => {
             let (seconds, timing) = fastest(measure_wall_runs(budget, || {
@@ -151,23 +159,16 @@ fn stream_op<'a>(g: &'a Gpu, data: &[f32], layout: (Walk, u32, u32)) -> Result<(
     let src = g.upload(bytemuck::cast_slice(data), "stream")?;
     let vec4s = u32::try_from(data.len() / 4)
         .map_err(|_| Error::DeviceLimit("stream buffer too large".into()))?;
-    // Vec4s per segment: the whole buffer, or one of STREAMS equal segments.
-    let n4 = match walk {
-        Walk::Streams => vec4s / STREAMS,
-        _ => vec4s,
-    };
+    // Vec4s per segment: the whole buffer, or one of STREAMS equal segments (the tail past
+    // them is not read).
+    let segments = if walk == Walk::Streams { STREAMS } else { 1 };
+    let n4 = vec4s / segments;
     if n4 == 0 {
         return Err(Error::Shape(
             "stream buffer too small for its layout".into(),
         ));
     }
-    let read = u64::from(n4)
-        * 16
-        * if walk == Walk::Streams {
-            u64::from(STREAMS)
-        } else {
-            1
-        };
+    let read = u64::from(n4 * segments) * 16;
     let threads = wg * groups;
     let sums = g.alloc(threads as u64 * 4, "sums")?;
     let params = g.uniform(&[n4, threads, n4.div_ceil(groups), 0])?;
@@ -204,11 +205,8 @@ pub(crate) fn read_op<'a>(
     bytes: usize,
     budget: std::time::Duration,
 ) -> Result<(TimedOp<'a>, String, u64)> {
-    let n4 = bytes / 16;
-    if n4 == 0 {
-        return Err(Error::Shape("read_op needs at least 16 bytes".into()));
-    }
-    let data: Vec<f32> = (0..n4 * 4).map(|i| (i % 7) as f32).collect();
+    let data = stream_data(bytes)?;
+    let n4 = data.len() / 4;
     match &*ctx.inner {
         Backend::Cpu(cfg) => {
             let cfg = *cfg;

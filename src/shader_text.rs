@@ -60,7 +60,7 @@ fn expand(lines: &[&str], consts: &[(&str, u32)], out: &mut String) -> Result<()
     let mut i = 0;
     while i < lines.len() {
         let Some(spec) = lines[i].trim_start().strip_prefix("//#unroll ") else {
-            if lines[i].trim_start().starts_with("//#end") {
+            if is_end(lines[i]) {
                 return Err("//#end without //#unroll".into());
             }
             out.push_str(lines[i]);
@@ -87,7 +87,7 @@ fn expand(lines: &[&str], consts: &[(&str, u32)], out: &mut String) -> Result<()
             let t = lines[j].trim_start();
             if t.starts_with("//#unroll ") {
                 depth += 1;
-            } else if t.starts_with("//#end") {
+            } else if is_end(t) {
                 depth -= 1;
                 if depth == 0 {
                     break;
@@ -106,6 +106,11 @@ fn expand(lines: &[&str], consts: &[(&str, u32)], out: &mut String) -> Result<()
         i = j + 1;
     }
     Ok(())
+}
+
+/// Whether `line` is an `//#end` (not an `//#endif`).
+fn is_end(line: &str) -> bool {
+    line.trim() == "//#end"
 }
 
 /// `text` with every whole-word `name` not preceded by `.` replaced by `with`.
@@ -172,6 +177,8 @@ mod tests {
         assert!(unroll("//#unroll r N\nx\n//#end\n", &[]).is_err());
         assert!(unroll("//#unroll r 2\nx\n", &[]).is_err());
         assert!(unroll("x\n//#end\n", &[]).is_err());
+        // An //#endif is not an //#end.
+        assert_eq!(unroll("//#endif\n", &[]).unwrap(), "//#endif\n");
     }
 
     #[test]

@@ -14,9 +14,8 @@
 //! them, to skip the blend, cost more than the blend: it met W's stream before the prefetch
 //! did). Where the CPU has GFNI and AVX-512 VBMI, E4M3's shifts become one affine bit
 //! transform of both bytes of each f16 and one byte permute (E5M2's widening a zero-masked
-//! permute). W is prefetched 2 KiB ahead: the
-//! strided 36-byte blocks left the stream waiting on memory (E5M2 single-threaded 2.7–3.4 →
-//! 1.8 ms at 4096²).
+//! permute). W is prefetched 2 KiB ahead: the strided 36-byte blocks left the stream waiting
+//! on memory (E5M2 single-threaded 2.7–3.4 → 1.8 ms at 4096²).
 
 use std::arch::x86_64::*;
 
