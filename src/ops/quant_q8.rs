@@ -85,6 +85,8 @@ pub(crate) enum Q8Kernel {
         dot_native: bool,
         /// Q4_0 read eight blocks (144 bytes) at a time as vec4 words (K % 256 == 0).
         super8: bool,
+        /// FP8 codes to f16 bits and `unpack2x16float` (CPU-type adapters: exact there).
+        f16cvt: bool,
     },
 }
 
@@ -105,6 +107,7 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
             row_per_lane,
             dot_native,
             super8,
+            f16cvt,
         } => {
             let i4g = matches!(ty, QuantType::I4G32 | QuantType::I4G64 | QuantType::I4G128);
             fmt = if i4g {
@@ -120,6 +123,7 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
                 (dot_native, "DOT_NATIVE"),
                 (super8, "SUPER8"),
                 (super8 || k_quant, "WIDE"),
+                (f16cvt, "F16CVT"),
                 (k_quant, "K_QUANT"),
                 (matches!(ty, QuantType::Q5_0 | QuantType::Q5_1), "Q5"),
                 (ext_unit(ty), "UNIT_EXT"),
@@ -130,12 +134,13 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
                 }
             }
             format!(
-                "quant_q8.{}.{}.{}.{}{}",
+                "quant_q8.{}.{}.{}.{}{}{}",
                 ty.name(),
                 if one { "m1" } else { "m4" },
                 if row_per_lane { "lane" } else { "wg" },
                 if dot_native { "dp4" } else { "dotx" },
-                if super8 { ".super8" } else { "" }
+                if super8 { ".super8" } else { "" },
+                if f16cvt { ".f16c" } else { "" }
             )
         }
     };
@@ -170,7 +175,8 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
         variant(Q8Kernel::Quantize(true)),
     ];
     for ty in TYPES {
-        let supers: &[bool] = if ty == QuantType::Q4_0 {
+        let fp8 = matches!(ty, QuantType::F8E4M3 | QuantType::F8E5M2);
+        let wide: &[bool] = if ty == QuantType::Q4_0 || fp8 {
             &[false, true]
         } else {
             &[false]
@@ -178,13 +184,14 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
         for one in [true, false] {
             for row_per_lane in [true, false] {
                 for dot_native in [true, false] {
-                    for &super8 in supers {
+                    for &on in wide {
                         out.push(variant(Q8Kernel::Gemv {
                             ty,
                             one,
                             row_per_lane,
                             dot_native,
-                            super8,
+                            super8: on && !fp8,
+                            f16cvt: on && fp8,
                         }));
                     }
                 }
@@ -201,7 +208,8 @@ pub(crate) struct Q8Shape {
     pub row_per_lane: bool,
     /// `dot4I8Packed`, else the portable extractBits sum.
     pub dot_native: bool,
-    /// Q4_0 eight blocks at a time through vec4 loads, where K % 256 == 0 (else ignored).
+    /// The CPU-type adapters' forms: Q4_0 eight blocks at a time through vec4 loads where
+    /// K % 256 == 0, FP8 codes converted as f16 (else ignored).
     pub super8: bool,
 }
 
@@ -255,12 +263,14 @@ pub(crate) fn gemv_with(
     let q_groups = fold_groups(g, blocks.div_ceil(64))?;
     let row_per_lane = shape.row_per_lane;
     let super8 = shape.super8 && w.ty == QuantType::Q4_0 && k % 256 == 0;
+    let f16cvt = shape.super8 && matches!(w.ty, QuantType::F8E4M3 | QuantType::F8E5M2);
     let gemv = variant(Q8Kernel::Gemv {
         ty: w.ty,
         one: m == 1,
         row_per_lane,
         dot_native: shape.dot_native,
         super8,
+        f16cvt,
     });
     let g_pipe = g.pipeline(&gemv.name, || gemv.source.clone(), &[])?;
     let g_groups = fold_groups(
