@@ -9,9 +9,10 @@
 // block's bytes are word-aligned or two bytes off: each of its words is a word of W or a
 // funnel of two, a select, never a byte-wise load. Q4_1, Q5_1 and Q2_K blocks (20, 24, 84
 // bytes) are always word-aligned; Q4_K and Q5_K super-blocks (144, 176 bytes) are read as
-// nine or eleven vec4 words (WIDE), as are Q4_0's blocks eight at a time where K % 256 == 0
-// (SUPER8 with WIDE). Each format defines a unit (one block, or 256 elements), `load_unit`
-// and `unit_dot`; one `row_sums` runs them.
+// nine or eleven vec4 words (WIDE), as are, on CPU-type adapters, Q4_0's blocks eight at a
+// time (nine words) and Q8_0's eight and MXFP4's sixteen (WIDE17: seventeen words) where K
+// allows. Each format defines a unit (one block, or 256 or 512 elements), `load_unit` and
+// `unit_dot`; one `row_sums` runs them.
 //
 // Shapes (by define): ROW_PER_LANE (CPU-type adapters: 8 invocations, one row each, no
 // barriers — see shaders/README.md) or one workgroup of WG invocations per row striding over
@@ -149,23 +150,33 @@ fn load18(b: u32) -> Block18 {
 //#endif
 
 //#if WIDE
-// 256 elements of a row as nine vec4 words (144 bytes, rows a multiple of it): one Q4_K
-// super-block, or eight Q4_0 blocks (SUPER8, K % 256 == 0: for CPU-type adapters, where every
-// load instruction pays a per-lane loop whatever its width (shaders/README.md), 9 + 16 + 4
-// vec4 loads per 8 blocks instead of 8 loads a block).
+// A unit of a row as vec4 words (rows a multiple of it): nine (144 bytes) for one Q4_K
+// super-block or eight Q4_0 blocks (K % 256 == 0), eleven for Q5_K, seventeen (WIDE17, 272
+// bytes) for eight Q8_0 or sixteen MXFP4 blocks (K % 256, K % 512 == 0). For CPU-type
+// adapters, where every load instruction pays a per-lane loop whatever its width
+// (shaders/README.md): Q4_0 takes 9 + 16 + 4 vec4 loads per 8 blocks instead of 8 loads a
+// block.
 struct Super {
     v0: vec4<u32>, v1: vec4<u32>, v2: vec4<u32>, v3: vec4<u32>, v4: vec4<u32>,
     v5: vec4<u32>, v6: vec4<u32>, v7: vec4<u32>, v8: vec4<u32>,
 //#if FMT_Q5_K
     v9: vec4<u32>, v10: vec4<u32>,
 //#endif
+//#if WIDE17
+    v9: vec4<u32>, v10: vec4<u32>, v11: vec4<u32>, v12: vec4<u32>, v13: vec4<u32>,
+    v14: vec4<u32>, v15: vec4<u32>, v16: vec4<u32>,
+//#endif
 }
 
-// vec4 words per 256 elements.
+// vec4 words per unit.
 //#if FMT_Q5_K
 const SW: u32 = 11u;
 //#else
+//#if WIDE17
+const SW: u32 = 17u;
+//#else
 const SW: u32 = 9u;
+//#endif
 //#endif
 
 //#if FMT_Q4_0
@@ -199,6 +210,36 @@ fn super_dot(g: Super, xb: u32) -> f32 {
     acc += blk(g.v5.z, g.v5.w, g.v6.x, g.v6.y, g.v6.z, true, xb + 5u, bitcast<f32>(s2.z), s_all(s2.w));
     acc += blk(g.v6.w, g.v7.x, g.v7.y, g.v7.z, g.v7.w, false, xb + 6u, bitcast<f32>(s3.x), s_all(s3.y));
     acc += blk(g.v7.w, g.v8.x, g.v8.y, g.v8.z, g.v8.w, true, xb + 7u, bitcast<f32>(s3.z), s_all(s3.w));
+    return acc;
+}
+//#endif
+//#if FMT_Q8_0
+// One Q8_0 block from the nine words holding it: its scale in the low (`odd`: high) half of w0,
+// its quant bytes from two bytes into w0 (`odd`: from w1), against x block xb of scale dx.
+fn blk34(w0: u32, w1: u32, w2: u32, w3: u32, w4: u32, w5: u32, w6: u32, w7: u32, w8: u32,
+         odd: bool, xb: u32, dx: f32) -> f32 {
+    let d = f16_bits(select(w0 & 0xffffu, w0 >> 16u, odd));
+    let q = vec4<u32>(qword(w0, w1, odd), qword(w1, w2, odd), qword(w2, w3, odd), qword(w3, w4, odd));
+    let q2 = vec4<u32>(qword(w4, w5, odd), qword(w5, w6, odd), qword(w6, w7, odd), qword(w7, w8, odd));
+    let i = dot16(q, xq[2u * xb]) + dot16(q2, xq[2u * xb + 1u]);
+    return (d * dx) * f32(i);
+}
+
+// Eight blocks (block j at byte 34j, in words 8.5j .. 8.5j + 9: even j word-aligned, odd j two
+// bytes off) against the token's x blocks xb .. xb + 8.
+fn super_dot(g: Super, xb: u32) -> f32 {
+    let s0 = xs2[xb / 2u];
+    let s1 = xs2[xb / 2u + 1u];
+    let s2 = xs2[xb / 2u + 2u];
+    let s3 = xs2[xb / 2u + 3u];
+    var acc = blk34(g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x, g.v1.y, g.v1.z, g.v1.w, g.v2.x, false, xb, bitcast<f32>(s0.x));
+    acc += blk34(g.v2.x, g.v2.y, g.v2.z, g.v2.w, g.v3.x, g.v3.y, g.v3.z, g.v3.w, g.v4.x, true, xb + 1u, bitcast<f32>(s0.z));
+    acc += blk34(g.v4.y, g.v4.z, g.v4.w, g.v5.x, g.v5.y, g.v5.z, g.v5.w, g.v6.x, g.v6.y, false, xb + 2u, bitcast<f32>(s1.x));
+    acc += blk34(g.v6.y, g.v6.z, g.v6.w, g.v7.x, g.v7.y, g.v7.z, g.v7.w, g.v8.x, g.v8.y, true, xb + 3u, bitcast<f32>(s1.z));
+    acc += blk34(g.v8.z, g.v8.w, g.v9.x, g.v9.y, g.v9.z, g.v9.w, g.v10.x, g.v10.y, g.v10.z, false, xb + 4u, bitcast<f32>(s2.x));
+    acc += blk34(g.v10.z, g.v10.w, g.v11.x, g.v11.y, g.v11.z, g.v11.w, g.v12.x, g.v12.y, g.v12.z, true, xb + 5u, bitcast<f32>(s2.z));
+    acc += blk34(g.v12.w, g.v13.x, g.v13.y, g.v13.z, g.v13.w, g.v14.x, g.v14.y, g.v14.z, g.v14.w, false, xb + 6u, bitcast<f32>(s3.x));
+    acc += blk34(g.v14.w, g.v15.x, g.v15.y, g.v15.z, g.v15.w, g.v16.x, g.v16.y, g.v16.z, g.v16.w, true, xb + 7u, bitcast<f32>(s3.z));
     return acc;
 }
 //#endif
@@ -263,7 +304,11 @@ fn super_dot(g: Super, xb: u32) -> f32 {
 //#endif
 
 alias Unit = Super;
+//#if FMT_MXFP4
+const UNIT_BLOCKS: u32 = 16u;
+//#else
 const UNIT_BLOCKS: u32 = 8u;
+//#endif
 
 // Unit c of the row at byte base (a multiple of 16·SW: in vec4 words, base / 16).
 fn load_unit(base: u32, c: u32) -> Unit {
@@ -272,6 +317,10 @@ fn load_unit(base: u32, c: u32) -> Unit {
                  wv[a + 5u], wv[a + 6u], wv[a + 7u], wv[a + 8u],
 //#if FMT_Q5_K
                  wv[a + 9u], wv[a + 10u],
+//#endif
+//#if WIDE17
+                 wv[a + 9u], wv[a + 10u], wv[a + 11u], wv[a + 12u], wv[a + 13u],
+                 wv[a + 14u], wv[a + 15u], wv[a + 16u],
 //#endif
                  );
 }

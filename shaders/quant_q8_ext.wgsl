@@ -8,6 +8,13 @@
 // (`words_at`, `words4`).
 
 //#if UNIT_EXT
+// Bytes r .. r + 3 of the words lo, hi (r = 0..3): two shifts for hi, so r = 0 shifts it out
+// (WGSL takes shift counts modulo 32).
+fn funnel(lo: u32, hi: u32, r: u32) -> u32 {
+    return (lo >> (8u * r)) | ((hi << (31u - 8u * r)) << 1u);
+}
+
+//#if !WIDE
 // The word of W from byte b on (any alignment): a funnel of two words, the second read only
 // when b is not word-aligned (so no read passes the last byte asked for).
 fn words_at(b: u32, i: u32) -> u32 {
@@ -17,12 +24,6 @@ fn words_at(b: u32, i: u32) -> u32 {
         return w[a];
     }
     return funnel(w[a], w[a + 1u], r);
-}
-
-// Bytes r .. r + 3 of the words lo, hi (r = 0..3): two shifts for hi, so r = 0 shifts it out
-// (WGSL takes shift counts modulo 32).
-fn funnel(lo: u32, hi: u32, r: u32) -> u32 {
-    return (lo >> (8u * r)) | ((hi << (31u - 8u * r)) << 1u);
 }
 
 // The four words from byte b + 4i of W on: five loads, the fifth only when b is not
@@ -40,6 +41,7 @@ fn words4(b: u32, i: u32) -> vec4<u32> {
     }
     return vec4<u32>(funnel(w0, w1, r), funnel(w1, w2, r), funnel(w2, w3, r), funnel(w3, w4, r));
 }
+//#endif
 
 // Each byte of n (a 4-bit index) replaced by entry n of the 16-byte table t (four words, entry
 // e in byte e % 4 of word e / 4).
@@ -57,15 +59,37 @@ fn lut(n: vec4<u32>, t: vec4<u32>) -> vec4<u32> {
     return out;
 }
 
-// IQ4_NL / IQ4_XS values (−127 … 113) and MXFP4 / NVFP4 E2M1 values doubled (0 … ±12) as
-// bytes.
+// IQ4_NL / IQ4_XS values (−127 … 113) as bytes.
 const IQ4_TABLE = vec4<u32>(0xbfad9881u, 0xf6eaddcfu, 0x26190d01u, 0x71594535u);
-const FP4_TABLE = vec4<u32>(0x03020100u, 0x0c080604u, 0xfdfeff00u, 0xf4f8fafcu);
 
 // 16 bytes of 4-bit codes (element e < 16 the low nibble of byte e, e + 16 the high one)
 // against x block xb through table t: Σ value·x in i32.
 fn lut_dot(q: vec4<u32>, t: vec4<u32>, xb: u32) -> i32 {
     return dot16(lut(nibbles(q, 0u), t), xq[2u * xb]) + dot16(lut(nibbles(q, 4u), t), xq[2u * xb + 1u]);
+}
+
+// −v in every byte of v (each byte below 0x80): no borrow crosses a byte. Of bytes 0 or 1, byte
+// masks (a multiply by 255 would be a vpmulld on lavapipe: shaders/README.md).
+fn neg_bytes(v: vec4<u32>) -> vec4<u32> {
+    let h = vec4<u32>(0x80808080u);
+    return (h - v) ^ h;
+}
+
+// E2M1 codes (one a byte, 0..15) as their values doubled (0, 1, 2, 3, 4, 6, 8, 12, negated
+// by bit 3) in int8, by bit operations on whole words (a quarter of lut's): a magnitude code
+// c < 4 is its own value, else (2 + bit 0) << (1 + bit 1).
+fn e2m1(n: vec4<u32>) -> vec4<u32> {
+    let one = vec4<u32>(0x01010101u);
+    let c = n & vec4<u32>(0x07070707u);
+    let base2 = ((n & one) | vec4<u32>(0x02020202u)) << vec4<u32>(1u);
+    let big = base2 + (base2 & neg_bytes((n >> vec4<u32>(1u)) & one));
+    let v = c ^ ((c ^ big) & neg_bytes((n >> vec4<u32>(2u)) & one));
+    return v ^ ((v ^ neg_bytes(v)) & neg_bytes((n >> vec4<u32>(3u)) & one));
+}
+
+// lut_dot for E2M1 codes (MXFP4, NVFP4).
+fn fp4_dot(q: vec4<u32>, xb: u32) -> i32 {
+    return dot16(e2m1(nibbles(q, 0u)), xq[2u * xb]) + dot16(e2m1(nibbles(q, 4u)), xq[2u * xb + 1u]);
 }
 //#endif
 
@@ -85,6 +109,50 @@ const UNIT_BLOCKS: u32 = 1u;
 
 //#if FMT_MXFP4
 // MXFP4: an E8M0 exponent byte, 16 bytes of E2M1 codes; 17-byte blocks at any offset.
+
+// 2^(e − 128) for the exponent byte e (the E2M1 values are doubled): subnormal below e = 2.
+fn e8m0_half(e: u32) -> f32 {
+    return bitcast<f32>(select(0x00200000u << e, (e - 1u) << 23u, e >= 2u));
+}
+
+//#if WIDE
+// Sixteen blocks (272 bytes, rows a multiple of it: K % 512 == 0) as the 17 vec4 words of
+// quant_q8.wgsl's Super. Block j: exponent byte e (the low byte of the shifted word `ew`),
+// codes from byte r of w0 on, against x block xb of scale dx.
+fn mx_blk(ew: u32, w0: u32, w1: u32, w2: u32, w3: u32, w4: u32, r: u32, xb: u32, dx: f32) -> f32 {
+    let q = vec4<u32>(funnel(w0, w1, r), funnel(w1, w2, r), funnel(w2, w3, r), funnel(w3, w4, r));
+    return (e8m0_half(ew & 0xffu) * dx) * f32(fp4_dot(q, xb));
+}
+
+// Block j at byte 17j: exponent in word 17j / 4 at byte j % 4, codes from byte 17j + 1 on.
+fn super_dot(g: Super, xb: u32) -> f32 {
+    let s0 = xs2[xb / 2u];
+    let s1 = xs2[xb / 2u + 1u];
+    let s2 = xs2[xb / 2u + 2u];
+    let s3 = xs2[xb / 2u + 3u];
+    let s4 = xs2[xb / 2u + 4u];
+    let s5 = xs2[xb / 2u + 5u];
+    let s6 = xs2[xb / 2u + 6u];
+    let s7 = xs2[xb / 2u + 7u];
+    var acc = mx_blk(g.v0.x >> 0u, g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x, 1u, xb, bitcast<f32>(s0.x));
+    acc += mx_blk(g.v1.x >> 8u, g.v1.x, g.v1.y, g.v1.z, g.v1.w, g.v2.x, 2u, xb + 1u, bitcast<f32>(s0.z));
+    acc += mx_blk(g.v2.x >> 16u, g.v2.x, g.v2.y, g.v2.z, g.v2.w, g.v3.x, 3u, xb + 2u, bitcast<f32>(s1.x));
+    acc += mx_blk(g.v3.x >> 24u, g.v3.y, g.v3.z, g.v3.w, g.v4.x, g.v4.y, 0u, xb + 3u, bitcast<f32>(s1.z));
+    acc += mx_blk(g.v4.y >> 0u, g.v4.y, g.v4.z, g.v4.w, g.v5.x, g.v5.y, 1u, xb + 4u, bitcast<f32>(s2.x));
+    acc += mx_blk(g.v5.y >> 8u, g.v5.y, g.v5.z, g.v5.w, g.v6.x, g.v6.y, 2u, xb + 5u, bitcast<f32>(s2.z));
+    acc += mx_blk(g.v6.y >> 16u, g.v6.y, g.v6.z, g.v6.w, g.v7.x, g.v7.y, 3u, xb + 6u, bitcast<f32>(s3.x));
+    acc += mx_blk(g.v7.y >> 24u, g.v7.z, g.v7.w, g.v8.x, g.v8.y, g.v8.z, 0u, xb + 7u, bitcast<f32>(s3.z));
+    acc += mx_blk(g.v8.z >> 0u, g.v8.z, g.v8.w, g.v9.x, g.v9.y, g.v9.z, 1u, xb + 8u, bitcast<f32>(s4.x));
+    acc += mx_blk(g.v9.z >> 8u, g.v9.z, g.v9.w, g.v10.x, g.v10.y, g.v10.z, 2u, xb + 9u, bitcast<f32>(s4.z));
+    acc += mx_blk(g.v10.z >> 16u, g.v10.z, g.v10.w, g.v11.x, g.v11.y, g.v11.z, 3u, xb + 10u, bitcast<f32>(s5.x));
+    acc += mx_blk(g.v11.z >> 24u, g.v11.w, g.v12.x, g.v12.y, g.v12.z, g.v12.w, 0u, xb + 11u, bitcast<f32>(s5.z));
+    acc += mx_blk(g.v12.w >> 0u, g.v12.w, g.v13.x, g.v13.y, g.v13.z, g.v13.w, 1u, xb + 12u, bitcast<f32>(s6.x));
+    acc += mx_blk(g.v13.w >> 8u, g.v13.w, g.v14.x, g.v14.y, g.v14.z, g.v14.w, 2u, xb + 13u, bitcast<f32>(s6.z));
+    acc += mx_blk(g.v14.w >> 16u, g.v14.w, g.v15.x, g.v15.y, g.v15.z, g.v15.w, 3u, xb + 14u, bitcast<f32>(s7.x));
+    acc += mx_blk(g.v15.w >> 24u, g.v16.x, g.v16.y, g.v16.z, g.v16.w, 0u, 0u, xb + 15u, bitcast<f32>(s7.z));
+    return acc;
+}
+//#else
 struct Mx {
     d: f32,
     q: vec4<u32>,
@@ -92,18 +160,16 @@ struct Mx {
 
 fn load_unit(base: u32, c: u32) -> Mx {
     let b = base + 17u * c;
-    let e = words_at(b, 0u) & 0xffu;
-    // 2^(e − 128) (the E2M1 values are doubled): subnormal below e = 2.
-    let d = bitcast<f32>(select(0x00200000u << e, (e - 1u) << 23u, e >= 2u));
-    return Mx(d, words4(b + 1u, 0u));
+    return Mx(e8m0_half(words_at(b, 0u) & 0xffu), words4(b + 1u, 0u));
 }
 
 fn unit_dot(u: Mx, xb: u32) -> f32 {
-    return (u.d * xs[xb].d) * f32(lut_dot(u.q, FP4_TABLE, xb));
+    return (u.d * xs[xb].d) * f32(fp4_dot(u.q, xb));
 }
 
 alias Unit = Mx;
 const UNIT_BLOCKS: u32 = 1u;
+//#endif
 //#endif
 
 //#if FMT_NVFP4
@@ -132,7 +198,7 @@ fn ue4m3_half(x: u32) -> f32 {
 // Sub-block s of 16 (two words of codes) against half h of x block xb.
 fn nv_half(p0: u32, p1: u32, s: u32, xb: u32, h: u32) -> f32 {
     let v = vec4<u32>(p0, p1, p0 >> 4u, p1 >> 4u) & vec4<u32>(0x0f0f0f0fu);
-    let i = dot16(lut(v, FP4_TABLE), xq[2u * xb + h]);
+    let i = dot16(e2m1(v), xq[2u * xb + h]);
     return ue4m3_half((s >> 0u) & 0xffu) * xs[xb].d * f32(i);
 }
 

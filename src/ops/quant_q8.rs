@@ -64,6 +64,18 @@ fn ext_unit(ty: QuantType) -> bool {
     TYPES[9..].contains(&ty)
 }
 
+/// The elements of a unit read as whole vec4 words where the row holds whole units, for the
+/// formats that have that form (`WIDE`): on CPU-type adapters every load instruction pays a
+/// per-lane loop whatever its width (shaders/README.md): 9 (Q4_0) or 17 vec4 loads a unit
+/// instead of five to nine word loads a block. Q4_K and Q5_K are always read so.
+fn wide_units(ty: QuantType) -> Option<usize> {
+    match ty {
+        QuantType::Q4_0 | QuantType::Q8_0 => Some(256),
+        QuantType::MXFP4 => Some(512),
+        _ => None,
+    }
+}
+
 /// Whether the int8 route has a kernel for `ty`.
 pub(crate) fn supports(ty: QuantType) -> bool {
     TYPES.contains(&ty)
@@ -83,8 +95,9 @@ pub(crate) enum Q8Kernel {
         row_per_lane: bool,
         /// `dot4I8Packed`, else the portable extractBits sum.
         dot_native: bool,
-        /// Q4_0 read eight blocks (144 bytes) at a time as vec4 words (K % 256 == 0).
-        super8: bool,
+        /// Units of several blocks read as vec4 words ([`wide_units`]): Q4_0, Q8_0 eight blocks
+        /// (144, 272 bytes), MXFP4 sixteen (272 bytes).
+        wide: bool,
         /// FP8 codes to f16 bits and `unpack2x16float` (CPU-type adapters: exact there).
         f16cvt: bool,
     },
@@ -106,7 +119,7 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
             one,
             row_per_lane,
             dot_native,
-            super8,
+            wide,
             f16cvt,
         } => {
             let i4g = matches!(ty, QuantType::I4G32 | QuantType::I4G64 | QuantType::I4G128);
@@ -121,8 +134,11 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
                 (one, "MT1"),
                 (row_per_lane, "ROW_PER_LANE"),
                 (dot_native, "DOT_NATIVE"),
-                (super8, "SUPER8"),
-                (super8 || k_quant, "WIDE"),
+                (wide || k_quant, "WIDE"),
+                (
+                    wide && matches!(ty, QuantType::Q8_0 | QuantType::MXFP4),
+                    "WIDE17",
+                ),
                 (f16cvt, "F16CVT"),
                 (k_quant, "K_QUANT"),
                 (matches!(ty, QuantType::Q5_0 | QuantType::Q5_1), "Q5"),
@@ -139,7 +155,7 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
                 if one { "m1" } else { "m4" },
                 if row_per_lane { "lane" } else { "wg" },
                 if dot_native { "dp4" } else { "dotx" },
-                if super8 { ".super8" } else { "" },
+                if wide { ".wide" } else { "" },
                 if f16cvt { ".f16c" } else { "" }
             )
         }
@@ -176,7 +192,7 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
     ];
     for ty in TYPES {
         let fp8 = matches!(ty, QuantType::F8E4M3 | QuantType::F8E5M2);
-        let wide: &[bool] = if ty == QuantType::Q4_0 || fp8 {
+        let cpu_forms: &[bool] = if wide_units(ty).is_some() || fp8 {
             &[false, true]
         } else {
             &[false]
@@ -184,13 +200,13 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
         for one in [true, false] {
             for row_per_lane in [true, false] {
                 for dot_native in [true, false] {
-                    for &on in wide {
+                    for &on in cpu_forms {
                         out.push(variant(Q8Kernel::Gemv {
                             ty,
                             one,
                             row_per_lane,
                             dot_native,
-                            super8: on && !fp8,
+                            wide: on && !fp8,
                             f16cvt: on && fp8,
                         }));
                     }
@@ -208,9 +224,9 @@ pub(crate) struct Q8Shape {
     pub row_per_lane: bool,
     /// `dot4I8Packed`, else the portable extractBits sum.
     pub dot_native: bool,
-    /// The CPU-type adapters' forms: Q4_0 eight blocks at a time through vec4 loads where
-    /// K % 256 == 0, FP8 codes converted as f16 (else ignored).
-    pub super8: bool,
+    /// The CPU-type adapters' forms: units of several blocks through vec4 loads where K
+    /// allows ([`wide_units`]), FP8 codes converted as f16 (else ignored).
+    pub cpu_forms: bool,
 }
 
 /// `y = x · Wᵀ` for `1 ≤ M ≤ 4` tokens by the int8 route (`supports(w.ty)` holds): the
@@ -229,7 +245,7 @@ pub(crate) fn gemv(
     let shape = Q8Shape {
         row_per_lane: cpu,
         dot_native: true,
-        super8: cpu,
+        cpu_forms: cpu,
     };
     gemv_with(g, x, w, wbuf, y, shape, bias, timer)
 }
@@ -262,14 +278,14 @@ pub(crate) fn gemv_with(
     let q_pipe = g.pipeline(&quantize.name, || quantize.source.clone(), &[])?;
     let q_groups = fold_groups(g, blocks.div_ceil(64))?;
     let row_per_lane = shape.row_per_lane;
-    let super8 = shape.super8 && w.ty == QuantType::Q4_0 && k % 256 == 0;
-    let f16cvt = shape.super8 && matches!(w.ty, QuantType::F8E4M3 | QuantType::F8E5M2);
+    let wide = shape.cpu_forms && wide_units(w.ty).is_some_and(|unit| k % unit == 0);
+    let f16cvt = shape.cpu_forms && matches!(w.ty, QuantType::F8E4M3 | QuantType::F8E5M2);
     let gemv = variant(Q8Kernel::Gemv {
         ty: w.ty,
         one: m == 1,
         row_per_lane,
         dot_native: shape.dot_native,
-        super8,
+        wide,
         f16cvt,
     });
     let g_pipe = g.pipeline(&gemv.name, || gemv.source.clone(), &[])?;
@@ -418,7 +434,7 @@ mod tests {
                             .collect();
                         x[..32].fill(0.0); // a zero block: dx = 0
                         let xt = Tensor::from_slice(ctx, &x, &[m, k]).unwrap();
-                        for (row_per_lane, dot_native, super8) in [
+                        for (row_per_lane, dot_native, cpu_forms) in [
                             (true, true, false),
                             (true, false, false),
                             (false, true, false),
@@ -430,7 +446,7 @@ mod tests {
                                 let shape = Q8Shape {
                                     row_per_lane,
                                     dot_native,
-                                    super8,
+                                    cpu_forms,
                                 };
                                 let y = g.alloc((m * n * 4) as u64, "y").unwrap();
                                 gemv_with(g, &xt.view(), &w, wbuf, &y, shape, None, None).unwrap();
