@@ -307,7 +307,11 @@ alias Unit = Super;
 //#if FMT_MXFP4
 const UNIT_BLOCKS: u32 = 16u;
 //#else
+//#if FP8
+const UNIT_BLOCKS: u32 = 4u;
+//#else
 const UNIT_BLOCKS: u32 = 8u;
+//#endif
 //#endif
 
 // Unit c of the row at byte base (a multiple of 16·SW: in vec4 words, base / 16).

@@ -466,6 +466,7 @@ const UNIT_BLOCKS: u32 = I4G_BLOCKS;
 // word-aligned. FP8 values are not integers, so these weights meet x's int8 values in f32:
 // four codes of a word decoded at once by integer operations (subnormals exact, where
 // unpack2x16float may flush them), w = scale·value as the reference decodes it.
+//#if !WIDE
 struct F8 {
     scale: f32,
     q0: vec4<u32>,
@@ -477,6 +478,7 @@ fn load_unit(base: u32, c: u32) -> F8 {
     return F8(bitcast<f32>(w[a]), vec4<u32>(w[a + 1u], w[a + 2u], w[a + 3u], w[a + 4u]),
               vec4<u32>(w[a + 5u], w[a + 6u], w[a + 7u], w[a + 8u]));
 }
+//#endif
 
 // The values of the four codes of a word.
 fn fp8x4(v: u32) -> vec4<f32> {
@@ -502,27 +504,35 @@ fn fp8x4(v: u32) -> vec4<f32> {
 
 //#if F16CVT
 // CPU-type adapters (F16CVT), where unpack2x16float is an F16C conversion that keeps f16
-// subnormals (`lowbit validate --probes`): the codes widened to f16 bits, two a word. E5M2 is
-// an f16's high byte; E4M3 the f16 of its value times 2⁻⁸ (F8_LIFT restores it after the
-// sum, exactly), whose NaN codes are the only ones at ±1.875. The same values, in the same
-// order, as fp8x4 below: the same sums, a third of the operations.
+// subnormals (`lowbit validate --probes`): the codes widened to f16 bits, two a word (codes 0
+// and 2, then 1 and 3). E5M2 is an f16's high byte; E4M3 the f16 of its value times 2⁻⁸
+// (F8_LIFT restores it after the sum, exactly): s.eeee.mmm becomes s.0eeee.mmm0000000 by one
+// add (the sign bit, doubled, carries from bit 14 into 15) and one shift. E4M3's NaN codes
+// would read as ±1.875 there; f8_nan makes their blocks NaN instead. The same values, in the
+// same order, as fp8x4 below: the same sums, a fraction of the operations.
 fn f8_values(v: u32) -> vec4<f32> {
 //#if FMT_F8E4M3
     let p = v & 0x00ff00ffu;
     let q = (v >> 8u) & 0x00ff00ffu;
-    // Codes 0 and 2, then 1 and 3.
-    let a = unpack2x16float(((p & 0x007f007fu) << 7u) | ((p & 0x00800080u) << 8u));
-    let b = unpack2x16float(((q & 0x007f007fu) << 7u) | ((q & 0x00800080u) << 8u));
-    let f = vec4<f32>(a.x, b.x, a.y, b.y);
-    return select(f, vec4<f32>(bitcast<f32>(0x7fc00000u)), abs(f) == vec4<f32>(1.875));
+    let a = unpack2x16float((p + (p & 0x00800080u)) << 7u);
+    let b = unpack2x16float((q + (q & 0x00800080u)) << 7u);
 //#else
-    // Codes 0 and 1, then 2 and 3.
-    let a = unpack2x16float(((v << 8u) & 0xff00u) | ((v << 16u) & 0xff000000u));
-    let b = unpack2x16float(((v >> 8u) & 0xff00u) | (v & 0xff000000u));
-    return vec4<f32>(a, b);
+    let a = unpack2x16float((v & 0x00ff00ffu) << 8u);
+    let b = unpack2x16float(v & 0xff00ff00u);
 //#endif
+    return vec4<f32>(a.x, b.x, a.y, b.y);
 }
 
+//#if FMT_F8E4M3
+// Whether any of the 32 codes is NaN (low seven bits all set: adding one sets bit 7 of that
+// byte only, no carry leaves a byte).
+fn f8_nan(q0: vec4<u32>, q1: vec4<u32>) -> bool {
+    let low = vec4<u32>(0x7f7f7f7fu);
+    let one = vec4<u32>(0x01010101u);
+    let t = (((q0 & low) + one) | ((q1 & low) + one)) & vec4<u32>(0x80808080u);
+    return (t.x | t.y | t.z | t.w) != 0u;
+}
+//#endif
 //#if FMT_F8E4M3
 const F8_LIFT: f32 = 256.0;
 //#else
@@ -546,11 +556,35 @@ fn f8_dot(q: vec4<u32>, xv: vec4<u32>) -> f32 {
          + dot(f8_values(q.z), x4(xv.z)) + dot(f8_values(q.w), x4(xv.w));
 }
 
+// One block (scale word, two vec4 of codes) against x block xb of scale dx.
+fn f8_block(scale: u32, q0: vec4<u32>, q1: vec4<u32>, xb: u32, dx: f32) -> f32 {
+    let s = f8_dot(q0, xq[2u * xb]) + f8_dot(q1, xq[2u * xb + 1u]);
+    let r = bitcast<f32>(scale) * dx * (s * F8_LIFT);
+//#if F16CVT
+//#if FMT_F8E4M3
+    return select(r, bitcast<f32>(0x7fc00000u), f8_nan(q0, q1));
+//#endif
+//#endif
+    return r;
+}
+
+//#if WIDE
+// Four blocks (144 bytes, rows a multiple of it: K % 128 == 0) as the nine vec4 words of
+// quant_q8.wgsl's Super: block j in words 9j .. 9j + 9.
+fn super_dot(g: Super, xb: u32) -> f32 {
+    let s0 = xs2[xb / 2u];
+    let s1 = xs2[xb / 2u + 1u];
+    return f8_block(g.v0.x, vec4<u32>(g.v0.yzw, g.v1.x), vec4<u32>(g.v1.yzw, g.v2.x), xb, bitcast<f32>(s0.x))
+         + f8_block(g.v2.y, vec4<u32>(g.v2.zw, g.v3.xy), vec4<u32>(g.v3.zw, g.v4.xy), xb + 1u, bitcast<f32>(s0.z))
+         + f8_block(g.v4.z, vec4<u32>(g.v4.w, g.v5.xyz), vec4<u32>(g.v5.w, g.v6.xyz), xb + 2u, bitcast<f32>(s1.x))
+         + f8_block(g.v6.w, g.v7, g.v8, xb + 3u, bitcast<f32>(s1.z));
+}
+//#else
 fn unit_dot(u: F8, xb: u32) -> f32 {
-    let s = f8_dot(u.q0, xq[2u * xb]) + f8_dot(u.q1, xq[2u * xb + 1u]);
-    return u.scale * xs[xb].d * (s * F8_LIFT);
+    return f8_block(bitcast<u32>(u.scale), u.q0, u.q1, xb, xs[xb].d);
 }
 
 alias Unit = F8;
 const UNIT_BLOCKS: u32 = 1u;
+//#endif
 //#endif

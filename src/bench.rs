@@ -6,7 +6,7 @@ use std::time::Duration;
 use lowbit_kernels::{CpuConfig, DType, SimdLevel};
 use serde::Serialize;
 
-use crate::bandwidth::{read_bound_cached, read_op, ReadBound};
+use crate::bandwidth::{read_op, ReadBound};
 use crate::ceilings::{ceilings, Ceilings};
 use crate::context::{Backend, Context};
 use crate::error::Result;
@@ -46,10 +46,8 @@ pub(crate) struct Run {
     pub time: Measured,
     /// Bytes a run moves, for `gbps`.
     pub moved: f64,
-    /// W's bytes: the read bound streams as many (at least 1 MiB).
-    pub w_bytes: usize,
-    /// The read bound timed beside the op ([`side_by_side`]); `None`: measured on its own.
-    pub bound: Option<ReadBound>,
+    /// The read bound timed beside the op ([`side_by_side`]).
+    pub bound: ReadBound,
 }
 
 /// Seeded values in [−1, 1) (the benches' operands).
@@ -167,10 +165,7 @@ impl BenchResult {
         budget: Duration,
         baselines: Vec<Baseline>,
     ) -> Result<Self> {
-        let bound = match run.bound {
-            Some(b) => b,
-            None => read_bound_cached(ctx, bound_bytes(run.w_bytes), budget)?,
-        };
+        let bound = run.bound;
         let ceilings = ceilings(ctx, budget.min(Duration::from_millis(500)))?;
         let (m, n, k) = run.shape;
         let secs = run.time.median;
@@ -374,8 +369,7 @@ pub fn bench_matmul(
         shape: (m, n, k),
         time,
         moved: bytes,
-        w_bytes,
-        bound: Some(bound),
+        bound,
     };
     BenchResult::measured(
         ctx,

@@ -45,8 +45,7 @@ pub fn bench_bcq(
         shape: (m, n, k),
         time,
         moved: (w.bytes() + 4 * m * k + 4 * m * n) as f64,
-        w_bytes: w.bytes(),
-        bound: Some(bound),
+        bound,
     };
     BenchResult::measured(ctx, run, budget, baselines)
 }

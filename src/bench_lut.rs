@@ -88,8 +88,7 @@ pub fn bench_lut_matmul(
         shape: (m, n, k),
         time: picked_time,
         moved: w_bytes as f64,
-        w_bytes,
-        bound: Some(bound),
+        bound,
     };
     BenchResult::measured(ctx, run, budget, baselines)
 }

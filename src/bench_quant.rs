@@ -128,8 +128,7 @@ pub fn bench_quant_matmul(
         shape: (m, n, k),
         time,
         moved: (n * row) as f64,
-        w_bytes: n * row,
-        bound: Some(bound),
+        bound,
     };
     BenchResult::measured(ctx, run, budget, baselines)
 }

@@ -99,8 +99,7 @@ pub fn bench_ternary(
         shape: (m, n, k),
         time,
         moved: (w.bytes() + m * k + 4 * m * n) as f64,
-        w_bytes: w.bytes(),
-        bound: Some(bound),
+        bound,
     };
     BenchResult::measured(ctx, run, budget, baselines)
 }

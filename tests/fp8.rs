@@ -123,18 +123,24 @@ fn fp8_weights_on_every_backend() {
 /// scale of 1), NaN where the value is NaN or infinite (`0·∞` joins the sum), as the
 /// reference's f64 sum of `w·x` gives. Catches a decoder that misses NaN codes, subnormals or
 /// signs (the CPU-type adapters convert the codes as f16, the others by integer operations).
+/// K = 128 takes the CPU-type adapters' four-block vec4 units, K = 64 their one-block units.
 #[test]
 fn every_fp8_code_on_every_backend() {
-    let (n, k) = (256, 64);
+    let n = 256;
     for ctx in common::all_contexts() {
-        for kind in [Fp8::E4M3, Fp8::E5M2] {
+        for (kind, k) in [
+            (Fp8::E4M3, 64),
+            (Fp8::E5M2, 64),
+            (Fp8::E4M3, 128),
+            (Fp8::E5M2, 128),
+        ] {
             let value = |c: u8| match kind {
                 Fp8::E4M3 => e4m3_to_f32(c),
                 Fp8::E5M2 => e5m2_to_f32(c),
             };
             let codes: Vec<u8> = (0..n * k).map(|i| (i / k) as u8).collect();
             let q = QuantMatrix::from_fp8(&ctx, kind, &codes, &[1.0], n, k).unwrap();
-            for hot in [0, 13, 40] {
+            for hot in [0, 13, 40, k - 1] {
                 for sign in [1.0f32, -1.0] {
                     let mut x = vec![0.0f32; k];
                     x[hot] = sign;
@@ -160,6 +166,33 @@ fn every_fp8_code_on_every_backend() {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// One NaN code anywhere in a row makes that row's output NaN on every backend and path: row j
+/// holds a NaN code (0x7f, 0xff alternately) at position j among ones (0x38), so a decoder
+/// that checks only some words or bytes of a block for NaN misses some rows. K = 128 takes the
+/// CPU-type adapters' four-block units.
+#[test]
+fn one_nan_code_anywhere_makes_its_row_nan() {
+    let k = 128;
+    let n = k;
+    let mut codes = vec![0x38u8; n * k];
+    for j in 0..n {
+        codes[j * k + j] = if j % 2 == 0 { 0x7f } else { 0xff };
+    }
+    for ctx in common::all_contexts() {
+        let q = QuantMatrix::from_fp8(&ctx, Fp8::E4M3, &codes, &[1.0], n, k).unwrap();
+        let xt = Tensor::from_slice(&ctx, &vec![1.0f32; k], &[1, k]).unwrap();
+        for path in [QuantPath::Exact, QuantPath::Int8] {
+            let y = quant_matmul_with(&ctx, &xt, &q, path)
+                .unwrap()
+                .to_vec::<f32>()
+                .unwrap();
+            for (j, v) in y.iter().enumerate() {
+                assert!(v.is_nan(), "{} {path:?} row {j}: {v}", ctx.info().name);
             }
         }
     }

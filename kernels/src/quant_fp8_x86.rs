@@ -19,6 +19,8 @@
 
 use std::arch::x86_64::*;
 
+use crate::quant_matmul_x86::fp8_one_step_scale;
+
 /// One row of FP8 blocks (36 bytes: the f32 scale, 32 codes) against up to four tokens:
 /// `out[t] = Σ_i W[i]·x_t[i]`.
 ///
@@ -201,10 +203,8 @@ unsafe fn fp8_row_t<const T: usize, D: Decode>(
             acc[0][0] = _mm512_fmadd_ps(part, _mm512_set1_ps(lifted), acc[0][0]);
             continue;
         }
-        // `v·(scale·lift)` rounds once, as the reference's `scale·value` does, when the lifted
-        // scale is finite (lift is a power of two) or the scale is not; else `(v·lift)·scale`
-        // (fp8_block_scale's rule, written out here so the loop stays straight-line code).
-        let (lo, hi) = if lifted.is_finite() || !scale.is_finite() {
+        // `v·(scale·lift)` where that rounds once as the reference does, else `(v·lift)·scale`.
+        let (lo, hi) = if let Some(lifted) = fp8_one_step_scale(scale, lift) {
             let s = _mm512_set1_ps(lifted);
             (_mm512_mul_ps(lo, s), _mm512_mul_ps(hi, s))
         } else {

@@ -41,9 +41,15 @@ fn fp8x8_to_f16(v: __m128i, e4m3: bool) -> __m128i {
 pub(crate) fn fp8_block_scale(block: &[u8], e4m3: bool) -> (f32, f32, Option<f32>) {
     let scale = f32::from_le_bytes([block[0], block[1], block[2], block[3]]);
     let lift = if e4m3 { 256.0 } else { 1.0 };
+    (scale, lift, fp8_one_step_scale(scale, lift))
+}
+
+/// `Some(scale·lift)` when `v·(scale·lift)` rounds once, as the reference's `scale·value`
+/// does: the lifted scale is finite (lift is a power of two) or the scale itself is not.
+#[inline(always)]
+pub(crate) fn fp8_one_step_scale(scale: f32, lift: f32) -> Option<f32> {
     let lifted = scale * lift;
-    let one_step = lifted.is_finite() || !scale.is_finite();
-    (scale, lift, one_step.then_some(lifted))
+    (lifted.is_finite() || !scale.is_finite()).then_some(lifted)
 }
 
 /// Whether none of the 32 E4M3 codes at `p` is NaN (`S.1111.111`).

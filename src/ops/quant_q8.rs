@@ -72,6 +72,7 @@ fn wide_units(ty: QuantType) -> Option<usize> {
     match ty {
         QuantType::Q4_0 | QuantType::Q8_0 => Some(256),
         QuantType::MXFP4 => Some(512),
+        QuantType::F8E4M3 | QuantType::F8E5M2 => Some(128),
         _ => None,
     }
 }
@@ -192,7 +193,7 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
     ];
     for ty in TYPES {
         let fp8 = matches!(ty, QuantType::F8E4M3 | QuantType::F8E5M2);
-        let cpu_forms: &[bool] = if wide_units(ty).is_some() || fp8 {
+        let cpu_forms: &[bool] = if wide_units(ty).is_some() {
             &[false, true]
         } else {
             &[false]
@@ -206,7 +207,7 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
                             one,
                             row_per_lane,
                             dot_native,
-                            wide: on && !fp8,
+                            wide: on,
                             f16cvt: on && fp8,
                         }));
                     }
