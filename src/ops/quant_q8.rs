@@ -226,7 +226,8 @@ pub(crate) struct Q8Shape {
     /// `dot4I8Packed`, else the portable extractBits sum.
     pub dot_native: bool,
     /// The CPU-type adapters' forms: units of several blocks through vec4 loads where K
-    /// allows ([`wide_units`]), FP8 codes converted as f16 (else ignored).
+    /// allows ([`wide_units`]), FP8 codes converted as f16 where `unpack2x16float` is cheap
+    /// (`Caps::cheap_unpack_half`).
     pub cpu_forms: bool,
 }
 
@@ -280,7 +281,9 @@ pub(crate) fn gemv_with(
     let q_groups = fold_groups(g, blocks.div_ceil(64))?;
     let row_per_lane = shape.row_per_lane;
     let wide = shape.cpu_forms && wide_units(w.ty).is_some_and(|unit| k % unit == 0);
-    let f16cvt = shape.cpu_forms && matches!(w.ty, QuantType::F8E4M3 | QuantType::F8E5M2);
+    let f16cvt = shape.cpu_forms
+        && g.caps.cheap_unpack_half
+        && matches!(w.ty, QuantType::F8E4M3 | QuantType::F8E5M2);
     let gemv = variant(Q8Kernel::Gemv {
         ty: w.ty,
         one: m == 1,
