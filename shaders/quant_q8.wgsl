@@ -10,9 +10,9 @@
 // funnel of two, a select, never a byte-wise load. Q4_1, Q5_1 and Q2_K blocks (20, 24, 84
 // bytes) are always word-aligned; Q4_K and Q5_K super-blocks (144, 176 bytes) are read as
 // nine or eleven vec4 words (WIDE), as are, on CPU-type adapters, Q4_0's blocks eight at a
-// time (nine words) and Q8_0's eight and MXFP4's sixteen (WIDE17: seventeen words) where K
-// allows. Each format defines a unit (one block, or 256 or 512 elements), `load_unit` and
-// `unit_dot`; one `row_sums` runs them.
+// time and FP8's four (nine words) and Q8_0's eight and MXFP4's sixteen (WIDE17: seventeen
+// words) where K allows. Each format defines a unit (one block, or 128 to 512 elements),
+// `load_unit` and `unit_dot`; one `row_sums` runs them.
 //
 // Shapes (by define): ROW_PER_LANE (CPU-type adapters: 8 invocations, one row each, no
 // barriers — see shaders/README.md) or one workgroup of WG invocations per row striding over
@@ -151,8 +151,9 @@ fn load18(b: u32) -> Block18 {
 
 //#if WIDE
 // A unit of a row as vec4 words (rows a multiple of it): nine (144 bytes) for one Q4_K
-// super-block or eight Q4_0 blocks (K % 256 == 0), eleven for Q5_K, seventeen (WIDE17, 272
-// bytes) for eight Q8_0 or sixteen MXFP4 blocks (K % 256, K % 512 == 0). For CPU-type
+// super-block, eight Q4_0 blocks (K % 256 == 0) or four FP8 blocks (K % 128 == 0), eleven for
+// Q5_K, seventeen (WIDE17, 272 bytes) for eight Q8_0 or sixteen MXFP4 blocks (K % 256,
+// K % 512 == 0). For CPU-type
 // adapters, where every load instruction pays a per-lane loop whatever its width
 // (shaders/README.md): Q4_0 takes 9 + 16 + 4 vec4 loads per 8 blocks instead of 8 loads a
 // block.

@@ -1,11 +1,12 @@
 // More formats for the int8 route of quant_q8.wgsl (composed after it, under its GEMV's
-// bindings `w`, `xq`, `xs` and helpers): each defines the same Unit, UNIT_BLOCKS, load_unit and
-// unit_dot. Non-linear 4-bit codes (IQ4_NL, IQ4_XS, MXFP4, NVFP4) become their int8 values by a
-// 16-entry byte table held in four words (`lut`); 2- and 3-bit codes (TQ2_0, Q3_K) by shifts
-// and masks (TQ1_0's base-3 digits by a multiply per 16-bit lane), their offsets (−1, −4)
-// meeting x's integer sums; FP8 values, not integers, meet x's int8 values in f32. Blocks at
-// any byte offset (MXFP4's 17 bytes, I4G's 19/35/67) are read as funnels of two words
-// (`words_at`, `words4`).
+// bindings `w`, `xq`, `xs` — `wv`, `xq`, `xs2` under WIDE — and helpers): each defines the same
+// Unit, UNIT_BLOCKS, load_unit and unit_dot, or under WIDE the `super_dot` of quant_q8.wgsl's
+// vec4 unit. IQ4_NL and IQ4_XS codes become their int8 values by a 16-entry byte table held in
+// four words (`lut`), MXFP4 and NVFP4 E2M1 codes by bit operations (`e2m1`); 2- and 3-bit
+// codes (TQ2_0, Q3_K) by shifts and masks (TQ1_0's base-3 digits by a multiply per 16-bit
+// lane), their offsets (−1, −4) meeting x's integer sums; FP8 values, not integers, meet x's
+// int8 values in f32. Blocks at any byte offset (MXFP4's 17 bytes, I4G's 19/35/67) are read as
+// funnels of two words (`words_at`, `words4`; MXFP4 under WIDE from its unit's words).
 
 //#if UNIT_EXT
 // Bytes r .. r + 3 of the words lo, hi (r = 0..3): two shifts for hi, so r = 0 shifts it out
@@ -483,23 +484,23 @@ fn load_unit(base: u32, c: u32) -> F8 {
 // The values of the four codes of a word.
 fn fp8x4(v: u32) -> vec4<f32> {
     let c = (vec4<u32>(v) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(0xffu);
-    let neg = (c & vec4<u32>(0x80u)) != vec4<u32>(0u);
+    let mag = c & vec4<u32>(0x7fu);
 //#if FMT_F8E4M3
-    let e = (c >> vec4<u32>(3u)) & vec4<u32>(15u);
-    let m = c & vec4<u32>(7u);
-    let normal = bitcast<vec4<f32>>(((e + vec4<u32>(120u)) << vec4<u32>(23u)) | (m << vec4<u32>(20u)));
-    var mag = select(normal, vec4<f32>(m) * 0.001953125, e == vec4<u32>(0u));
-    // S.1111.111 is NaN (E4M3 has no infinity).
-    mag = select(mag, vec4<f32>(bitcast<f32>(0x7fc00000u)), (c & vec4<u32>(0x7fu)) == vec4<u32>(0x7fu));
+    // Normal codes: exponent and mantissa moved into f32's fields, rebiased by 120; codes below
+    // 8 are subnormal, m·2⁻⁹. NaN codes (S.1111.111) read as ±480 here: f8_nan makes their
+    // blocks NaN.
+    let normal = bitcast<vec4<f32>>((mag << vec4<u32>(20u)) + vec4<u32>(120u << 23u));
+    let f = select(normal, vec4<f32>(mag) * 0.001953125, mag < vec4<u32>(8u));
 //#else
-    let e = (c >> vec4<u32>(2u)) & vec4<u32>(31u);
-    let m = c & vec4<u32>(3u);
-    // E5M2 has f16's exponent bias: rebias to f32's (and 31 to 255, infinity and NaN).
-    let eb = select(e + vec4<u32>(112u), vec4<u32>(255u), e == vec4<u32>(31u));
-    let normal = bitcast<vec4<f32>>((eb << vec4<u32>(23u)) | (m << vec4<u32>(21u)));
-    let mag = select(normal, vec4<f32>(m) * (1.0 / 65536.0), e == vec4<u32>(0u));
+    // E5M2 has f16's exponent bias: rebiased by 112, its top exponent (infinity, NaN) to 255;
+    // codes below 4 are subnormal, m·2⁻¹⁶.
+    let normal = bitcast<vec4<f32>>((mag << vec4<u32>(21u)) + vec4<u32>(112u << 23u));
+    let top = bitcast<vec4<f32>>((mag << vec4<u32>(21u)) | vec4<u32>(0x7f800000u));
+    let f = select(select(normal, top, mag >= vec4<u32>(0x7cu)), vec4<f32>(mag) * (1.0 / 65536.0),
+                   mag < vec4<u32>(4u));
 //#endif
-    return select(mag, -mag, neg);
+    // The sign bit into f32's.
+    return bitcast<vec4<f32>>(bitcast<vec4<u32>>(f) | ((c & vec4<u32>(0x80u)) << vec4<u32>(24u)));
 }
 
 //#if F16CVT
@@ -508,8 +509,8 @@ fn fp8x4(v: u32) -> vec4<f32> {
 // and 2, then 1 and 3). E5M2 is an f16's high byte; E4M3 the f16 of its value times 2⁻⁸
 // (F8_LIFT restores it after the sum, exactly): s.eeee.mmm becomes s.0eeee.mmm0000000 by one
 // add (the sign bit, doubled, carries from bit 14 into 15) and one shift. E4M3's NaN codes
-// would read as ±1.875 there; f8_nan makes their blocks NaN instead. The same values, in the
-// same order, as fp8x4 below: the same sums, a fraction of the operations.
+// read as ±1.875 there; f8_nan makes their blocks NaN. The same values, in the same order, as
+// fp8x4 above: the same sums, a fraction of the operations.
 fn f8_values(v: u32) -> vec4<f32> {
 //#if FMT_F8E4M3
     let p = v & 0x00ff00ffu;
@@ -523,16 +524,6 @@ fn f8_values(v: u32) -> vec4<f32> {
     return vec4<f32>(a.x, b.x, a.y, b.y);
 }
 
-//#if FMT_F8E4M3
-// Whether any of the 32 codes is NaN (low seven bits all set: adding one sets bit 7 of that
-// byte only, no carry leaves a byte).
-fn f8_nan(q0: vec4<u32>, q1: vec4<u32>) -> bool {
-    let low = vec4<u32>(0x7f7f7f7fu);
-    let one = vec4<u32>(0x01010101u);
-    let t = (((q0 & low) + one) | ((q1 & low) + one)) & vec4<u32>(0x80808080u);
-    return (t.x | t.y | t.z | t.w) != 0u;
-}
-//#endif
 //#if FMT_F8E4M3
 const F8_LIFT: f32 = 256.0;
 //#else
@@ -556,14 +547,23 @@ fn f8_dot(q: vec4<u32>, xv: vec4<u32>) -> f32 {
          + dot(f8_values(q.z), x4(xv.z)) + dot(f8_values(q.w), x4(xv.w));
 }
 
+//#if FMT_F8E4M3
+// Whether any of the 32 codes is NaN (low seven bits all set: adding one sets bit 7 of that
+// byte only, no carry leaves a byte).
+fn f8_nan(q0: vec4<u32>, q1: vec4<u32>) -> bool {
+    let low = vec4<u32>(0x7f7f7f7fu);
+    let one = vec4<u32>(0x01010101u);
+    let t = (((q0 & low) + one) | ((q1 & low) + one)) & vec4<u32>(0x80808080u);
+    return (t.x | t.y | t.z | t.w) != 0u;
+}
+//#endif
+
 // One block (scale word, two vec4 of codes) against x block xb of scale dx.
 fn f8_block(scale: u32, q0: vec4<u32>, q1: vec4<u32>, xb: u32, dx: f32) -> f32 {
     let s = f8_dot(q0, xq[2u * xb]) + f8_dot(q1, xq[2u * xb + 1u]);
     let r = bitcast<f32>(scale) * dx * (s * F8_LIFT);
-//#if F16CVT
 //#if FMT_F8E4M3
     return select(r, bitcast<f32>(0x7fc00000u), f8_nan(q0, q1));
-//#endif
 //#endif
     return r;
 }

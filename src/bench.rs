@@ -156,9 +156,8 @@ impl Roofline {
 }
 
 impl BenchResult {
-    /// The result of `run` on `ctx`: the read bound over W's bytes measured now, in the same
-    /// run, the adapter's ceilings (measured once per process), and the `baselines` already
-    /// timed.
+    /// The result of `run` on `ctx`: its read bound over W's bytes (timed beside it), the
+    /// adapter's ceilings (measured once per process), and the `baselines` already timed.
     pub(crate) fn measured(
         ctx: &Context,
         run: Run,

@@ -34,8 +34,9 @@ pub struct Caps {
     /// does not inline.
     pub params_in_storage: bool,
     /// `unpack2x16float` is as cheap as a conversion instruction. Not on llvmpipe GL: there the
-    /// FP8 GEMV that widens codes to f16 and converts them ran 0.82–0.85× dequantise-then-dense,
-    /// against 1.05–1.18× with integer decoding (the same shader on lavapipe: the other way).
+    /// FP8 GEMV that widens codes to f16 and converts them ran 0.85–0.97× (E4M3) and
+    /// 0.86–1.04× (E5M2) dequantise-then-dense, against 0.89–1.11× and 1.10–1.24× with integer
+    /// decoding (three alternated runs; on lavapipe the other way).
     pub cheap_unpack_half: bool,
 }
 

@@ -66,8 +66,9 @@ fn ext_unit(ty: QuantType) -> bool {
 
 /// The elements of a unit read as whole vec4 words where the row holds whole units, for the
 /// formats that have that form (`WIDE`): on CPU-type adapters every load instruction pays a
-/// per-lane loop whatever its width (shaders/README.md): 9 (Q4_0) or 17 vec4 loads a unit
-/// instead of five to nine word loads a block. Q4_K and Q5_K are always read so.
+/// per-lane loop whatever its width (shaders/README.md): 9 (Q4_0's eight blocks, FP8's four)
+/// or 17 (Q8_0's eight, MXFP4's sixteen) vec4 loads a unit instead of five to nine word loads
+/// a block. Q4_K and Q5_K are always read so.
 fn wide_units(ty: QuantType) -> Option<usize> {
     match ty {
         QuantType::Q4_0 | QuantType::Q8_0 => Some(256),
@@ -97,7 +98,7 @@ pub(crate) enum Q8Kernel {
         /// `dot4I8Packed`, else the portable extractBits sum.
         dot_native: bool,
         /// Units of several blocks read as vec4 words ([`wide_units`]): Q4_0, Q8_0 eight blocks
-        /// (144, 272 bytes), MXFP4 sixteen (272 bytes).
+        /// (144, 272 bytes), MXFP4 sixteen (272 bytes), FP8 four (144 bytes).
         wide: bool,
         /// FP8 codes to f16 bits and `unpack2x16float` (CPU-type adapters: exact there).
         f16cvt: bool,
@@ -193,22 +194,25 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
     ];
     for ty in TYPES {
         let fp8 = matches!(ty, QuantType::F8E4M3 | QuantType::F8E5M2);
-        let cpu_forms: &[bool] = if wide_units(ty).is_some() {
-            &[false, true]
+        // (wide, f16cvt): chosen apart at run time (by K, by `Caps::cheap_unpack_half`).
+        let forms: &[(bool, bool)] = if fp8 {
+            &[(false, false), (true, false), (false, true), (true, true)]
+        } else if wide_units(ty).is_some() {
+            &[(false, false), (true, false)]
         } else {
-            &[false]
+            &[(false, false)]
         };
         for one in [true, false] {
             for row_per_lane in [true, false] {
                 for dot_native in [true, false] {
-                    for &on in cpu_forms {
+                    for &(wide, f16cvt) in forms {
                         out.push(variant(Q8Kernel::Gemv {
                             ty,
                             one,
                             row_per_lane,
                             dot_native,
-                            wide: on,
-                            f16cvt: on && fp8,
+                            wide,
+                            f16cvt,
                         }));
                     }
                 }
