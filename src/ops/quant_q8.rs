@@ -131,16 +131,15 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
                 format!("FMT_{}", ty.name())
             };
             let k_quant = matches!(ty, QuantType::Q4_K | QuantType::Q5_K);
+            // The shader's unit is 9 vec4 words (144 bytes) unless WIDE17 makes it 17 (272).
+            let unit_bytes = wide_units(ty).and_then(|unit| ty.row_bytes(unit).ok());
             defines.insert(fmt.as_str());
             for (on, d) in [
                 (one, "MT1"),
                 (row_per_lane, "ROW_PER_LANE"),
                 (dot_native, "DOT_NATIVE"),
                 (wide || k_quant, "WIDE"),
-                (
-                    wide && matches!(ty, QuantType::Q8_0 | QuantType::MXFP4),
-                    "WIDE17",
-                ),
+                (wide && unit_bytes == Some(272), "WIDE17"),
                 (f16cvt, "F16CVT"),
                 (k_quant, "K_QUANT"),
                 (matches!(ty, QuantType::Q5_0 | QuantType::Q5_1), "Q5"),
