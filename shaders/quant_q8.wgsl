@@ -105,7 +105,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 // The same XScale pairs as (d, s, d, s) words: two blocks a load.
 @group(0) @binding(3) var<storage, read> xs2: array<vec4<u32>>;
 //#else
+//#if WINDOW
+@group(0) @binding(1) var<storage, read> wv: array<vec4<u32>>;
+//#else
 @group(0) @binding(1) var<storage, read> w: array<u32>;
+//#endif
 @group(0) @binding(3) var<storage, read> xs: array<XScale>;
 //#endif
 @group(0) @binding(2) var<storage, read> xq: array<vec4<u32>>;
@@ -129,6 +133,7 @@ fn qword(lo: u32, hi: u32, aligned_next: bool) -> u32 {
 }
 
 //#if !WIDE
+//#if !WINDOW
 // An 18-byte block at even byte offset b (Q4_0, IQ4_NL): its f16 scale and its 16 quant bytes,
 // from exactly the five words it covers (the quant bytes word-aligned when b ≡ 2 mod 4).
 struct Block18 {
@@ -147,6 +152,7 @@ fn load18(b: u32) -> Block18 {
     let d = f16_bits(select(w0 & 0xffffu, w0 >> 16u, odd));
     return Block18(d, vec4<u32>(qword(w0, w1, odd), qword(w1, w2, odd), qword(w2, w3, odd), qword(w3, w4, odd)));
 }
+//#endif
 //#endif
 
 //#if WIDE
@@ -399,6 +405,7 @@ fn unit_dot(u: Unit, xb: u32) -> f32 {
 //#if FMT_Q6_K
 // Q6_K super-blocks (210 bytes: ql[128], qh[64], 16 i8 scales, d: f16) start at even byte
 // offsets: each word of a block is a word of W or a funnel of two.
+//#if !WINDOW
 fn fun(lo: u32, hi: u32, off2: bool) -> u32 {
     return select(lo, (lo >> 16u) | (hi << 16u), off2);
 }
@@ -412,6 +419,7 @@ fn bw4(a: u32, i: u32, off2: bool) -> vec4<u32> {
     let w4 = w[a + i + 4u];
     return vec4<u32>(fun(w0, w1, off2), fun(w1, w2, off2), fun(w2, w3, off2), fun(w3, w4, off2));
 }
+//#endif
 
 // A block's words, once for all tokens: part p = 2n + h covers elements 128n + 32g + 16h ..
 // + 16 (g = 0..3) with low nibbles la (g = 0, 2 low/high) and lb (g = 1, 3), two high bits
@@ -425,6 +433,50 @@ struct Q6 {
     d: f32,
 }
 
+//#if WINDOW
+// Rows a multiple of 16 bytes (K % 2048 == 0), read as vec4 words (CPU-type adapters, where a
+// load instruction costs a per-lane loop whatever its width: shaders/README.md): super-block c
+// starts 2(c % 8) bytes into vec4 word 13c + c / 8 of its row, so the fourteen from there hold
+// it. Block words i .. i + 3 are window words i + q .. (q = (c % 8) / 2), funnelled by two
+// bytes when c is odd: selects on q and the parity, 14 loads instead of 65.
+fn q6_words(a: vec4<u32>, b: vec4<u32>, q: u32, odd: bool) -> vec4<u32> {
+    let r1 = vec4<u32>(a.yzw, b.x);
+    let r2 = vec4<u32>(a.zw, b.xy);
+    let r3 = vec4<u32>(a.w, b.xyz);
+    let lo = select(select(a, r1, q == 1u), select(r2, r3, q == 3u), q >= 2u);
+    let hi = select(select(r1, r2, q == 1u), select(r3, b, q == 3u), q >= 2u);
+    return select(lo, (lo >> vec4<u32>(16u)) | (hi << vec4<u32>(16u)), odd);
+}
+
+fn q6_load(base: u32, c: u32) -> Q6 {
+    let a = base / 16u + 13u * c + c / 8u;
+    let q = (c % 8u) / 2u;
+    let odd = (c & 1u) != 0u;
+    let v0 = wv[a];
+    let v1 = wv[a + 1u];
+    let v2 = wv[a + 2u];
+    let v3 = wv[a + 3u];
+    let v4 = wv[a + 4u];
+    let v5 = wv[a + 5u];
+    let v6 = wv[a + 6u];
+    let v7 = wv[a + 7u];
+    let v8 = wv[a + 8u];
+    let v9 = wv[a + 9u];
+    let v10 = wv[a + 10u];
+    let v11 = wv[a + 11u];
+    let v12 = wv[a + 12u];
+    let v13 = wv[a + 13u];
+    // d: bytes 208, 209 of the block, half `odd` of window word 52 + q.
+    let wd = select(select(v13.x, v13.y, q == 1u), select(v13.z, v13.w, q == 3u), q >= 2u);
+    return Q6(
+        q6_words(v0, v1, q, odd), q6_words(v2, v3, q, odd), q6_words(v8, v9, q, odd),
+        q6_words(v1, v2, q, odd), q6_words(v3, v4, q, odd), q6_words(v9, v10, q, odd),
+        q6_words(v4, v5, q, odd), q6_words(v6, v7, q, odd), q6_words(v10, v11, q, odd),
+        q6_words(v5, v6, q, odd), q6_words(v7, v8, q, odd), q6_words(v11, v12, q, odd),
+        q6_words(v12, v13, q, odd),
+        f16_bits(select(wd & 0xffffu, wd >> 16u, odd)));
+}
+//#else
 fn q6_load(base: u32, c: u32) -> Q6 {
     let b = base + 210u * c;
     let a = b >> 2u;
@@ -438,6 +490,7 @@ fn q6_load(base: u32, c: u32) -> Q6 {
         bw4(a, 48u, off2),
         f16_bits(select(wd & 0xffffu, wd >> 16u, off2)));
 }
+//#endif
 
 // Scale byte j (i8) of a word.
 fn sc8(word: u32, j: u32) -> f32 {

@@ -16,6 +16,7 @@ fn funnel(lo: u32, hi: u32, r: u32) -> u32 {
 }
 
 //#if !WIDE
+//#if !WINDOW
 // The word of W from byte b on (any alignment): a funnel of two words, the second read only
 // when b is not word-aligned (so no read passes the last byte asked for).
 fn words_at(b: u32, i: u32) -> u32 {
@@ -42,6 +43,7 @@ fn words4(b: u32, i: u32) -> vec4<u32> {
     }
     return vec4<u32>(funnel(w0, w1, r), funnel(w1, w2, r), funnel(w2, w3, r), funnel(w3, w4, r));
 }
+//#endif
 //#endif
 
 // Each byte of n (a 4-bit index) replaced by entry n of the 16-byte table t (four words, entry
@@ -225,6 +227,34 @@ struct Xs {
     q4: vec4<u32>, q5: vec4<u32>, q6: vec4<u32>, q7: vec4<u32>,
 }
 
+//#if WINDOW
+// Rows a multiple of 16 bytes (K % 512 == 0), read as vec4 words (CPU-type adapters: a load
+// instruction costs a per-lane loop whatever its width, shaders/README.md): super-block c
+// starts 8(c % 2) bytes into vec4 word 8c + c / 2 of its row, and the nine from there hold it
+// (9 loads instead of 34).
+fn xs_quad(a: vec4<u32>, b: vec4<u32>, half: bool) -> vec4<u32> {
+    return select(vec4<u32>(a.zw, b.xy), b, half);
+}
+
+fn load_unit(base: u32, c: u32) -> Xs {
+    let a = base / 16u + 8u * c + c / 2u;
+    let half = (c & 1u) != 0u;
+    let v0 = wv[a];
+    let v1 = wv[a + 1u];
+    let v2 = wv[a + 2u];
+    let v3 = wv[a + 3u];
+    let v4 = wv[a + 4u];
+    let v5 = wv[a + 5u];
+    let v6 = wv[a + 6u];
+    let v7 = wv[a + 7u];
+    let v8 = wv[a + 8u];
+    let h = select(v0.xy, v0.zw, half);
+    return Xs(f16_bits(h.x & 0xffffu), h.x >> 16u, h.y,
+              xs_quad(v0, v1, half), xs_quad(v1, v2, half), xs_quad(v2, v3, half),
+              xs_quad(v3, v4, half), xs_quad(v4, v5, half), xs_quad(v5, v6, half),
+              xs_quad(v6, v7, half), xs_quad(v7, v8, half));
+}
+//#else
 fn xs_words(a: u32) -> vec4<u32> {
     return vec4<u32>(w[a], w[a + 1u], w[a + 2u], w[a + 3u]);
 }
@@ -236,6 +266,7 @@ fn load_unit(base: u32, c: u32) -> Xs {
               xs_words(a + 2u), xs_words(a + 6u), xs_words(a + 10u), xs_words(a + 14u),
               xs_words(a + 18u), xs_words(a + 22u), xs_words(a + 26u), xs_words(a + 30u));
 }
+//#endif
 
 // Sub-block ib (indices q) against x block xb + ib: scale d·(ls − 32), ls 6 bits.
 fn xs_sub(u: Xs, q: vec4<u32>, ib: u32, xb: u32) -> f32 {

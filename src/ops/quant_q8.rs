@@ -73,6 +73,8 @@ fn wide_units(ty: QuantType) -> Option<usize> {
     match ty {
         QuantType::Q4_0 | QuantType::Q8_0 => Some(256),
         QuantType::MXFP4 => Some(512),
+        QuantType::Q6_K => Some(2048),
+        QuantType::IQ4_XS => Some(512),
         QuantType::F8E4M3 | QuantType::F8E5M2 => Some(128),
         _ => None,
     }
@@ -131,6 +133,8 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
                 format!("FMT_{}", ty.name())
             };
             let k_quant = matches!(ty, QuantType::Q4_K | QuantType::Q5_K);
+            // Q6_K's and IQ4_XS's wide form keeps their unit (one super-block) and x's scales.
+            let window = matches!(ty, QuantType::Q6_K | QuantType::IQ4_XS);
             // The shader's unit is 9 vec4 words (144 bytes) unless WIDE17 makes it 17 (272).
             let unit_bytes = wide_units(ty).and_then(|unit| ty.row_bytes(unit).ok());
             defines.insert(fmt.as_str());
@@ -138,7 +142,8 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
                 (one, "MT1"),
                 (row_per_lane, "ROW_PER_LANE"),
                 (dot_native, "DOT_NATIVE"),
-                (wide || k_quant, "WIDE"),
+                (wide && !window || k_quant, "WIDE"),
+                (wide && window, "WINDOW"),
                 (wide && unit_bytes == Some(272), "WIDE17"),
                 (f16cvt, "F16CVT"),
                 (k_quant, "K_QUANT"),
@@ -376,6 +381,8 @@ mod tests {
                     (5, 1024),
                     (3, 256),
                     (2, 768),
+                    // Q6_K's wide form (rows of whole 16-byte words).
+                    (3, 2048),
                 ] {
                     if k % ty.block_elems() != 0 {
                         continue;
