@@ -155,6 +155,21 @@ fn load18(b: u32) -> Block18 {
 //#endif
 //#endif
 
+//#if WINDOW
+// A block at an even byte offset inside vec4 words (WINDOW: rows a multiple of 16 bytes, read
+// as vec4 words on CPU-type adapters, where a load instruction costs a per-lane loop whatever
+// its width: shaders/README.md): the four words from word q (0..3) of `a` on, `a` followed
+// by `b`, funnelled by two bytes when `odd` — selects on q and the parity instead of loads.
+fn window4(a: vec4<u32>, b: vec4<u32>, q: u32, odd: bool) -> vec4<u32> {
+    let r1 = vec4<u32>(a.yzw, b.x);
+    let r2 = vec4<u32>(a.zw, b.xy);
+    let r3 = vec4<u32>(a.w, b.xyz);
+    let lo = select(select(a, r1, q == 1u), select(r2, r3, q == 3u), q >= 2u);
+    let hi = select(select(r1, r2, q == 1u), select(r3, b, q == 3u), q >= 2u);
+    return select(lo, (lo >> vec4<u32>(16u)) | (hi << vec4<u32>(16u)), odd);
+}
+//#endif
+
 //#if WIDE
 // A unit of a row as vec4 words (rows a multiple of it): nine (144 bytes) for one Q4_K
 // super-block, eight Q4_0 blocks (K % 256 == 0) or four FP8 blocks (K % 128 == 0), eleven for
@@ -438,15 +453,7 @@ struct Q6 {
 // load instruction costs a per-lane loop whatever its width: shaders/README.md): super-block c
 // starts 2(c % 8) bytes into vec4 word 13c + c / 8 of its row, so the fourteen from there hold
 // it. Block words i .. i + 3 are window words i + q .. (q = (c % 8) / 2), funnelled by two
-// bytes when c is odd: selects on q and the parity, 14 loads instead of 65.
-fn q6_words(a: vec4<u32>, b: vec4<u32>, q: u32, odd: bool) -> vec4<u32> {
-    let r1 = vec4<u32>(a.yzw, b.x);
-    let r2 = vec4<u32>(a.zw, b.xy);
-    let r3 = vec4<u32>(a.w, b.xyz);
-    let lo = select(select(a, r1, q == 1u), select(r2, r3, q == 3u), q >= 2u);
-    let hi = select(select(r1, r2, q == 1u), select(r3, b, q == 3u), q >= 2u);
-    return select(lo, (lo >> vec4<u32>(16u)) | (hi << vec4<u32>(16u)), odd);
-}
+// bytes when c is odd (`window4`): 14 loads instead of 65.
 
 fn q6_load(base: u32, c: u32) -> Q6 {
     let a = base / 16u + 13u * c + c / 8u;
@@ -469,11 +476,11 @@ fn q6_load(base: u32, c: u32) -> Q6 {
     // d: bytes 208, 209 of the block, half `odd` of window word 52 + q.
     let wd = select(select(v13.x, v13.y, q == 1u), select(v13.z, v13.w, q == 3u), q >= 2u);
     return Q6(
-        q6_words(v0, v1, q, odd), q6_words(v2, v3, q, odd), q6_words(v8, v9, q, odd),
-        q6_words(v1, v2, q, odd), q6_words(v3, v4, q, odd), q6_words(v9, v10, q, odd),
-        q6_words(v4, v5, q, odd), q6_words(v6, v7, q, odd), q6_words(v10, v11, q, odd),
-        q6_words(v5, v6, q, odd), q6_words(v7, v8, q, odd), q6_words(v11, v12, q, odd),
-        q6_words(v12, v13, q, odd),
+        window4(v0, v1, q, odd), window4(v2, v3, q, odd), window4(v8, v9, q, odd),
+        window4(v1, v2, q, odd), window4(v3, v4, q, odd), window4(v9, v10, q, odd),
+        window4(v4, v5, q, odd), window4(v6, v7, q, odd), window4(v10, v11, q, odd),
+        window4(v5, v6, q, odd), window4(v7, v8, q, odd), window4(v11, v12, q, odd),
+        window4(v12, v13, q, odd),
         f16_bits(select(wd & 0xffffu, wd >> 16u, odd)));
 }
 //#else

@@ -389,25 +389,54 @@ struct Q3 {
     d: f32,
 }
 
+//#if WINDOW
+// Rows a multiple of 16 bytes (K % 2048 == 0): block c starts s = 110c mod 16 bytes (even)
+// into vec4 word ⌊110c / 16⌋ of its row, and the eight from there hold it (8 loads instead of
+// 37). The eighth is needed only when s > 2; it is clamped to the row's last vec4 word (its
+// words then unused) so the last block of the last row reads nothing past the row.
+fn load_unit(base: u32, c: u32) -> Q3 {
+    let a = (base + 110u * c) / 16u;
+    let s = (110u * c) % 16u;
+    let q = s / 4u;
+    let odd = (s & 2u) != 0u;
+    let v0 = wv[a];
+    let v1 = wv[a + 1u];
+    let v2 = wv[a + 2u];
+    let v3 = wv[a + 3u];
+    let v4 = wv[a + 4u];
+    let v5 = wv[a + 5u];
+    let v6 = wv[a + 6u];
+    let v7 = wv[min(a + 7u, (base + params.row_bytes) / 16u - 1u)];
+    // Words 24 .. 27: the scale words, then d in the low half of word 27 (bytes 108, 109).
+    let t = window4(v6, v7, q, odd);
+    return Q3(window4(v0, v1, q, odd), window4(v1, v2, q, odd),
+              window4(v2, v3, q, odd), window4(v3, v4, q, odd), window4(v4, v5, q, odd),
+              window4(v5, v6, q, odd), q3_scales(t.x, t.y, t.z), f16_bits(t.w & 0xffffu));
+}
+//#else
 fn load_unit(base: u32, c: u32) -> Q3 {
     let b = base + 110u * c;
-    // Scale s: low 4 bits from nibble s / 8 of byte s % 8, high 2 bits from bits 2(s / 4) of
-    // byte 8 + s % 4: four words of four scales.
     let w0 = words_at(b, 24u);
     let w1 = words_at(b, 25u);
     let w2 = words_at(b, 26u);
-    let l4 = 0x0f0f0f0fu;
-    let h2 = 0x03030303u;
-    let sc = vec4<u32>(
-        (w0 & l4) | ((w2 & h2) << 4u),
-        (w1 & l4) | (((w2 >> 2u) & h2) << 4u),
-        ((w0 >> 4u) & l4) | (((w2 >> 4u) & h2) << 4u),
-        ((w1 >> 4u) & l4) | (((w2 >> 6u) & h2) << 4u));
     // d is bytes 108..109, in the word holding byte 108 (b is even).
     let wd = w[(b + 108u) >> 2u];
     return Q3(words4(b, 0u), words4(b, 4u),
               words4(b, 8u), words4(b, 12u), words4(b, 16u), words4(b, 20u),
-              sc, f16_bits(select(wd & 0xffffu, wd >> 16u, (b & 2u) != 0u)));
+              q3_scales(w0, w1, w2), f16_bits(select(wd & 0xffffu, wd >> 16u, (b & 2u) != 0u)));
+}
+//#endif
+
+// The 16 scales from the block's words 24 .. 26: scale s takes its low 4 bits from nibble
+// s / 8 of byte s % 8, its high 2 bits from bits 2(s / 4) of byte 8 + s % 4.
+fn q3_scales(w0: u32, w1: u32, w2: u32) -> vec4<u32> {
+    let l4 = 0x0f0f0f0fu;
+    let h2 = 0x03030303u;
+    return vec4<u32>(
+        (w0 & l4) | ((w2 & h2) << 4u),
+        (w1 & l4) | (((w2 >> 2u) & h2) << 4u),
+        ((w0 >> 4u) & l4) | (((w2 >> 4u) & h2) << 4u),
+        ((w1 >> 4u) & l4) | (((w2 >> 6u) & h2) << 4u));
 }
 
 // Byte j of word v as a scale: d·(v_j − 32).

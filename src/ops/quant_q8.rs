@@ -73,7 +73,7 @@ fn wide_units(ty: QuantType) -> Option<usize> {
     match ty {
         QuantType::Q4_0 | QuantType::Q8_0 => Some(256),
         QuantType::MXFP4 => Some(512),
-        QuantType::Q6_K => Some(2048),
+        QuantType::Q6_K | QuantType::Q3_K => Some(2048),
         QuantType::IQ4_XS => Some(512),
         QuantType::F8E4M3 | QuantType::F8E5M2 => Some(128),
         _ => None,
@@ -134,7 +134,7 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
             };
             let k_quant = matches!(ty, QuantType::Q4_K | QuantType::Q5_K);
             // Q6_K's and IQ4_XS's wide form keeps their unit (one super-block) and x's scales.
-            let window = matches!(ty, QuantType::Q6_K | QuantType::IQ4_XS);
+            let window = matches!(ty, QuantType::Q6_K | QuantType::Q3_K | QuantType::IQ4_XS);
             // The shader's unit is 9 vec4 words (144 bytes) unless WIDE17 makes it 17 (272).
             let unit_bytes = wide_units(ty).and_then(|unit| ty.row_bytes(unit).ok());
             defines.insert(fmt.as_str());
