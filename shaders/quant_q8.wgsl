@@ -170,6 +170,87 @@ fn window4(a: vec4<u32>, b: vec4<u32>, q: u32, odd: bool) -> vec4<u32> {
 }
 //#endif
 
+//#if WBLOCK
+// A weight block decoded to its f16 scale and its quant words, once for all tokens.
+struct WBlock {
+    d: f32,
+    // Q4_0/Q4_1/Q5_x: the four words of nibbles. Q8_0: words 0..3 (the other four are in q2).
+    q: vec4<u32>,
+    q2: vec4<u32>,
+    // Q4_1/Q5_1: the f16 minimum `m` (w = d·q + m).
+    m: f32,
+    // Q5_x: bit e is the fifth bit of element e.
+    qh: u32,
+}
+
+// Bits 0..3 of `b` as bit 4 of the four bytes of a word (a nibble's fifth bit).
+fn spread4(b: u32) -> u32 {
+    return (((b & 15u) * 0x00204081u) & 0x01010101u) << 4u;
+}
+
+// Q4_1 from its five words (20 bytes, word-aligned).
+fn q41_block(w0: u32, w1: u32, w2: u32, w3: u32, w4: u32) -> WBlock {
+    return WBlock(f16_bits(w0 & 0xffffu), vec4<u32>(w1, w2, w3, w4), vec4<u32>(), f16_bits(w0 >> 16u), 0u);
+}
+
+// Q5_1 from its six words (24 bytes: d, m, qh, then 16 bytes of nibbles, word-aligned).
+fn q51_block(w0: u32, w1: u32, w2: u32, w3: u32, w4: u32, w5: u32) -> WBlock {
+    return WBlock(f16_bits(w0 & 0xffffu), vec4<u32>(w2, w3, w4, w5), vec4<u32>(), f16_bits(w0 >> 16u), w1);
+}
+
+// Q5_0 from the six words holding it (22 bytes at an even offset: d, then qh and the nibbles,
+// two bytes into a word when the block is word-aligned, word-aligned when it is not, `odd`).
+fn q50_block(w0: u32, w1: u32, w2: u32, w3: u32, w4: u32, w5: u32, odd: bool) -> WBlock {
+    let d = f16_bits(select(w0 & 0xffffu, w0 >> 16u, odd));
+    let q = vec4<u32>(qword(w1, w2, odd), qword(w2, w3, odd), qword(w3, w4, odd), qword(w4, w5, odd));
+    return WBlock(d, q, vec4<u32>(), 0.0, qword(w0, w1, odd));
+}
+
+// The block's contribution for the token whose x block index is `xb`, of scale and sums s.
+fn block_dot(wb: WBlock, xb: u32, s: XScale) -> f32 {
+    let xa = xq[2u * xb];
+    let xc = xq[2u * xb + 1u];
+//#if FMT_Q4_0
+    // Nibbles are 0..15 (w = q − 8): low nibbles meet elements 0..15, high ones 16..31.
+    let lo = nibbles(wb.q, 0u);
+    let hi = nibbles(wb.q, 4u);
+    let i = dot16(lo, xa) + dot16(hi, xc)
+          - 8 * s_all(s.s);
+//#endif
+//#if FMT_Q8_0
+    let i = dot16(wb.q, xa) + dot16(wb.q2, xc);
+//#endif
+//#if FMT_Q4_1
+    let lo = nibbles(wb.q, 0u);
+    let hi = nibbles(wb.q, 4u);
+    let i = dot16(lo, xa) + dot16(hi, xc);
+    // w = d·q + m: the minimum meets the block's integer sum.
+    return (wb.d * s.d) * f32(i) + (wb.m * s.d) * f32(s_all(s.s));
+//#endif
+//#if Q5
+    // Element e's fifth bit is bit e of qh: low nibbles are elements 0..15, high 16..31.
+    let h = wb.qh;
+    let lo = nibbles(wb.q, 0u) | vec4<u32>(spread4(h), spread4(h >> 4u), spread4(h >> 8u), spread4(h >> 12u));
+    let hi = nibbles(wb.q, 4u)
+           | vec4<u32>(spread4(h >> 16u), spread4(h >> 20u), spread4(h >> 24u), spread4(h >> 28u));
+    let i5 = dot16(lo, xa) + dot16(hi, xc);
+//#endif
+//#if FMT_Q5_0
+    let i = i5 - 16 * s_all(s.s);
+//#endif
+//#if FMT_Q5_1
+    return (wb.d * s.d) * f32(i5) + (wb.m * s.d) * f32(s_all(s.s));
+//#endif
+//#if !FMT_Q4_1
+//#if !FMT_Q5_1
+    // |i| < 2²⁴: exact in f32.
+    return (wb.d * s.d) * f32(i);
+//#endif
+//#endif
+}
+
+//#endif
+
 //#if WIDE
 // A unit of a row as vec4 words (rows a multiple of it): nine (144 bytes) for one Q4_K
 // super-block, eight Q4_0 blocks (K % 256 == 0) or four FP8 blocks (K % 128 == 0), eleven for
@@ -181,25 +262,22 @@ fn window4(a: vec4<u32>, b: vec4<u32>, q: u32, odd: bool) -> vec4<u32> {
 struct Super {
     v0: vec4<u32>, v1: vec4<u32>, v2: vec4<u32>, v3: vec4<u32>, v4: vec4<u32>,
     v5: vec4<u32>, v6: vec4<u32>, v7: vec4<u32>, v8: vec4<u32>,
-//#if FMT_Q5_K
-    v9: vec4<u32>, v10: vec4<u32>,
+//#if V10
+    v9: vec4<u32>,
 //#endif
-//#if WIDE17
-    v9: vec4<u32>, v10: vec4<u32>, v11: vec4<u32>, v12: vec4<u32>, v13: vec4<u32>,
-    v14: vec4<u32>, v15: vec4<u32>, v16: vec4<u32>,
+//#if V11
+    v10: vec4<u32>,
+//#endif
+//#if V12
+    v11: vec4<u32>,
+//#endif
+//#if V17
+    v12: vec4<u32>, v13: vec4<u32>, v14: vec4<u32>, v15: vec4<u32>, v16: vec4<u32>,
 //#endif
 }
 
-// vec4 words per unit.
-//#if FMT_Q5_K
-const SW: u32 = 11u;
-//#else
-//#if WIDE17
-const SW: u32 = 17u;
-//#else
-const SW: u32 = 9u;
-//#endif
-//#endif
+// SW (vec4 words per unit, 9 to 17; V10 … V17 say which fields past v8 exist): prepended by
+// the composer.
 
 //#if FMT_Q4_0
 // One Q4_0 block from the five words holding it: its scale in the low (`odd`: high) half of
@@ -262,6 +340,61 @@ fn super_dot(g: Super, xb: u32) -> f32 {
     acc += blk34(g.v10.z, g.v10.w, g.v11.x, g.v11.y, g.v11.z, g.v11.w, g.v12.x, g.v12.y, g.v12.z, true, xb + 5u, bitcast<f32>(s2.z));
     acc += blk34(g.v12.w, g.v13.x, g.v13.y, g.v13.z, g.v13.w, g.v14.x, g.v14.y, g.v14.z, g.v14.w, false, xb + 6u, bitcast<f32>(s3.x));
     acc += blk34(g.v14.w, g.v15.x, g.v15.y, g.v15.z, g.v15.w, g.v16.x, g.v16.y, g.v16.z, g.v16.w, true, xb + 7u, bitcast<f32>(s3.z));
+    return acc;
+}
+//#endif
+//#if FMT_Q4_1
+// Eight Q4_1 blocks (block j in words 5j .. 5j + 5) against the token's x blocks xb .. xb + 8.
+fn super_dot(g: Super, xb: u32) -> f32 {
+    let s0 = xs2[xb / 2u];
+    let s1 = xs2[xb / 2u + 1u];
+    let s2 = xs2[xb / 2u + 2u];
+    let s3 = xs2[xb / 2u + 3u];
+    var acc = block_dot(q41_block(g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x), xb + 0u, XScale(bitcast<f32>(s0.x), s0.y));
+    acc += block_dot(q41_block(g.v1.y, g.v1.z, g.v1.w, g.v2.x, g.v2.y), xb + 1u, XScale(bitcast<f32>(s0.z), s0.w));
+    acc += block_dot(q41_block(g.v2.z, g.v2.w, g.v3.x, g.v3.y, g.v3.z), xb + 2u, XScale(bitcast<f32>(s1.x), s1.y));
+    acc += block_dot(q41_block(g.v3.w, g.v4.x, g.v4.y, g.v4.z, g.v4.w), xb + 3u, XScale(bitcast<f32>(s1.z), s1.w));
+    acc += block_dot(q41_block(g.v5.x, g.v5.y, g.v5.z, g.v5.w, g.v6.x), xb + 4u, XScale(bitcast<f32>(s2.x), s2.y));
+    acc += block_dot(q41_block(g.v6.y, g.v6.z, g.v6.w, g.v7.x, g.v7.y), xb + 5u, XScale(bitcast<f32>(s2.z), s2.w));
+    acc += block_dot(q41_block(g.v7.z, g.v7.w, g.v8.x, g.v8.y, g.v8.z), xb + 6u, XScale(bitcast<f32>(s3.x), s3.y));
+    acc += block_dot(q41_block(g.v8.w, g.v9.x, g.v9.y, g.v9.z, g.v9.w), xb + 7u, XScale(bitcast<f32>(s3.z), s3.w));
+    return acc;
+}
+//#endif
+//#if FMT_Q5_0
+// Eight Q5_0 blocks (block j at byte 22j: words ⌊5.5j⌋ .. + 6, two bytes off for odd j)
+// against the token's x blocks xb .. xb + 8.
+fn super_dot(g: Super, xb: u32) -> f32 {
+    let s0 = xs2[xb / 2u];
+    let s1 = xs2[xb / 2u + 1u];
+    let s2 = xs2[xb / 2u + 2u];
+    let s3 = xs2[xb / 2u + 3u];
+    var acc = block_dot(q50_block(g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x, g.v1.y, false), xb + 0u, XScale(bitcast<f32>(s0.x), s0.y));
+    acc += block_dot(q50_block(g.v1.y, g.v1.z, g.v1.w, g.v2.x, g.v2.y, g.v2.z, true), xb + 1u, XScale(bitcast<f32>(s0.z), s0.w));
+    acc += block_dot(q50_block(g.v2.w, g.v3.x, g.v3.y, g.v3.z, g.v3.w, g.v4.x, false), xb + 2u, XScale(bitcast<f32>(s1.x), s1.y));
+    acc += block_dot(q50_block(g.v4.x, g.v4.y, g.v4.z, g.v4.w, g.v5.x, g.v5.y, true), xb + 3u, XScale(bitcast<f32>(s1.z), s1.w));
+    acc += block_dot(q50_block(g.v5.z, g.v5.w, g.v6.x, g.v6.y, g.v6.z, g.v6.w, false), xb + 4u, XScale(bitcast<f32>(s2.x), s2.y));
+    acc += block_dot(q50_block(g.v6.w, g.v7.x, g.v7.y, g.v7.z, g.v7.w, g.v8.x, true), xb + 5u, XScale(bitcast<f32>(s2.z), s2.w));
+    acc += block_dot(q50_block(g.v8.y, g.v8.z, g.v8.w, g.v9.x, g.v9.y, g.v9.z, false), xb + 6u, XScale(bitcast<f32>(s3.x), s3.y));
+    acc += block_dot(q50_block(g.v9.z, g.v9.w, g.v10.x, g.v10.y, g.v10.z, g.v10.w, true), xb + 7u, XScale(bitcast<f32>(s3.z), s3.w));
+    return acc;
+}
+//#endif
+//#if FMT_Q5_1
+// Eight Q5_1 blocks (block j in words 6j .. 6j + 6) against the token's x blocks xb .. xb + 8.
+fn super_dot(g: Super, xb: u32) -> f32 {
+    let s0 = xs2[xb / 2u];
+    let s1 = xs2[xb / 2u + 1u];
+    let s2 = xs2[xb / 2u + 2u];
+    let s3 = xs2[xb / 2u + 3u];
+    var acc = block_dot(q51_block(g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x, g.v1.y), xb + 0u, XScale(bitcast<f32>(s0.x), s0.y));
+    acc += block_dot(q51_block(g.v1.z, g.v1.w, g.v2.x, g.v2.y, g.v2.z, g.v2.w), xb + 1u, XScale(bitcast<f32>(s0.z), s0.w));
+    acc += block_dot(q51_block(g.v3.x, g.v3.y, g.v3.z, g.v3.w, g.v4.x, g.v4.y), xb + 2u, XScale(bitcast<f32>(s1.x), s1.y));
+    acc += block_dot(q51_block(g.v4.z, g.v4.w, g.v5.x, g.v5.y, g.v5.z, g.v5.w), xb + 3u, XScale(bitcast<f32>(s1.z), s1.w));
+    acc += block_dot(q51_block(g.v6.x, g.v6.y, g.v6.z, g.v6.w, g.v7.x, g.v7.y), xb + 4u, XScale(bitcast<f32>(s2.x), s2.y));
+    acc += block_dot(q51_block(g.v7.z, g.v7.w, g.v8.x, g.v8.y, g.v8.z, g.v8.w), xb + 5u, XScale(bitcast<f32>(s2.z), s2.w));
+    acc += block_dot(q51_block(g.v9.x, g.v9.y, g.v9.z, g.v9.w, g.v10.x, g.v10.y), xb + 6u, XScale(bitcast<f32>(s3.x), s3.y));
+    acc += block_dot(q51_block(g.v10.z, g.v10.w, g.v11.x, g.v11.y, g.v11.z, g.v11.w), xb + 7u, XScale(bitcast<f32>(s3.z), s3.w));
     return acc;
 }
 //#endif
@@ -341,12 +474,17 @@ fn load_unit(base: u32, c: u32) -> Unit {
     let a = base / 16u + SW * c;
     return Super(wv[a], wv[a + 1u], wv[a + 2u], wv[a + 3u], wv[a + 4u],
                  wv[a + 5u], wv[a + 6u], wv[a + 7u], wv[a + 8u],
-//#if FMT_Q5_K
-                 wv[a + 9u], wv[a + 10u],
+//#if V10
+                 wv[a + 9u],
 //#endif
-//#if WIDE17
-                 wv[a + 9u], wv[a + 10u], wv[a + 11u], wv[a + 12u], wv[a + 13u],
-                 wv[a + 14u], wv[a + 15u], wv[a + 16u],
+//#if V11
+                 wv[a + 10u],
+//#endif
+//#if V12
+                 wv[a + 11u],
+//#endif
+//#if V17
+                 wv[a + 12u], wv[a + 13u], wv[a + 14u], wv[a + 15u], wv[a + 16u],
 //#endif
                  );
 }
@@ -545,23 +683,6 @@ fn unit_dot(u: Unit, xb: u32) -> f32 {
 //#else
 // The formats of quant_q8_ext.wgsl (UNIT_EXT) define their units there.
 //#if !UNIT_EXT
-// A weight block decoded to its f16 scale and its quant words, once for all tokens.
-struct WBlock {
-    d: f32,
-    // Q4_0/Q4_1/Q5_x: the four words of nibbles. Q8_0: words 0..3 (the other four are in q2).
-    q: vec4<u32>,
-    q2: vec4<u32>,
-    // Q4_1/Q5_1: the f16 minimum `m` (w = d·q + m).
-    m: f32,
-    // Q5_x: bit e is the fifth bit of element e.
-    qh: u32,
-}
-
-// Bits 0..3 of `b` as bit 4 of the four bytes of a word (a nibble's fifth bit).
-fn spread4(b: u32) -> u32 {
-    return ((b & 1u) | ((b & 2u) << 7u) | ((b & 4u) << 14u) | ((b & 8u) << 21u)) << 4u;
-}
-
 fn load_block(base: u32, c: u32) -> WBlock {
 //#if FMT_Q4_0
     let blk = load18(base + 18u * c);
@@ -570,32 +691,16 @@ fn load_block(base: u32, c: u32) -> WBlock {
 //#if FMT_Q4_1
     // 20-byte blocks in rows of whole words: always word-aligned.
     let a = (base + 20u * c) >> 2u;
-    let w0 = w[a];
-    let q = vec4<u32>(w[a + 1u], w[a + 2u], w[a + 3u], w[a + 4u]);
-    return WBlock(f16_bits(w0 & 0xffffu), q, vec4<u32>(), f16_bits(w0 >> 16u), 0u);
+    return q41_block(w[a], w[a + 1u], w[a + 2u], w[a + 3u], w[a + 4u]);
 //#endif
 //#if FMT_Q5_1
-    // 24-byte blocks: d, m, qh, then 16 bytes of nibbles, all word-aligned.
     let a = (base + 24u * c) >> 2u;
-    let w0 = w[a];
-    let q = vec4<u32>(w[a + 2u], w[a + 3u], w[a + 4u], w[a + 5u]);
-    return WBlock(f16_bits(w0 & 0xffffu), q, vec4<u32>(), f16_bits(w0 >> 16u), w[a + 1u]);
+    return q51_block(w[a], w[a + 1u], w[a + 2u], w[a + 3u], w[a + 4u], w[a + 5u]);
 //#endif
 //#if FMT_Q5_0
-    // 22-byte blocks at even offsets: d, then qh (4 bytes) and the nibbles, two bytes into a
-    // word when the block is word-aligned, word-aligned when it is not.
     let b = base + 22u * c;
     let a = b >> 2u;
-    let odd = (b & 2u) != 0u;
-    let w0 = w[a];
-    let w1 = w[a + 1u];
-    let w2 = w[a + 2u];
-    let w3 = w[a + 3u];
-    let w4 = w[a + 4u];
-    let w5 = w[a + 5u];
-    let d = f16_bits(select(w0 & 0xffffu, w0 >> 16u, odd));
-    let q = vec4<u32>(qword(w1, w2, odd), qword(w2, w3, odd), qword(w3, w4, odd), qword(w4, w5, odd));
-    return WBlock(d, q, vec4<u32>(), 0.0, qword(w0, w1, odd));
+    return q50_block(w[a], w[a + 1u], w[a + 2u], w[a + 3u], w[a + 4u], w[a + 5u], (b & 2u) != 0u);
 //#endif
 //#if FMT_Q8_0
     let b = base + 34u * c;
@@ -617,50 +722,6 @@ fn load_block(base: u32, c: u32) -> WBlock {
 //#endif
 }
 
-// The block's contribution for the token whose x block index is `xb`.
-fn block_dot(wb: WBlock, xb: u32) -> f32 {
-    let xa = xq[2u * xb];
-    let xc = xq[2u * xb + 1u];
-    let s = xs[xb];
-//#if FMT_Q4_0
-    // Nibbles are 0..15 (w = q − 8): low nibbles meet elements 0..15, high ones 16..31.
-    let lo = nibbles(wb.q, 0u);
-    let hi = nibbles(wb.q, 4u);
-    let i = dot16(lo, xa) + dot16(hi, xc)
-          - 8 * s_all(s.s);
-//#endif
-//#if FMT_Q8_0
-    let i = dot16(wb.q, xa) + dot16(wb.q2, xc);
-//#endif
-//#if FMT_Q4_1
-    let lo = nibbles(wb.q, 0u);
-    let hi = nibbles(wb.q, 4u);
-    let i = dot16(lo, xa) + dot16(hi, xc);
-    // w = d·q + m: the minimum meets the block's integer sum.
-    return (wb.d * s.d) * f32(i) + (wb.m * s.d) * f32(s_all(s.s));
-//#endif
-//#if Q5
-    // Element e's fifth bit is bit e of qh: low nibbles are elements 0..15, high 16..31.
-    let h = wb.qh;
-    let lo = nibbles(wb.q, 0u) | vec4<u32>(spread4(h), spread4(h >> 4u), spread4(h >> 8u), spread4(h >> 12u));
-    let hi = nibbles(wb.q, 4u)
-           | vec4<u32>(spread4(h >> 16u), spread4(h >> 20u), spread4(h >> 24u), spread4(h >> 28u));
-    let i5 = dot16(lo, xa) + dot16(hi, xc);
-//#endif
-//#if FMT_Q5_0
-    let i = i5 - 16 * s_all(s.s);
-//#endif
-//#if FMT_Q5_1
-    return (wb.d * s.d) * f32(i5) + (wb.m * s.d) * f32(s_all(s.s));
-//#endif
-//#if !FMT_Q4_1
-//#if !FMT_Q5_1
-    // |i| < 2²⁴: exact in f32.
-    return (wb.d * s.d) * f32(i);
-//#endif
-//#endif
-}
-
 alias Unit = WBlock;
 const UNIT_BLOCKS: u32 = 1u;
 
@@ -669,7 +730,7 @@ fn load_unit(base: u32, c: u32) -> Unit {
 }
 
 fn unit_dot(u: Unit, xb: u32) -> f32 {
-    return block_dot(u, xb);
+    return block_dot(u, xb, xs[xb]);
 }
 //#endif
 

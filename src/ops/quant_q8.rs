@@ -71,7 +71,9 @@ fn ext_unit(ty: QuantType) -> bool {
 /// a block. Q4_K and Q5_K are always read so.
 fn wide_units(ty: QuantType) -> Option<usize> {
     match ty {
-        QuantType::Q4_0 | QuantType::Q8_0 => Some(256),
+        QuantType::Q4_0 | QuantType::Q4_1 | QuantType::Q5_0 | QuantType::Q5_1 | QuantType::Q8_0 => {
+            Some(256)
+        }
         QuantType::MXFP4 => Some(512),
         QuantType::Q6_K | QuantType::Q3_K => Some(2048),
         QuantType::IQ4_XS => Some(512),
@@ -110,6 +112,7 @@ pub(crate) enum Q8Kernel {
 pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
     let mut defines: BTreeSet<&str> = BTreeSet::new();
     let fmt;
+    let mut sw = None;
     let name = match kernel {
         Q8Kernel::Quantize(f16) => {
             defines.insert("QUANTIZE");
@@ -133,10 +136,19 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
                 format!("FMT_{}", ty.name())
             };
             let k_quant = matches!(ty, QuantType::Q4_K | QuantType::Q5_K);
-            // Q6_K's and IQ4_XS's wide form keeps their unit (one super-block) and x's scales.
+            // Q3_K's, Q6_K's and IQ4_XS's wide form keeps their unit (one super-block) and x's
+            // scales, read through vec4 windows.
             let window = matches!(ty, QuantType::Q6_K | QuantType::Q3_K | QuantType::IQ4_XS);
-            // The shader's unit is 9 vec4 words (144 bytes) unless WIDE17 makes it 17 (272).
-            let unit_bytes = wide_units(ty).and_then(|unit| ty.row_bytes(unit).ok());
+            // The `Super` unit's vec4 words (9 to 17), where the kernel has one.
+            let unit_elems = if k_quant {
+                Some(256)
+            } else {
+                wide_units(ty).filter(|_| wide && !window)
+            };
+            sw = unit_elems
+                .and_then(|unit| ty.row_bytes(unit).ok())
+                .map(|b| b / 16);
+            let sw_at_least = |v: usize| sw.is_some_and(|sw| sw >= v);
             defines.insert(fmt.as_str());
             for (on, d) in [
                 (one, "MT1"),
@@ -144,7 +156,21 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
                 (dot_native, "DOT_NATIVE"),
                 (wide && !window || k_quant, "WIDE"),
                 (wide && window, "WINDOW"),
-                (wide && unit_bytes == Some(272), "WIDE17"),
+                (sw_at_least(10), "V10"),
+                (sw_at_least(11), "V11"),
+                (sw_at_least(12), "V12"),
+                (sw_at_least(17), "V17"),
+                (
+                    matches!(
+                        ty,
+                        QuantType::Q4_0
+                            | QuantType::Q4_1
+                            | QuantType::Q5_0
+                            | QuantType::Q5_1
+                            | QuantType::Q8_0
+                    ),
+                    "WBLOCK",
+                ),
                 (f16cvt, "F16CVT"),
                 (k_quant, "K_QUANT"),
                 (matches!(ty, QuantType::Q5_0 | QuantType::Q5_1), "Q5"),
@@ -168,6 +194,9 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
     };
     let mut source = preprocess(INT8_COMMON, &defines);
     source.push_str(&QUANT_COMMON.concat());
+    if let Some(sw) = sw {
+        source.push_str(&format!("const SW: u32 = {sw}u;\n"));
+    }
     let q8 = preprocess(QUANT_Q8, &defines);
     // Our own text: a malformed directive is a bug the catalog test meets first.
     let q8 =
