@@ -9,10 +9,12 @@
 // block's bytes are word-aligned or two bytes off: each of its words is a word of W or a
 // funnel of two, a select, never a byte-wise load. Q4_1, Q5_1 and Q2_K blocks (20, 24, 84
 // bytes) are always word-aligned; Q4_K and Q5_K super-blocks (144, 176 bytes) are read as
-// nine or eleven vec4 words (WIDE), as are, on CPU-type adapters, Q4_0's blocks eight at a
-// time and FP8's four (nine words) and Q8_0's eight and MXFP4's sixteen (WIDE17: seventeen
-// words) where K allows. Each format defines a unit (one block, or 128 to 512 elements),
-// `load_unit` and `unit_dot`; one `row_sums` runs them.
+// nine or eleven vec4 words (WIDE). On CPU-type adapters, where K allows, so are eight blocks
+// of Q4_0, Q4_1, Q5_0, Q5_1 (9 to 12 words) and Q8_0 (17), MXFP4's sixteen (17) and FP8's
+// four (9): SW words a unit, given by the composer; Q3_K, Q6_K and IQ4_XS super-blocks keep
+// their unit and are picked out of the vec4 words around them (WINDOW, `window4`). Each
+// format defines a unit (one block, or 128 to 512 elements), `load_unit` and `unit_dot`; one
+// `row_sums` runs them.
 //
 // Shapes (by define): ROW_PER_LANE (CPU-type adapters: 8 invocations, one row each, no
 // barriers — see shaders/README.md) or one workgroup of WG invocations per row striding over
@@ -252,13 +254,12 @@ fn block_dot(wb: WBlock, xb: u32, s: XScale) -> f32 {
 //#endif
 
 //#if WIDE
-// A unit of a row as vec4 words (rows a multiple of it): nine (144 bytes) for one Q4_K
-// super-block, eight Q4_0 blocks (K % 256 == 0) or four FP8 blocks (K % 128 == 0), eleven for
-// Q5_K, seventeen (WIDE17, 272 bytes) for eight Q8_0 or sixteen MXFP4 blocks (K % 256,
-// K % 512 == 0). For CPU-type
-// adapters, where every load instruction pays a per-lane loop whatever its width
-// (shaders/README.md): Q4_0 takes 9 + 16 + 4 vec4 loads per 8 blocks instead of 8 loads a
-// block.
+// A unit of a row as SW vec4 words (rows a multiple of it): nine (144 bytes) for one Q4_K
+// super-block, eleven for Q5_K; on CPU-type adapters eight blocks of Q4_0, Q4_1, Q5_0, Q5_1
+// (9, 10, 11, 12 words; K % 256 == 0) or Q8_0 (17) and sixteen MXFP4 blocks (17, K % 512 ==
+// 0), four FP8 blocks (9, K % 128 == 0). There every load instruction pays a per-lane loop
+// whatever its width (shaders/README.md): Q4_0 takes 9 + 16 + 4 vec4 loads per 8 blocks
+// instead of 8 loads a block.
 struct Super {
     v0: vec4<u32>, v1: vec4<u32>, v2: vec4<u32>, v3: vec4<u32>, v4: vec4<u32>,
     v5: vec4<u32>, v6: vec4<u32>, v7: vec4<u32>, v8: vec4<u32>,

@@ -64,11 +64,13 @@ fn ext_unit(ty: QuantType) -> bool {
     TYPES[9..].contains(&ty)
 }
 
-/// The elements of a unit read as whole vec4 words where the row holds whole units, for the
-/// formats that have that form (`WIDE`): on CPU-type adapters every load instruction pays a
-/// per-lane loop whatever its width (shaders/README.md): 9 (Q4_0's eight blocks, FP8's four)
-/// or 17 (Q8_0's eight, MXFP4's sixteen) vec4 loads a unit instead of five to nine word loads
-/// a block. Q4_K and Q5_K are always read so.
+/// The elements a row must be a multiple of for its wide form, for the formats that have one:
+/// on CPU-type adapters every load instruction pays a per-lane loop whatever its width
+/// (shaders/README.md). `WIDE`: units of eight blocks of Q4_0, Q4_1, Q5_0, Q5_1 (9 to 12
+/// vec4 loads) or Q8_0 (17), MXFP4's sixteen (17) and FP8's four (9) instead of five to nine
+/// word loads a block; Q4_K and Q5_K are always read so. `WINDOW`: Q3_K, Q6_K and IQ4_XS
+/// super-blocks out of the 8, 14 or 9 vec4 words around them (rows of whole 16-byte words)
+/// instead of 37, 65 or 34 word loads.
 fn wide_units(ty: QuantType) -> Option<usize> {
     match ty {
         QuantType::Q4_0 | QuantType::Q4_1 | QuantType::Q5_0 | QuantType::Q5_1 | QuantType::Q8_0 => {
@@ -101,8 +103,9 @@ pub(crate) enum Q8Kernel {
         row_per_lane: bool,
         /// `dot4I8Packed`, else the portable extractBits sum.
         dot_native: bool,
-        /// Units of several blocks read as vec4 words ([`wide_units`]): Q4_0, Q8_0 eight blocks
-        /// (144, 272 bytes), MXFP4 sixteen (272 bytes), FP8 four (144 bytes).
+        /// W read as vec4 words ([`wide_units`]): units of several blocks (Q4_0, Q4_1, Q5_0,
+        /// Q5_1, Q8_0, MXFP4, FP8) or super-blocks picked out of vec4 windows (Q3_K, Q6_K,
+        /// IQ4_XS).
         wide: bool,
         /// FP8 codes to f16 bits and `unpack2x16float` (CPU-type adapters: exact there).
         f16cvt: bool,
