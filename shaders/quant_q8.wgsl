@@ -11,8 +11,9 @@
 // bytes) are always word-aligned; Q4_K and Q5_K super-blocks (144, 176 bytes) are read as
 // nine or eleven vec4 words (WIDE). On CPU-type adapters, where K allows, so are eight blocks
 // of Q4_0, Q4_1, Q5_0, Q5_1 (9 to 12 words) and Q8_0 (17), MXFP4's sixteen (17) and FP8's
-// four (9): SW words a unit, given by the composer; Q3_K, Q6_K and IQ4_XS super-blocks keep
-// their unit and are picked out of the vec4 words around them (WINDOW, `window4`). Each
+// four (9): SW words a unit, given by the composer; Q3_K, Q6_K, IQ4_XS super-blocks and
+// NVFP4 blocks keep their unit and are picked out of the vec4 words around them (WINDOW,
+// `window4`). Each
 // format defines a unit (one block, or 128 to 512 elements), `load_unit` and `unit_dot`; one
 // `row_sums` runs them.
 //

@@ -184,11 +184,27 @@ struct Nv {
     q1: vec4<u32>,
 }
 
+//#if WINDOW
+// Rows a multiple of 16 bytes (K % 256 == 0): block c starts at word q = c % 4 of vec4 word
+// 2c + c / 4 of its row, and the three from there hold it (3 loads instead of 9).
+fn load_unit(base: u32, c: u32) -> Nv {
+    let a = base / 16u + 2u * c + c / 4u;
+    let q = c % 4u;
+    let v0 = wv[a];
+    let v1 = wv[a + 1u];
+    let v2 = wv[a + 2u];
+    let sc = select(select(v0.x, v0.y, q == 1u), select(v0.z, v0.w, q == 3u), q >= 2u);
+    // Block words 1 .. 4 and 5 .. 8: window words q + 1 .. (a whole vec4 when q = 3).
+    return Nv(sc, select(window4(v0, v1, q + 1u, false), v1, q == 3u),
+              select(window4(v1, v2, q + 1u, false), v2, q == 3u));
+}
+//#else
 fn load_unit(base: u32, c: u32) -> Nv {
     let a = (base + 36u * c) >> 2u;
     return Nv(w[a], vec4<u32>(w[a + 1u], w[a + 2u], w[a + 3u], w[a + 4u]),
               vec4<u32>(w[a + 5u], w[a + 6u], w[a + 7u], w[a + 8u]));
 }
+//#endif
 
 // UE4M3 byte x as a scale, halved (the E2M1 values are doubled); 0x7f (NaN) reads as 0.
 fn ue4m3_half(x: u32) -> f32 {

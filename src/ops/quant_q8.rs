@@ -69,8 +69,8 @@ fn ext_unit(ty: QuantType) -> bool {
 /// (shaders/README.md). `WIDE`: units of eight blocks of Q4_0, Q4_1, Q5_0, Q5_1 (9 to 12
 /// vec4 loads) or Q8_0 (17), MXFP4's sixteen (17) and FP8's four (9) instead of five to nine
 /// word loads a block; Q4_K and Q5_K are always read so. `WINDOW`: Q3_K, Q6_K and IQ4_XS
-/// super-blocks out of the 8, 14 or 9 vec4 words around them (rows of whole 16-byte words)
-/// instead of 37, 65 or 34 word loads.
+/// super-blocks and NVFP4 blocks out of the 8, 14, 9 or 3 vec4 words around them (rows of
+/// whole 16-byte words) instead of 37, 65, 34 or 9 word loads.
 fn wide_units(ty: QuantType) -> Option<usize> {
     match ty {
         QuantType::Q4_0 | QuantType::Q4_1 | QuantType::Q5_0 | QuantType::Q5_1 | QuantType::Q8_0 => {
@@ -79,6 +79,7 @@ fn wide_units(ty: QuantType) -> Option<usize> {
         QuantType::MXFP4 => Some(512),
         QuantType::Q6_K | QuantType::Q3_K => Some(2048),
         QuantType::IQ4_XS => Some(512),
+        QuantType::NVFP4 => Some(256),
         QuantType::F8E4M3 | QuantType::F8E5M2 => Some(128),
         _ => None,
     }
@@ -104,8 +105,8 @@ pub(crate) enum Q8Kernel {
         /// `dot4I8Packed`, else the portable extractBits sum.
         dot_native: bool,
         /// W read as vec4 words ([`wide_units`]): units of several blocks (Q4_0, Q4_1, Q5_0,
-        /// Q5_1, Q8_0, MXFP4, FP8) or super-blocks picked out of vec4 windows (Q3_K, Q6_K,
-        /// IQ4_XS).
+        /// Q5_1, Q8_0, MXFP4, FP8) or blocks picked out of vec4 windows (Q3_K, Q6_K, IQ4_XS,
+        /// NVFP4).
         wide: bool,
         /// FP8 codes to f16 bits and `unpack2x16float` (CPU-type adapters: exact there).
         f16cvt: bool,
@@ -139,9 +140,12 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
                 format!("FMT_{}", ty.name())
             };
             let k_quant = matches!(ty, QuantType::Q4_K | QuantType::Q5_K);
-            // Q3_K's, Q6_K's and IQ4_XS's wide form keeps their unit (one super-block) and x's
-            // scales, read through vec4 windows.
-            let window = matches!(ty, QuantType::Q6_K | QuantType::Q3_K | QuantType::IQ4_XS);
+            // Q3_K's, Q6_K's, IQ4_XS's and NVFP4's wide form keeps their unit (one block) and
+            // x's scales, read through vec4 windows.
+            let window = matches!(
+                ty,
+                QuantType::Q6_K | QuantType::Q3_K | QuantType::IQ4_XS | QuantType::NVFP4
+            );
             // The `Super` unit's vec4 words (9 to 17), where the kernel has one.
             let unit_elems = if k_quant {
                 Some(256)
