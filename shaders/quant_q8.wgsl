@@ -28,6 +28,11 @@ fn dot16(a: vec4<u32>, b: vec4<u32>) -> i32 {
     return dot4(a.x, b.x) + dot4(a.y, b.y) + dot4(a.z, b.z) + dot4(a.w, b.w);
 }
 
+// dot16 with a's bytes unsigned (0..255) and b's signed (`dot4u`).
+fn dot16u(a: vec4<u32>, b: vec4<u32>) -> i32 {
+    return dot4u(a.x, b.x) + dot4u(a.y, b.y) + dot4u(a.z, b.z) + dot4u(a.w, b.w);
+}
+
 // The low (`shift` 0) or high (`shift` 4) nibbles of sixteen bytes, one a byte.
 fn nibbles(q: vec4<u32>, shift: u32) -> vec4<u32> {
     return (q >> vec4<u32>(shift)) & vec4<u32>(0x0f0f0f0fu);
@@ -317,13 +322,17 @@ fn super_dot(g: Super, xb: u32) -> f32 {
 //#endif
 //#if FMT_Q8_0
 // One Q8_0 block from the nine words holding it: its scale in the low (`odd`: high) half of w0,
-// its quant bytes from two bytes into w0 (`odd`: from w1), against x block xb of scale dx.
+// its quant bytes from two bytes into w0 (`odd`: from w1), against x block xb of scale dx and
+// integer sum xsum.
 fn blk34(w0: u32, w1: u32, w2: u32, w3: u32, w4: u32, w5: u32, w6: u32, w7: u32, w8: u32,
-         odd: bool, xb: u32, dx: f32) -> f32 {
+         odd: bool, xb: u32, dx: f32, xsum: i32) -> f32 {
     let d = f16_bits(select(w0 & 0xffffu, w0 >> 16u, odd));
     let q = vec4<u32>(qword(w0, w1, odd), qword(w1, w2, odd), qword(w2, w3, odd), qword(w3, w4, odd));
     let q2 = vec4<u32>(qword(w4, w5, odd), qword(w5, w6, odd), qword(w6, w7, odd), qword(w7, w8, odd));
-    let i = dot16(q, xq[2u * xb]) + dot16(q2, xq[2u * xb + 1u]);
+    // The codes lifted to 0..255 (q + 128: the sign bit flipped) meet x as unsigned bytes
+    // (`dot16u`), the lift taken back through x's block sum.
+    let lift = vec4<u32>(0x80808080u);
+    let i = dot16u(q ^ lift, xq[2u * xb]) + dot16u(q2 ^ lift, xq[2u * xb + 1u]) - 128 * xsum;
     return (d * dx) * f32(i);
 }
 
@@ -334,14 +343,14 @@ fn super_dot(g: Super, xb: u32) -> f32 {
     let s1 = xs2[xb / 2u + 1u];
     let s2 = xs2[xb / 2u + 2u];
     let s3 = xs2[xb / 2u + 3u];
-    var acc = blk34(g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x, g.v1.y, g.v1.z, g.v1.w, g.v2.x, false, xb, bitcast<f32>(s0.x));
-    acc += blk34(g.v2.x, g.v2.y, g.v2.z, g.v2.w, g.v3.x, g.v3.y, g.v3.z, g.v3.w, g.v4.x, true, xb + 1u, bitcast<f32>(s0.z));
-    acc += blk34(g.v4.y, g.v4.z, g.v4.w, g.v5.x, g.v5.y, g.v5.z, g.v5.w, g.v6.x, g.v6.y, false, xb + 2u, bitcast<f32>(s1.x));
-    acc += blk34(g.v6.y, g.v6.z, g.v6.w, g.v7.x, g.v7.y, g.v7.z, g.v7.w, g.v8.x, g.v8.y, true, xb + 3u, bitcast<f32>(s1.z));
-    acc += blk34(g.v8.z, g.v8.w, g.v9.x, g.v9.y, g.v9.z, g.v9.w, g.v10.x, g.v10.y, g.v10.z, false, xb + 4u, bitcast<f32>(s2.x));
-    acc += blk34(g.v10.z, g.v10.w, g.v11.x, g.v11.y, g.v11.z, g.v11.w, g.v12.x, g.v12.y, g.v12.z, true, xb + 5u, bitcast<f32>(s2.z));
-    acc += blk34(g.v12.w, g.v13.x, g.v13.y, g.v13.z, g.v13.w, g.v14.x, g.v14.y, g.v14.z, g.v14.w, false, xb + 6u, bitcast<f32>(s3.x));
-    acc += blk34(g.v14.w, g.v15.x, g.v15.y, g.v15.z, g.v15.w, g.v16.x, g.v16.y, g.v16.z, g.v16.w, true, xb + 7u, bitcast<f32>(s3.z));
+    var acc = blk34(g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x, g.v1.y, g.v1.z, g.v1.w, g.v2.x, false, xb, bitcast<f32>(s0.x), s_all(s0.y));
+    acc += blk34(g.v2.x, g.v2.y, g.v2.z, g.v2.w, g.v3.x, g.v3.y, g.v3.z, g.v3.w, g.v4.x, true, xb + 1u, bitcast<f32>(s0.z), s_all(s0.w));
+    acc += blk34(g.v4.y, g.v4.z, g.v4.w, g.v5.x, g.v5.y, g.v5.z, g.v5.w, g.v6.x, g.v6.y, false, xb + 2u, bitcast<f32>(s1.x), s_all(s1.y));
+    acc += blk34(g.v6.y, g.v6.z, g.v6.w, g.v7.x, g.v7.y, g.v7.z, g.v7.w, g.v8.x, g.v8.y, true, xb + 3u, bitcast<f32>(s1.z), s_all(s1.w));
+    acc += blk34(g.v8.z, g.v8.w, g.v9.x, g.v9.y, g.v9.z, g.v9.w, g.v10.x, g.v10.y, g.v10.z, false, xb + 4u, bitcast<f32>(s2.x), s_all(s2.y));
+    acc += blk34(g.v10.z, g.v10.w, g.v11.x, g.v11.y, g.v11.z, g.v11.w, g.v12.x, g.v12.y, g.v12.z, true, xb + 5u, bitcast<f32>(s2.z), s_all(s2.w));
+    acc += blk34(g.v12.w, g.v13.x, g.v13.y, g.v13.z, g.v13.w, g.v14.x, g.v14.y, g.v14.z, g.v14.w, false, xb + 6u, bitcast<f32>(s3.x), s_all(s3.y));
+    acc += blk34(g.v14.w, g.v15.x, g.v15.y, g.v15.z, g.v15.w, g.v16.x, g.v16.y, g.v16.z, g.v16.w, true, xb + 7u, bitcast<f32>(s3.z), s_all(s3.w));
     return acc;
 }
 //#endif

@@ -122,9 +122,14 @@ fn e8m0_half(e: u32) -> f32 {
 // Sixteen blocks (272 bytes, rows a multiple of it: K % 512 == 0) as the 17 vec4 words of
 // quant_q8.wgsl's Super. Block j: exponent byte e (the low byte of the shifted word `ew`),
 // codes from byte r of w0 on, against x block xb of scale dx.
-fn mx_blk(ew: u32, w0: u32, w1: u32, w2: u32, w3: u32, w4: u32, r: u32, xb: u32, dx: f32) -> f32 {
+fn mx_blk(ew: u32, w0: u32, w1: u32, w2: u32, w3: u32, w4: u32, r: u32, xb: u32, dx: f32, xsum: i32) -> f32 {
     let q = vec4<u32>(funnel(w0, w1, r), funnel(w1, w2, r), funnel(w2, w3, r), funnel(w3, w4, r));
-    return (e8m0_half(ew & 0xffu) * dx) * f32(fp4_dot(q, xb));
+    // The values lifted by 128 meet x as unsigned bytes (`dot16u`: CPU-type adapters only
+    // take this form), the lift taken back through x's block sum.
+    let lift = vec4<u32>(0x80808080u);
+    let i = dot16u(e2m1(nibbles(q, 0u)) ^ lift, xq[2u * xb]) + dot16u(e2m1(nibbles(q, 4u)) ^ lift, xq[2u * xb + 1u])
+          - 128 * xsum;
+    return (e8m0_half(ew & 0xffu) * dx) * f32(i);
 }
 
 // Block j at byte 17j: exponent in word 17j / 4 at byte j % 4, codes from byte 17j + 1 on.
@@ -137,22 +142,22 @@ fn super_dot(g: Super, xb: u32) -> f32 {
     let s5 = xs2[xb / 2u + 5u];
     let s6 = xs2[xb / 2u + 6u];
     let s7 = xs2[xb / 2u + 7u];
-    var acc = mx_blk(g.v0.x >> 0u, g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x, 1u, xb, bitcast<f32>(s0.x));
-    acc += mx_blk(g.v1.x >> 8u, g.v1.x, g.v1.y, g.v1.z, g.v1.w, g.v2.x, 2u, xb + 1u, bitcast<f32>(s0.z));
-    acc += mx_blk(g.v2.x >> 16u, g.v2.x, g.v2.y, g.v2.z, g.v2.w, g.v3.x, 3u, xb + 2u, bitcast<f32>(s1.x));
-    acc += mx_blk(g.v3.x >> 24u, g.v3.y, g.v3.z, g.v3.w, g.v4.x, g.v4.y, 0u, xb + 3u, bitcast<f32>(s1.z));
-    acc += mx_blk(g.v4.y >> 0u, g.v4.y, g.v4.z, g.v4.w, g.v5.x, g.v5.y, 1u, xb + 4u, bitcast<f32>(s2.x));
-    acc += mx_blk(g.v5.y >> 8u, g.v5.y, g.v5.z, g.v5.w, g.v6.x, g.v6.y, 2u, xb + 5u, bitcast<f32>(s2.z));
-    acc += mx_blk(g.v6.y >> 16u, g.v6.y, g.v6.z, g.v6.w, g.v7.x, g.v7.y, 3u, xb + 6u, bitcast<f32>(s3.x));
-    acc += mx_blk(g.v7.y >> 24u, g.v7.z, g.v7.w, g.v8.x, g.v8.y, g.v8.z, 0u, xb + 7u, bitcast<f32>(s3.z));
-    acc += mx_blk(g.v8.z >> 0u, g.v8.z, g.v8.w, g.v9.x, g.v9.y, g.v9.z, 1u, xb + 8u, bitcast<f32>(s4.x));
-    acc += mx_blk(g.v9.z >> 8u, g.v9.z, g.v9.w, g.v10.x, g.v10.y, g.v10.z, 2u, xb + 9u, bitcast<f32>(s4.z));
-    acc += mx_blk(g.v10.z >> 16u, g.v10.z, g.v10.w, g.v11.x, g.v11.y, g.v11.z, 3u, xb + 10u, bitcast<f32>(s5.x));
-    acc += mx_blk(g.v11.z >> 24u, g.v11.w, g.v12.x, g.v12.y, g.v12.z, g.v12.w, 0u, xb + 11u, bitcast<f32>(s5.z));
-    acc += mx_blk(g.v12.w >> 0u, g.v12.w, g.v13.x, g.v13.y, g.v13.z, g.v13.w, 1u, xb + 12u, bitcast<f32>(s6.x));
-    acc += mx_blk(g.v13.w >> 8u, g.v13.w, g.v14.x, g.v14.y, g.v14.z, g.v14.w, 2u, xb + 13u, bitcast<f32>(s6.z));
-    acc += mx_blk(g.v14.w >> 16u, g.v14.w, g.v15.x, g.v15.y, g.v15.z, g.v15.w, 3u, xb + 14u, bitcast<f32>(s7.x));
-    acc += mx_blk(g.v15.w >> 24u, g.v16.x, g.v16.y, g.v16.z, g.v16.w, 0u, 0u, xb + 15u, bitcast<f32>(s7.z));
+    var acc = mx_blk(g.v0.x >> 0u, g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x, 1u, xb, bitcast<f32>(s0.x), s_all(s0.y));
+    acc += mx_blk(g.v1.x >> 8u, g.v1.x, g.v1.y, g.v1.z, g.v1.w, g.v2.x, 2u, xb + 1u, bitcast<f32>(s0.z), s_all(s0.w));
+    acc += mx_blk(g.v2.x >> 16u, g.v2.x, g.v2.y, g.v2.z, g.v2.w, g.v3.x, 3u, xb + 2u, bitcast<f32>(s1.x), s_all(s1.y));
+    acc += mx_blk(g.v3.x >> 24u, g.v3.y, g.v3.z, g.v3.w, g.v4.x, g.v4.y, 0u, xb + 3u, bitcast<f32>(s1.z), s_all(s1.w));
+    acc += mx_blk(g.v4.y >> 0u, g.v4.y, g.v4.z, g.v4.w, g.v5.x, g.v5.y, 1u, xb + 4u, bitcast<f32>(s2.x), s_all(s2.y));
+    acc += mx_blk(g.v5.y >> 8u, g.v5.y, g.v5.z, g.v5.w, g.v6.x, g.v6.y, 2u, xb + 5u, bitcast<f32>(s2.z), s_all(s2.w));
+    acc += mx_blk(g.v6.y >> 16u, g.v6.y, g.v6.z, g.v6.w, g.v7.x, g.v7.y, 3u, xb + 6u, bitcast<f32>(s3.x), s_all(s3.y));
+    acc += mx_blk(g.v7.y >> 24u, g.v7.z, g.v7.w, g.v8.x, g.v8.y, g.v8.z, 0u, xb + 7u, bitcast<f32>(s3.z), s_all(s3.w));
+    acc += mx_blk(g.v8.z >> 0u, g.v8.z, g.v8.w, g.v9.x, g.v9.y, g.v9.z, 1u, xb + 8u, bitcast<f32>(s4.x), s_all(s4.y));
+    acc += mx_blk(g.v9.z >> 8u, g.v9.z, g.v9.w, g.v10.x, g.v10.y, g.v10.z, 2u, xb + 9u, bitcast<f32>(s4.z), s_all(s4.w));
+    acc += mx_blk(g.v10.z >> 16u, g.v10.z, g.v10.w, g.v11.x, g.v11.y, g.v11.z, 3u, xb + 10u, bitcast<f32>(s5.x), s_all(s5.y));
+    acc += mx_blk(g.v11.z >> 24u, g.v11.w, g.v12.x, g.v12.y, g.v12.z, g.v12.w, 0u, xb + 11u, bitcast<f32>(s5.z), s_all(s5.w));
+    acc += mx_blk(g.v12.w >> 0u, g.v12.w, g.v13.x, g.v13.y, g.v13.z, g.v13.w, 1u, xb + 12u, bitcast<f32>(s6.x), s_all(s6.y));
+    acc += mx_blk(g.v13.w >> 8u, g.v13.w, g.v14.x, g.v14.y, g.v14.z, g.v14.w, 2u, xb + 13u, bitcast<f32>(s6.z), s_all(s6.w));
+    acc += mx_blk(g.v14.w >> 16u, g.v14.w, g.v15.x, g.v15.y, g.v15.z, g.v15.w, 3u, xb + 14u, bitcast<f32>(s7.x), s_all(s7.y));
+    acc += mx_blk(g.v15.w >> 24u, g.v16.x, g.v16.y, g.v16.z, g.v16.w, 0u, 0u, xb + 15u, bitcast<f32>(s7.z), s_all(s7.w));
     return acc;
 }
 //#else
@@ -217,8 +222,15 @@ fn ue4m3_half(x: u32) -> f32 {
 // Sub-block s of 16 (two words of codes) against half h of x block xb.
 fn nv_half(p0: u32, p1: u32, s: u32, xb: u32, h: u32) -> f32 {
     let v = vec4<u32>(p0, p1, p0 >> 4u, p1 >> 4u) & vec4<u32>(0x0f0f0f0fu);
+    let xsc = xs[xb];
+//#if WINDOW
+    // CPU-type adapters: the values lifted by 128 meet x as unsigned bytes (`dot16u`), the
+    // lift taken back through the half's sum.
+    let i = dot16u(e2m1(v) ^ vec4<u32>(0x80808080u), xq[2u * xb + h]) - 128 * s_half(xsc.s, h);
+//#else
     let i = dot16(e2m1(v), xq[2u * xb + h]);
-    return ue4m3_half((s >> 0u) & 0xffu) * xs[xb].d * f32(i);
+//#endif
+    return ue4m3_half((s >> 0u) & 0xffu) * xsc.d * f32(i);
 }
 
 fn unit_dot(u: Nv, xb: u32) -> f32 {
@@ -287,8 +299,18 @@ fn load_unit(base: u32, c: u32) -> Xs {
 // Sub-block ib (indices q) against x block xb + ib: scale d·(ls − 32), ls 6 bits.
 fn xs_sub(u: Xs, q: vec4<u32>, ib: u32, xb: u32) -> f32 {
     let ls = ((u.sl >> (4u * ib)) & 15u) | (((u.sh >> (2u * ib)) & 3u) << 4u);
+    let xsc = xs[xb + ib];
+//#if WINDOW
+    // CPU-type adapters: the table's values lifted by 128 meet x as unsigned bytes
+    // (`dot16u`), the lift taken back through x's block sum.
+    let lift = vec4<u32>(0x80808080u);
+    let t = IQ4_TABLE ^ lift;
+    let i = dot16u(lut(nibbles(q, 0u), t), xq[2u * (xb + ib)]) + dot16u(lut(nibbles(q, 4u), t), xq[2u * (xb + ib) + 1u])
+          - 128 * s_all(xsc.s);
+//#else
     let i = lut_dot(q, IQ4_TABLE, xb + ib);
-    return (u.d * f32(i32(ls) - 32)) * xs[xb + ib].d * f32(i);
+//#endif
+    return (u.d * f32(i32(ls) - 32)) * xsc.d * f32(i);
 }
 
 fn unit_dot(u: Xs, xb: u32) -> f32 {

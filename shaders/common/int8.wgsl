@@ -20,3 +20,13 @@ fn dot4(a: u32, b: u32) -> i32 {
          + extractBits(ai, 24u, 8u) * extractBits(bi, 24u, 8u);
 //#endif
 }
+
+// Dot product of four pairs, a's bytes unsigned (0..255) and b's signed, exact in i32. For
+// CPU-type adapters: LLVM turns a product of a zero-extended byte and a sign-extended one into
+// vpdpwssd (its pmaddwd pattern) where dot4I8Packed of two signed bytes stays a vpmulld
+// (shaders/README.md); a format with signed codes lifts them by 128 and takes 128·Σx back.
+fn dot4u(a: u32, b: u32) -> i32 {
+    let bi = bitcast<i32>(b);
+    return i32(a & 0xffu) * extractBits(bi, 0u, 8u) + i32((a >> 8u) & 0xffu) * extractBits(bi, 8u, 8u)
+         + i32((a >> 16u) & 0xffu) * extractBits(bi, 16u, 8u) + i32(a >> 24u) * extractBits(bi, 24u, 8u);
+}
