@@ -176,6 +176,19 @@ fn window4(a: vec4<u32>, b: vec4<u32>, q: u32, odd: bool) -> vec4<u32> {
     let hi = select(select(r1, r2, q == 1u), select(r3, b, q == 3u), q >= 2u);
     return select(lo, (lo >> vec4<u32>(16u)) | (hi << vec4<u32>(16u)), odd);
 }
+
+// Where a block at even byte offset b of the binding starts, in vec4 words (rows a multiple
+// of 16 bytes): its first vec4 word a, the word q (0..3) in it, and whether it starts two
+// bytes into that word (odd) — what `window4` takes.
+struct Window {
+    a: u32,
+    q: u32,
+    odd: bool,
+}
+
+fn window_at(b: u32) -> Window {
+    return Window(b / 16u, (b / 4u) % 4u, (b & 2u) != 0u);
+}
 //#endif
 
 //#if WBLOCK
@@ -601,13 +614,13 @@ struct Q6 {
 // Rows a multiple of 16 bytes (K % 2048 == 0), read as vec4 words (CPU-type adapters, where a
 // load instruction costs a per-lane loop whatever its width: shaders/README.md): super-block c
 // starts 2(c % 8) bytes into vec4 word 13c + c / 8 of its row, so the fourteen from there hold
-// it. Block words i .. i + 3 are window words i + q .. (q = (c % 8) / 2), funnelled by two
-// bytes when c is odd (`window4`): 14 loads instead of 65.
-
+// it. Block words i .. i + 3 are window words i + q .., funnelled by two bytes when c is odd
+// (`window4`): 14 loads instead of 65.
 fn q6_load(base: u32, c: u32) -> Q6 {
-    let a = base / 16u + 13u * c + c / 8u;
-    let q = (c % 8u) / 2u;
-    let odd = (c & 1u) != 0u;
+    let at = window_at(base + 210u * c);
+    let a = at.a;
+    let q = at.q;
+    let odd = at.odd;
     let v0 = wv[a];
     let v1 = wv[a + 1u];
     let v2 = wv[a + 2u];

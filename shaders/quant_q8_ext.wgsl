@@ -193,8 +193,9 @@ struct Nv {
 // Rows a multiple of 16 bytes (K % 256 == 0): block c starts at word q = c % 4 of vec4 word
 // 2c + c / 4 of its row, and the three from there hold it (3 loads instead of 9).
 fn load_unit(base: u32, c: u32) -> Nv {
-    let a = base / 16u + 2u * c + c / 4u;
-    let q = c % 4u;
+    let at = window_at(base + 36u * c);
+    let a = at.a;
+    let q = at.q;
     let v0 = wv[a];
     let v1 = wv[a + 1u];
     let v2 = wv[a + 2u];
@@ -265,8 +266,9 @@ fn xs_quad(a: vec4<u32>, b: vec4<u32>, half: bool) -> vec4<u32> {
 }
 
 fn load_unit(base: u32, c: u32) -> Xs {
-    let a = base / 16u + 8u * c + c / 2u;
-    let half = (c & 1u) != 0u;
+    let at = window_at(base + 136u * c);
+    let a = at.a;
+    let half = at.q == 2u;
     let v0 = wv[a];
     let v1 = wv[a + 1u];
     let v2 = wv[a + 2u];
@@ -433,10 +435,10 @@ struct Q3 {
 // 37). The eighth is needed only when s > 2; it is clamped to the row's last vec4 word (its
 // words then unused) so the last block of the last row reads nothing past the row.
 fn load_unit(base: u32, c: u32) -> Q3 {
-    let a = (base + 110u * c) / 16u;
-    let s = (110u * c) % 16u;
-    let q = s / 4u;
-    let odd = (s & 2u) != 0u;
+    let at = window_at(base + 110u * c);
+    let a = at.a;
+    let q = at.q;
+    let odd = at.odd;
     let v0 = wv[a];
     let v1 = wv[a + 1u];
     let v2 = wv[a + 2u];
