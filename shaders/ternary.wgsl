@@ -5,8 +5,9 @@
 // acc = acc + scale·run. Lane 0 of the row then adds the 8 partials as the CPU's tree and
 // writes sum·x_scale + bias. No fma: WGSL's may or may not fuse (lavapipe's does not).
 // Up to 4 tokens per workgroup (z: the token pass); MT1: one (M = 1, registers only).
-// ROWLANE (CPU-type adapters): one row per invocation, every lane on the same unit at once, the
-// same per-partial order kept in arrays of 8.
+// ROWLANE (CPU-type adapters): rows per invocation, every lane on the same unit at once. Float x:
+// one row each, the same per-partial order kept in arrays of 8; int8 x (XSHARE): LR rows each,
+// every x load shared by them, the partials taken one after the other.
 //
 // Int8 x (the default): a unit's sum is Σ x·t over 32 words of packed x, exact. DOT_NATIVE:
 // the trits as signed bytes meet x in dot4I8Packed (codes t + 1 turned into t with
@@ -113,6 +114,16 @@ fn xword(t: u32, wi: u32) -> u32 {
 }
 //#endif
 
+// The 16 x bytes of token t from position c (a multiple of 16; zeros past K).
+fn xquad(t: u32, c: u32) -> vec4<u32> {
+//#if XV4
+    return xvec(t, c);
+//#else
+    let w = c >> 2u;
+    return vec4<u32>(xword(t, w), xword(t, w + 1u), xword(t, w + 2u), xword(t, w + 3u));
+//#endif
+}
+
 //#if DOT_NATIVE
 // Σ of the 4 byte products x·t, t = code − 1 for codes q ∈ {0, 1, 2} in each byte of `q`.
 fn dot_trits(xw: u32, q: u32) -> i32 {
@@ -143,16 +154,6 @@ fn masks_of(q: vec4<u32>, negs: ptr<function, u32>) -> Masks {
     let n = ~(z | p) & one;
     *negs += n.x + n.y + n.z + n.w;
     return Masks(z, p);
-}
-
-// The 16 x bytes of token t from position c (a multiple of 16; zeros past K).
-fn xquad(t: u32, c: u32) -> vec4<u32> {
-//#if XV4
-    return xvec(t, c);
-//#else
-    let w = c >> 2u;
-    return vec4<u32>(xword(t, w), xword(t, w + 1u), xword(t, w + 2u), xword(t, w + 3u));
-//#endif
 }
 
 // The bytes of v over 16 positions, in two 16-bit lanes.
@@ -396,6 +397,215 @@ fn finish(a: array<f32, 8>, t: u32, r: u32) -> f32 {
 }
 
 //#if ROWLANE
+//#if XSHARE
+// The 16 x bytes at position c meeting a quad's codes (`quad_of`) for one row.
+fn part_of(xv: vec4<u32>, k: Quad) -> Part {
+//#if MASKS
+    let v = ((xv ^ k.p) | k.z) ^ vec4<u32>(0x7F7F7F7Fu);
+    let lo = vec4<u32>(0x00FF00FFu);
+    let s = (v & lo) + ((v >> vec4<u32>(8u)) & lo);
+    return s.x + s.y + s.z + s.w;
+//#else
+    return dot_trits(xv.x, k.x) + dot_trits(xv.y, k.y) + dot_trits(xv.z, k.z)
+        + dot_trits(xv.w, k.w);
+//#endif
+}
+
+// LR rows per invocation, 16 invocations (64 rows) a workgroup, int8 x: each x load serves
+// the LR rows (on llvmpipe every storage load is a per-lane loop, and x's loads outnumbered
+// the codes' four to one with a row an invocation). The partials are taken one after the
+// other (partial j: units j, j + 8, …, folded per scale group as the CPU does), so a row's
+// state is a handful of registers; the eight partials wait in `fin` for the CPU's tree.
+@compute @workgroup_size(16)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let r0 = (wid.x + wid.y * P.groups_x) * 64u + lid * LR;
+    let t0 = wid.z * TOK;
+    let tn = min(TOK, P.m - t0);
+    var rows: array<u32, LR>;
+//#unroll r LR
+    rows[r] = min(r0 + r, P.n - 1u);
+//#end
+    var fin: array<array<array<f32, 8>, TOK>, LR>;
+    for (var p = 0u; p < P.planes; p++) {
+        // Each row's first word and its first scale.
+        var base: array<u32, LR>;
+        var srow: array<u32, LR>;
+//#unroll r LR
+        base[r] = (p * P.n + rows[r]) * P.row_words;
+        srow[r] = (p * P.n + rows[r]) * P.groups;
+//#end
+        for (var j = 0u; j < min(8u, P.units); j++) {
+            var acc: array<array<f32, TOK>, LR>;
+            var run: array<array<Run, TOK>, LR>;
+//#unroll r LR
+            for (var t = 0u; t < TOK; t++) {
+                acc[r][t] = fin[r][t][j];
+            }
+//#end
+            var group = j / P.units_per_group;
+            for (var u = j; u < P.units; u += 8u) {
+                let g = u / P.units_per_group;
+                if (g != group) {
+//#unroll r LR
+                    {
+                        let s = scales[srow[r] + group];
+                        for (var t = 0u; t < TOK; t++) {
+                            acc[r][t] = acc[r][t] + s * run_f32(run[r][t]);
+                            run[r][t] = Run(0);
+                        }
+                    }
+//#end
+                    group = g;
+                }
+                var part: array<array<Part, TOK>, LR>;
+                var negs: array<u32, LR>;
+                let c0 = u * 128u;
+//#if BASE3
+                // The positions of even_unit and odd_unit (a block's two units; units are
+                // whole blocks, K padded to 256), the trits of each row stepped as there.
+                let blk = u >> 1u;
+                if ((u & 1u) == 0u) {
+                    var s0: array<Trits, LR>;
+                    var s1: array<Trits, LR>;
+//#unroll r LR
+                    {
+                        let qv = (base[r] >> 2u) + blk * 3u;
+                        s0[r] = trits_of(codes[qv], vec4<u32>(1u));
+                        s1[r] = trits_of(codes[qv + 1u], vec4<u32>(1u));
+                    }
+//#end
+                    for (var n = 0u; n < 4u; n++) {
+                        var k0: array<Quad, LR>;
+                        var k1: array<Quad, LR>;
+//#unroll r LR
+                        {
+                            var nr = 0u;
+                            var a0 = s0[r];
+                            var a1 = s1[r];
+                            k0[r] = quad_of(trit_codes(trits_next(&a0)), &nr);
+                            k1[r] = quad_of(trit_codes(trits_next(&a1)), &nr);
+                            s0[r] = a0;
+                            s1[r] = a1;
+                            negs[r] += nr;
+                        }
+//#end
+                        for (var t = 0u; t < TOK; t++) {
+                            if (t < tn) {
+                                let xa = xquad(t0 + t, c0 + 32u * n);
+                                let xb = xquad(t0 + t, c0 + 32u * n + 16u);
+//#unroll r LR
+                                part[r][t] += part_of(xa, k0[r]) + part_of(xb, k1[r]);
+//#end
+                            }
+                        }
+                    }
+                } else {
+                    var s2: array<Trits, LR>;
+                    var kh: array<Quad, LR>;
+                    var k0: array<Quad, LR>;
+                    var k1: array<Quad, LR>;
+//#unroll r LR
+                    {
+                        let qv = (base[r] >> 2u) + blk * 3u;
+                        let hq = qh_word(base[r]) + blk;
+                        var nr = 0u;
+                        var sh = trits_of(vec4<u32>(codes[hq >> 2u][hq & 3u]), vec4<u32>(1u, 3u, 9u, 27u));
+                        kh[r] = quad_of(trit_codes(trits_next(&sh)), &nr);
+                        var a0 = trits_of(codes[qv], vec4<u32>(81u));
+                        var a1 = trits_of(codes[qv + 1u], vec4<u32>(81u));
+                        k0[r] = quad_of(trit_codes(trits_next(&a0)), &nr);
+                        k1[r] = quad_of(trit_codes(trits_next(&a1)), &nr);
+                        s2[r] = trits_of(codes[qv + 2u], vec4<u32>(1u));
+                        negs[r] += nr;
+                    }
+//#end
+                    for (var t = 0u; t < TOK; t++) {
+                        if (t < tn) {
+                            let xa = xquad(t0 + t, c0);
+                            let xb = xquad(t0 + t, c0 + 16u);
+                            let xh = xquad(t0 + t, c0 + 112u);
+//#unroll r LR
+                            part[r][t] += part_of(xa, k0[r]) + part_of(xb, k1[r]) + part_of(xh, kh[r]);
+//#end
+                        }
+                    }
+                    for (var n = 0u; n < 5u; n++) {
+                        var k: array<Quad, LR>;
+//#unroll r LR
+                        {
+                            var nr = 0u;
+                            var a = s2[r];
+                            k[r] = quad_of(trit_codes(trits_next(&a)), &nr);
+                            s2[r] = a;
+                            negs[r] += nr;
+                        }
+//#end
+                        for (var t = 0u; t < TOK; t++) {
+                            if (t < tn) {
+                                let xv = xquad(t0 + t, c0 + 32u + 16u * n);
+//#unroll r LR
+                                part[r][t] += part_of(xv, k[r]);
+//#end
+                            }
+                        }
+                    }
+                }
+//#else
+                // Position 32l + 16h + 4i + b of the unit: bits 2l of byte b of word i of
+                // vec4 h.
+                for (var h = 0u; h < 2u; h++) {
+                    var cv: array<vec4<u32>, LR>;
+//#unroll r LR
+                    cv[r] = codes[(base[r] >> 2u) + u * 2u + h];
+//#end
+                    for (var l = 0u; l < 4u; l++) {
+                        var k: array<Quad, LR>;
+//#unroll r LR
+                        {
+                            var nr = 0u;
+                            k[r] = quad_of((cv[r] >> vec4<u32>(2u * l)) & vec4<u32>(0x03030303u), &nr);
+                            negs[r] += nr;
+                        }
+//#end
+                        for (var t = 0u; t < TOK; t++) {
+                            if (t < tn) {
+                                let xv = xquad(t0 + t, c0 + 32u * l + 16u * h);
+//#unroll r LR
+                                part[r][t] += part_of(xv, k[r]);
+//#end
+                            }
+                        }
+                    }
+                }
+//#endif
+//#unroll r LR
+                for (var t = 0u; t < TOK; t++) {
+                    run[r][t] += unit_total(part[r][t], negs[r]);
+                }
+//#end
+            }
+//#unroll r LR
+            {
+                let s = scales[srow[r] + group];
+                for (var t = 0u; t < TOK; t++) {
+                    fin[r][t][j] = acc[r][t] + s * run_f32(run[r][t]);
+                }
+            }
+//#end
+        }
+    }
+//#unroll r LR
+    if (r0 + r < P.n) {
+        for (var t = 0u; t < tn; t++) {
+            y[(t0 + t) * P.n + r0 + r] = finish(fin[r][t], t0 + t, r0 + r);
+        }
+    }
+//#end
+}
+//#else
 // Partial j's state in the row-per-invocation kernel: f32 sums, the current scale group's exact
 // run, and that group.
 struct Lanes {
@@ -482,6 +692,7 @@ fn main(
         y[(t0 + t) * P.n + r] = finish(l.acc[t], t0 + t, r);
     }
 }
+//#endif
 //#else
 @compute @workgroup_size(64)
 fn main(

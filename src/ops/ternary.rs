@@ -14,12 +14,16 @@ use super::plan::{
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::gpu::{Dispatch, Gpu, GpuTimer};
-use crate::shader_text::preprocess;
+use crate::shader_text::{preprocess, unroll};
 use crate::shaders::ShaderVariant;
 use crate::tensor::{HostData, Tensor, TensorView, ViewData};
 use crate::ternary::{TernaryData, TernaryMatrix};
 
 const TERNARY: &str = include_str!("../../shaders/ternary.wgsl");
+
+/// Rows an invocation takes in the row-per-lane form with int8 x (`XSHARE`): each x load
+/// serves them all.
+const LANE_ROWS: u32 = 4;
 
 /// A GPU ternary kernel variant (the CPU backend has one kernel per SIMD level).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -37,8 +41,9 @@ pub struct TernaryVariant {
     pub one_token: bool,
     /// x read 16 bytes at a time (int8 x, K a multiple of 16).
     pub x_vec4: bool,
-    /// One row per invocation, 64 a workgroup, every lane on the same unit (x loaded once):
-    /// the default on CPU-type adapters (llvmpipe); 8 lanes a row otherwise.
+    /// Rows per invocation, 64 a workgroup, every lane on the same unit: the default on
+    /// CPU-type adapters (llvmpipe), where int8 x's loads are shared by an invocation's
+    /// four rows (one row each with float x); 8 lanes a row otherwise.
     pub row_lane: bool,
 }
 
@@ -83,10 +88,17 @@ impl TernaryVariant {
         }
         if self.row_lane {
             defines.insert("ROWLANE");
+            if !self.f32_x {
+                defines.insert("XSHARE");
+            }
         }
+        let source = preprocess(TERNARY, &defines);
+        // Our own text: a malformed directive is a bug the catalog test meets first.
+        let source = unroll(&source, &[("LR", LANE_ROWS)])
+            .unwrap_or_else(|e| panic!("shader {}: {e}", self.name()));
         ShaderVariant {
             name: self.name(),
-            source: preprocess(TERNARY, &defines),
+            source: format!("const LR: u32 = {LANE_ROWS}u;\n{source}"),
             needs_f16: false,
             needs_subgroups: false,
             needs_f64: false,
