@@ -29,6 +29,9 @@ pub enum F16Path {
     Native,
     /// `array<u32>` opened with `unpack2x16float` (portable).
     Packed,
+    /// `array<u32>` opened by integer operations, exactly (portable; chosen where
+    /// `unpack2x16float` is slow: llvmpipe GL).
+    Bits,
 }
 
 /// One composed shader variant.
@@ -69,7 +72,7 @@ impl Composer {
                     needs_f16 = true;
                     ELEM_F16
                 }
-                (DType::F16, F16Path::Packed) => ELEM_F16_PACKED,
+                (DType::F16, F16Path::Packed | F16Path::Bits) => ELEM_F16_PACKED,
                 (DType::BF16, _) => ELEM_BF16,
                 _ => ELEM_F32,
             };
@@ -77,7 +80,11 @@ impl Composer {
                 snippet,
                 &[("N", name.to_string()), ("B", binding.to_string())],
             );
-            snippets.push_str(&preprocess(&s, &self.defines));
+            let mut defines = self.defines.clone();
+            if self.f16 == F16Path::Bits {
+                defines.insert("HALF_BITS");
+            }
+            snippets.push_str(&preprocess(&s, &defines));
         }
         if needs_f16 {
             text.push_str("enable f16;\n");

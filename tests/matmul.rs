@@ -71,6 +71,41 @@ fn matmul_every_dtype_pair_every_variant_every_backend() {
     }
 }
 
+/// Every f16 bit pattern as a weight, through every variant that reads f16 (each way of opening
+/// halves: native, `unpack2x16float`, integer operations) on every backend: row r holds pattern
+/// r eight times and x (f16, read the same way) is 1/8, so y[r] is the pattern's value exactly
+/// (eighths of one value sum exactly), ±∞ for ±∞ and NaN for NaN. A real GPU may flush
+/// subnormals to zero; the CPU and CPU-type adapters may not.
+#[test]
+fn every_f16_pattern_is_opened_exactly() {
+    let (n, k) = (1usize << 16, 8usize);
+    let w: Vec<half::f16> = (0..n)
+        .flat_map(|r| std::iter::repeat_n(half::f16::from_bits(r as u16), k))
+        .collect();
+    let x = vec![half::f16::from_f32(0.125); k];
+    for ctx in all_contexts() {
+        let strict = !ctx.is_gpu() || ctx.caps().cpu_device;
+        let wt = Tensor::from_slice(&ctx, &w, &[n, k]).unwrap();
+        let xt = Tensor::from_slice(&ctx, &x, &[1, k]).unwrap();
+        for v in mm::variants(&ctx, DType::F16, DType::F16, 1, k) {
+            let y = mm::matmul_with(&ctx, &xt, &wt, Some(v))
+                .unwrap()
+                .to_vec::<f32>()
+                .unwrap();
+            for (r, &got) in y.iter().enumerate() {
+                let want = half::f16::from_bits(r as u16).to_f32();
+                let flushed =
+                    !strict && want.abs() < half::f16::MIN_POSITIVE.to_f32() && got == 0.0;
+                assert!(
+                    (want.is_nan() && got.is_nan()) || got == want || flushed,
+                    "{ctx:?} {}: pattern {r:#06x} gave {got:e}, want {want:e}",
+                    v.name()
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn default_variant_is_gemv_for_decode_and_gemm_for_prefill() {
     for ctx in gpu_contexts() {
