@@ -411,11 +411,11 @@ fn part_of(xv: vec4<u32>, k: Quad) -> Part {
 //#endif
 }
 
-// LR rows per invocation, 64 rows a workgroup, int8 x: each x load serves
-// the LR rows (on llvmpipe every storage load is a per-lane loop, and x's loads outnumbered
-// the codes' four to one with a row an invocation). The partials are taken one after the
-// other (partial j: units j, j + 8, …, folded per scale group as the CPU does), so a row's
-// state is a handful of registers; the eight partials wait in `fin` for the CPU's tree.
+// LR rows per invocation, 64 rows a workgroup, int8 x: each x load serves the LR rows (on
+// llvmpipe every storage load is a per-lane loop, and x's loads outnumbered the codes' four to
+// one with a row an invocation). The partials are taken one after the other (partial j: units
+// j, j + 8, …, folded per scale group as the CPU does), so a row's state is a handful of
+// registers; the eight partials wait in `fin` for the CPU's tree.
 @compute @workgroup_size(64u / LR)
 fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
