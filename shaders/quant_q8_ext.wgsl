@@ -6,7 +6,8 @@
 // codes (TQ2_0, Q3_K) by shifts and masks (TQ1_0's base-3 digits by a multiply per 16-bit
 // lane), their offsets (−1, −4) meeting x's integer sums; FP8 values, not integers, meet x's
 // int8 values in f32. Blocks at any byte offset (MXFP4's 17 bytes, I4G's 19/35/67) are read as
-// funnels of two words (`words_at`, `words4`; MXFP4 under WIDE from its unit's words).
+// funnels of two words (`words_at`, `words4`; MXFP4 under WIDE and I4G32 under WINDOW from
+// their units' words).
 
 //#if UNIT_EXT
 // Bytes r .. r + 3 of the words lo, hi (r = 0..3): two shifts for hi, so r = 0 shifts it out
@@ -519,6 +520,54 @@ const UNIT_BLOCKS: u32 = 8u;
 // lowbit's I4G layouts: d: f16, z: u8, G/2 bytes of nibbles (Q4_0's order per 32);
 // w = d·(q − z). 19/35/67-byte blocks at any offset; a unit is one block (I4G_BLOCKS
 // = G/32 x blocks, fields past it unused).
+//#if WINDOW
+// I4G32 on CPU-type adapters (K % 512 == 0: rows of whole 16-byte words): sixteen blocks (304
+// bytes) through 19 vec4 loads instead of six or seven word loads a block. Block j starts at
+// byte 19j, so the words holding its fields and the funnels' shifts are constants once the
+// unrolled calls are inlined; the twentieth vec4 stays zero (only the last block's last
+// funnel meets it, and shifts it out).
+struct I4W {
+    v: array<vec4<u32>, 20>,
+}
+
+fn load_unit(base: u32, c: u32) -> I4W {
+    let a = base / 16u + 19u * c;
+    var u: I4W;
+//#unroll i 19
+    u.v[i] = wv[a + i];
+//#end
+    return u;
+}
+
+// The four bytes of the unit from byte o on.
+fn i4w_word(u: I4W, o: u32) -> u32 {
+    let k = o >> 2u;
+    return funnel(u.v[k >> 2u][k & 3u], u.v[(k + 1u) >> 2u][(k + 1u) & 3u], o & 3u);
+}
+
+// Block j of the unit against x block xb + j.
+fn i4w_block(u: I4W, j: u32, xb: u32) -> f32 {
+    let o = 19u * j;
+    let head = i4w_word(u, o);
+    let q = vec4<u32>(i4w_word(u, o + 3u), i4w_word(u, o + 7u), i4w_word(u, o + 11u), i4w_word(u, o + 15u));
+    let b = xb + j;
+    let s = xs[b];
+    let i = dot16(nibbles(q, 0u), xq[2u * b]) + dot16(nibbles(q, 4u), xq[2u * b + 1u])
+          - i32((head >> 16u) & 0xffu) * s_all(s.s);
+    return (f16_bits(head & 0xffffu) * s.d) * f32(i);
+}
+
+fn unit_dot(u: I4W, xb: u32) -> f32 {
+    var acc = 0.0;
+//#unroll j 16
+    acc += i4w_block(u, j, xb);
+//#end
+    return acc;
+}
+
+alias Unit = I4W;
+const UNIT_BLOCKS: u32 = 16u;
+//#else
 struct I4 {
     d: f32,
     z: i32,
@@ -560,6 +609,7 @@ fn unit_dot(u: I4, xb: u32) -> f32 {
 
 alias Unit = I4;
 const UNIT_BLOCKS: u32 = I4G_BLOCKS;
+//#endif
 //#endif
 
 //#if FP8

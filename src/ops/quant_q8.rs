@@ -70,7 +70,8 @@ fn ext_unit(ty: QuantType) -> bool {
 /// vec4 loads) or Q8_0 (17), MXFP4's sixteen (17) and FP8's four (9) instead of five to nine
 /// word loads a block; Q4_K and Q5_K are always read so. `WINDOW`: Q3_K, Q6_K and IQ4_XS
 /// super-blocks and NVFP4 blocks out of the 8, 14, 9 or 3 vec4 words around them (rows of
-/// whole 16-byte words) instead of 37, 65, 34 or 9 word loads.
+/// whole 16-byte words) instead of 37, 65, 34 or 9 word loads; sixteen I4G32 blocks through
+/// 19 (six or seven word loads a block before).
 fn wide_units(ty: QuantType) -> Option<usize> {
     match ty {
         QuantType::Q4_0 | QuantType::Q4_1 | QuantType::Q5_0 | QuantType::Q5_1 | QuantType::Q8_0 => {
@@ -80,6 +81,7 @@ fn wide_units(ty: QuantType) -> Option<usize> {
         QuantType::Q6_K | QuantType::Q3_K => Some(2048),
         QuantType::IQ4_XS => Some(512),
         QuantType::NVFP4 => Some(256),
+        QuantType::I4G32 => Some(512),
         QuantType::F8E4M3 | QuantType::F8E5M2 => Some(128),
         _ => None,
     }
@@ -144,7 +146,11 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
             // x's scales, read through vec4 windows.
             let window = matches!(
                 ty,
-                QuantType::Q6_K | QuantType::Q3_K | QuantType::IQ4_XS | QuantType::NVFP4
+                QuantType::Q6_K
+                    | QuantType::Q3_K
+                    | QuantType::IQ4_XS
+                    | QuantType::NVFP4
+                    | QuantType::I4G32
             );
             // The `Super` unit's vec4 words (9 to 17), where the kernel has one.
             let unit_elems = if k_quant {
@@ -210,7 +216,9 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
         unroll(&q8, &[("LANE_ROWS", LANE_ROWS)]).unwrap_or_else(|e| panic!("shader {name}: {e}"));
     source.push_str(&format!("const LANE_ROWS: u32 = {LANE_ROWS}u;\n"));
     source.push_str(&q8);
-    source.push_str(&preprocess(QUANT_Q8_EXT, &defines));
+    let ext = unroll(&preprocess(QUANT_Q8_EXT, &defines), &[])
+        .unwrap_or_else(|e| panic!("shader {name}: {e}"));
+    source.push_str(&ext);
     if let Q8Kernel::Gemv { ty, .. } = kernel {
         if defines.contains("FMT_I4G") {
             let blocks = ty.block_elems() / 32;
@@ -445,6 +453,11 @@ mod tests {
                     for (bi, block) in bytes.chunks_mut(ty.block_bytes()).enumerate() {
                         if ty == QuantType::MXFP4 {
                             block[0] = 110 + (rng.next() % 30) as u8;
+                        }
+                        // AWQ/GPTQ zero points are 4-bit: with any byte the bound (offsets
+                        // widen |w| by 2|d·z|) grew past a misread nibble word.
+                        if matches!(ty, QuantType::I4G32 | QuantType::I4G64 | QuantType::I4G128) {
+                            block[2] &= 0x0f;
                         }
                         if matches!(ty, QuantType::F8E4M3 | QuantType::F8E5M2) {
                             let scale = (rng.next() % 1000) as f32 / 997.0 + 0.01;
