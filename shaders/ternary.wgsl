@@ -5,16 +5,15 @@
 // acc = acc + scale·run. Lane 0 of the row then adds the 8 partials as the CPU's tree and
 // writes sum·x_scale + bias. No fma: WGSL's may or may not fuse (lavapipe's does not).
 // Up to 4 tokens per workgroup (z: the token pass); MT1: one (M = 1, registers only).
-// ROWLANE (CPU-type adapters): rows per invocation, every lane on the same unit at once. Float x:
-// one row each, the same per-partial order kept in arrays of 8; int8 x (XSHARE): LR rows each,
-// every x load shared by them, the partials taken one after the other.
+// ROWLANE (CPU-type adapters): LR rows per invocation, every lane on the same unit at once,
+// every x load shared by the LR rows, the partials taken one after the other.
 //
 // Int8 x (the default): a unit's sum is Σ x·t over 32 words of packed x, exact. DOT_NATIVE:
 // the trits as signed bytes meet x in dot4I8Packed (codes t + 1 turned into t with
 // (q + 0x7F7F7F7F) ^ 0x80808080, no carries); otherwise (MASKS) x is added, complemented or
-// skipped by byte masks and summed in 16-bit lanes (see masks_of). XV4 (int8 x,
-// K % 16 == 0): x read 16 bytes at a time. F32X: f32 (F16X: f16) x,
-// each trit adds, subtracts or skips its x into the unit's f32 sum.
+// skipped by byte masks and summed in 16-bit lanes (see masks_of). XV4: x read 16 bytes at a
+// time (int8 x: K % 16 == 0; f32: K % 4; f16: K % 8). F32X: f32 (F16X: f16) x, each trit
+// adds, subtracts or skips its x into the unit's f32 sum.
 // BASE3: TQ1_0's base-3 bytes (qs then qh, see TritPacking::Base3); trit n of a byte is
 // ((b·3^n mod 256)·3) >> 8, formed for 4 bytes at once in two 16-bit lanes per u32.
 
@@ -41,10 +40,20 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 //#if F32X
 //#if F16X
+//#if XV4
+// f16 x, K % 8 == 0: rows start on 16 bytes, eight halves a load (read without shader-f16).
+@group(0) @binding(4) var<storage, read> x: array<vec4<u32>>;
+//#else
 // f16 x, two to a word (read without shader-f16).
 @group(0) @binding(4) var<storage, read> x: array<u32>;
+//#endif
+//#else
+//#if XV4
+// f32 x, K % 4 == 0: rows start on 16 bytes, four values a load.
+@group(0) @binding(4) var<storage, read> x: array<vec4<f32>>;
 //#else
 @group(0) @binding(4) var<storage, read> x: array<f32>;
+//#endif
 //#endif
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 //#else
@@ -172,26 +181,70 @@ fn masked_total(lanes: u32, negs: u32) -> i32 {
 }
 //#endif
 //#else
-// Σ over 4 consecutive positions from `c` of ±x for the codes in the bytes of `q`.
+// Float x's element i (clamped to the buffer).
 fn x_at(i: u32) -> f32 {
 //#if F16X
+//#if XV4
+    let v = x[min(i >> 3u, arrayLength(&x) - 1u)];
+    return unpack2x16float(v[(i >> 1u) & 3u])[i & 1u];
+//#else
     let w = x[min(i >> 1u, arrayLength(&x) - 1u)];
     return unpack2x16float(w)[i & 1u];
+//#endif
+//#else
+//#if XV4
+    return x[min(i >> 2u, arrayLength(&x) - 1u)][i & 3u];
 //#else
     return x[min(i, arrayLength(&x) - 1u)];
 //#endif
+//#endif
 }
 
-fn dot_trits_f32(t: u32, c: u32, q: u32) -> f32 {
-    var s = 0.0;
-    for (var b = 0u; b < 4u; b++) {
-        let cb = c + b;
-        let xv = x_at(t * P.k + min(cb, P.k - 1u));
-        let code = (q >> (8u * b)) & 3u;
-        let live = cb < P.k;
-        s += select(select(0.0, -xv, code == 0u && live), xv, code == 2u && live);
+// Token t's float x at positions c .. c + 3 (c a multiple of 4), zeros past K. XV4: one load
+// of four f32, or half of one of eight f16 (K a multiple of the load, so a load is all in K
+// or all past it).
+fn x_four(t: u32, c: u32) -> vec4<f32> {
+//#if XV4
+    if (c >= P.k) {
+        return vec4<f32>(0.0);
     }
-    return s;
+    let i = t * P.k + c;
+//#if F16X
+    let v = x[min(i >> 3u, arrayLength(&x) - 1u)];
+    let h = select(v.xy, v.zw, (i & 4u) != 0u);
+    return vec4<f32>(unpack2x16float(h.x), unpack2x16float(h.y));
+//#else
+    return x[min(i >> 2u, arrayLength(&x) - 1u)];
+//#endif
+//#else
+    var v = vec4<f32>(0.0);
+    for (var b = 0u; b < 4u; b++) {
+        if (c + b < P.k) {
+            v[b] = x_at(t * P.k + c + b);
+        }
+    }
+    return v;
+//#endif
+}
+
+// Σ x·t over 4 positions: t = code − 1 for the code bytes of `q`; a trit adds, subtracts or
+// skips its x (selects, no multiply).
+fn trits4_f32(xv: vec4<f32>, q: u32) -> f32 {
+    let c = (vec4<u32>(q) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(3u);
+    let v = select(select(vec4<f32>(0.0), -xv, c == vec4<u32>(0u)), xv, c == vec4<u32>(2u));
+    return (v.x + v.y) + (v.z + v.w);
+}
+
+// Σ over 4 consecutive positions from `c` (a multiple of 4) of ±x for the codes in the bytes
+// of `q`.
+fn dot_trits_f32(t: u32, c: u32, q: u32) -> f32 {
+    return trits4_f32(x_four(t, c), q);
+}
+
+// Token t's 16 float x from position c (a multiple of 16), zeros past K: column i holds
+// positions c + 4i .. c + 4i + 3.
+fn xquad(t: u32, c: u32) -> mat4x4<f32> {
+    return mat4x4<f32>(x_four(t, c), x_four(t, c + 4u), x_four(t, c + 8u), x_four(t, c + 12u));
 }
 //#endif
 
@@ -225,21 +278,24 @@ fn trit_codes(p: Trits) -> vec4<u32> {
 }
 
 //#if !MASKS
+//#if !F32X
 //#if !XV4
 // The sum of token t over 4 positions from `c` (a multiple of 4) for code bytes `q`.
 fn quad(t: u32, c: u32, q: u32) -> Run {
-//#if F32X
-    return dot_trits_f32(t, c, q);
-//#else
     return dot_trits(xword(t, c >> 2u), q);
-//#endif
 }
+//#endif
 //#endif
 
 // The sum of token t over 16 positions from `c` (a multiple of 16): code word i of `q` holds
 // positions c + 4i .. c + 4i + 3, one code (trit + 1) a byte.
 fn quad4(t: u32, c: u32, q: vec4<u32>) -> Run {
     var s = Run(0);
+//#if F32X
+    for (var i = 0u; i < 4u; i++) {
+        s += dot_trits_f32(t, c + 4u * i, q[i]);
+    }
+//#else
 //#if XV4
     let xv = xvec(t, c);
     for (var i = 0u; i < 4u; i++) {
@@ -249,6 +305,7 @@ fn quad4(t: u32, c: u32, q: vec4<u32>) -> Run {
     for (var i = 0u; i < 4u; i++) {
         s += quad(t, c + 4u * i, q[i]);
     }
+//#endif
 //#endif
     return s;
 }
@@ -397,8 +454,13 @@ fn finish(a: array<f32, 8>, t: u32, r: u32) -> f32 {
 }
 
 //#if ROWLANE
-//#if XSHARE
-// The 16 x bytes at position c meeting a quad's codes (`quad_of`) for one row.
+// The 16 x values at position c (`xquad`) meeting a quad's codes (`quad_of`) for one row.
+//#if F32X
+fn part_of(xv: mat4x4<f32>, k: Quad) -> Part {
+    return (trits4_f32(xv[0], k.x) + trits4_f32(xv[1], k.y))
+        + (trits4_f32(xv[2], k.z) + trits4_f32(xv[3], k.w));
+}
+//#else
 fn part_of(xv: vec4<u32>, k: Quad) -> Part {
 //#if MASKS
     let v = ((xv ^ k.p) | k.z) ^ vec4<u32>(0x7F7F7F7Fu);
@@ -410,8 +472,9 @@ fn part_of(xv: vec4<u32>, k: Quad) -> Part {
         + dot_trits(xv.w, k.w);
 //#endif
 }
+//#endif
 
-// LR rows per invocation, 64 rows a workgroup, int8 x: each x load serves the LR rows (on
+// LR rows per invocation, 64 rows a workgroup: each x load serves the LR rows (on
 // llvmpipe every storage load is a per-lane loop, and x's loads outnumbered the codes' four to
 // one with a row an invocation). The partials are taken one after the other (partial j: units
 // j, j + 8, …, folded per scale group as the CPU does), so a row's state is a handful of
@@ -605,94 +668,6 @@ fn main(
     }
 //#end
 }
-//#else
-// Partial j's state in the row-per-invocation kernel: f32 sums, the current scale group's exact
-// run, and that group.
-struct Lanes {
-    acc: array<array<f32, 8>, TOK>,
-    run: array<array<Run, 8>, TOK>,
-    group: array<u32, 8>,
-}
-
-// Unit u's sums into partial j: the run of its scale group, folded in when the group changes.
-fn take(l: ptr<function, Lanes>, j: u32, u: u32, srow: u32, sum: array<Run, TOK>) {
-    let g = u / P.units_per_group;
-    if (g != (*l).group[j]) {
-        let s = scales[srow + (*l).group[j]];
-        for (var t = 0u; t < TOK; t++) {
-            (*l).acc[t][j] = (*l).acc[t][j] + s * run_f32((*l).run[t][j]);
-            (*l).run[t][j] = Run(0);
-        }
-        (*l).group[j] = g;
-    }
-    for (var t = 0u; t < TOK; t++) {
-        (*l).run[t][j] += sum[t];
-    }
-}
-
-// One row per invocation, 64 rows a workgroup, units in K order for every lane at once: x's
-// address is the same across the workgroup (llvmpipe loads it once instead of gathering per
-// lane). Chosen on CPU adapters only: on a GPU, lanes reading different rows do not coalesce.
-// Base 3: a block's two units from one read of its words, the qh words of 4 blocks from one.
-@compute @workgroup_size(64)
-fn main(
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let r = (wid.x + wid.y * P.groups_x) * 64u + lid;
-    let t0 = wid.z * TOK;
-    let tn = min(TOK, P.m - t0);
-    let row = min(r, P.n - 1u);
-    var l: Lanes;
-    for (var p = 0u; p < P.planes; p++) {
-        let base = (p * P.n + row) * P.row_words;
-        let srow = (p * P.n + row) * P.groups;
-        for (var t = 0u; t < TOK; t++) {
-            l.run[t] = array<Run, 8>();
-        }
-        for (var j = 0u; j < 8u; j++) {
-            l.group[j] = j / P.units_per_group;
-        }
-        for (var u0 = 0u; u0 < P.units; u0 += 8u) {
-//#if BASE3
-            // Units are whole blocks (K padded to 256), so u0 + j and u0 + j + 1 both exist.
-            let hv = codes[(qh_word(base) >> 2u) + (u0 >> 3u)];
-            for (var j = 0u; j < 8u; j += 2u) {
-                let u = u0 + j;
-                if (u < P.units) {
-                    let qv = (base >> 2u) + (u >> 1u) * 3u;
-                    let w0 = codes[qv];
-                    let w1 = codes[qv + 1u];
-                    take(&l, j, u, srow, even_unit(w0, w1, u * 128u, t0, tn));
-                    let hw = hv[j >> 1u];
-                    let so = odd_unit(w0, w1, codes[qv + 2u], hw, (u + 1u) * 128u, t0, tn);
-                    take(&l, j + 1u, u + 1u, srow, so);
-                }
-            }
-//#else
-            for (var j = 0u; j < 8u; j++) {
-                let u = u0 + j;
-                if (u < P.units) {
-                    take(&l, j, u, srow, unit_sums(base, u, t0, tn));
-                }
-            }
-//#endif
-        }
-        for (var j = 0u; j < min(8u, P.units); j++) {
-            let s = scales[srow + l.group[j]];
-            for (var t = 0u; t < TOK; t++) {
-                l.acc[t][j] = l.acc[t][j] + s * run_f32(l.run[t][j]);
-            }
-        }
-    }
-    if (r >= P.n) {
-        return;
-    }
-    for (var t = 0u; t < tn; t++) {
-        y[(t0 + t) * P.n + r] = finish(l.acc[t], t0 + t, r);
-    }
-}
-//#endif
 //#else
 @compute @workgroup_size(64)
 fn main(

@@ -8,7 +8,7 @@ use lowbit_kernels::formats::QuantType;
 
 use crate::bench::{matmul_op, side_by_side, BenchResult, Run};
 use crate::context::{Backend, Context};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::measure::TimedOp;
 use crate::ops::quant::default_path;
 use crate::ops::quant::gpu as quant_gpu;
@@ -74,13 +74,21 @@ pub fn bench_weights(ty: QuantType, n: usize, k: usize) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Times `quant_matmul` of `[m, k]` f32 x by `[n, k]` weights in `ty` on `ctx`.
+/// Times `quant_matmul` of `[m, k]` x (`x_dtype`: f32 or f16) by `[n, k]` weights in `ty` on
+/// `ctx`.
 pub fn bench_quant_matmul(
     ctx: &Context,
     ty: QuantType,
+    x_dtype: DType,
     (m, n, k): (usize, usize, usize),
     budget: Duration,
 ) -> Result<BenchResult> {
+    if !matches!(x_dtype, DType::F32 | DType::F16) {
+        return Err(Error::InvalidArgument(format!(
+            "a quantized matmul takes x f32 or f16, not {}",
+            x_dtype.name()
+        )));
+    }
     let row = ty.row_bytes(k)?;
     let bytes = bench_weights(ty, n, k)?;
     let w = QuantMatrix::from_bytes(ctx, ty, n, k, &bytes)?;
@@ -88,7 +96,7 @@ pub fn bench_quant_matmul(
         .iter()
         .map(|&b| f32::from(b) / 255.0 - 0.5)
         .collect();
-    let x = Tensor::from_slice(ctx, &xs, &[m, k])?;
+    let x = float_tensor(ctx, &xs, x_dtype, &[m, k])?;
     // Dequantised on the host: a GPU dequantise of large W would need one binding past the
     // device's limit (the baseline only needs the values).
     let mut deq = vec![0f32; n * k];
@@ -123,7 +131,7 @@ pub fn bench_quant_matmul(
             QuantPath::Exact => "exact decoders",
         }
         .into(),
-        x_dtype: DType::F32.name().into(),
+        x_dtype: x_dtype.name().into(),
         w_dtype: ty.name().into(),
         shape: (m, n, k),
         time,
@@ -131,6 +139,26 @@ pub fn bench_quant_matmul(
         bound,
     };
     BenchResult::measured(ctx, run, budget, baselines)
+}
+
+/// `values` as a tensor of `dtype` (f32, or f16 rounded to nearest).
+pub(crate) fn float_tensor(
+    ctx: &Context,
+    values: &[f32],
+    dtype: DType,
+    shape: &[usize],
+) -> Result<Tensor> {
+    match dtype {
+        DType::F16 => {
+            let h: Vec<half::f16> = values.iter().map(|&v| half::f16::from_f32(v)).collect();
+            Tensor::from_slice(ctx, &h, shape)
+        }
+        DType::F32 => Tensor::from_slice(ctx, values, shape),
+        other => Err(Error::InvalidArgument(format!(
+            "float x is f32 or f16, not {}",
+            other.name()
+        ))),
+    }
 }
 
 /// `quant_matmul` of `x` by `w` along `path` as an op to time: on a GPU the kernel alone (into

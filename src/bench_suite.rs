@@ -71,9 +71,9 @@ pub fn bench_format(
     match parse_format(format)? {
         Format::Dense(dt) => bench_matmul(ctx, dt, dt, shape, None, budget),
         Format::Quant(ty @ (QuantType::TQ1_0 | QuantType::TQ2_0)) => {
-            bench_ternary(ctx, ty, shape, None, budget)
+            bench_ternary(ctx, ty, DType::I8, shape, None, budget)
         }
-        Format::Quant(ty) => bench_quant_matmul(ctx, ty, shape, budget),
+        Format::Quant(ty) => bench_quant_matmul(ctx, ty, DType::F32, shape, budget),
     }
 }
 

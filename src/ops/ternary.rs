@@ -21,8 +21,8 @@ use crate::ternary::{TernaryData, TernaryMatrix};
 
 const TERNARY: &str = include_str!("../../shaders/ternary.wgsl");
 
-/// Rows an invocation takes in the row-per-lane form with int8 x (`XSHARE`): each x load
-/// serves them all (8: TQ2_0 at 4096² on lavapipe 8–12% faster than with 4, alternated).
+/// Rows an invocation takes in the row-per-lane form: each x load serves them all (8: TQ2_0
+/// with int8 x at 4096² on lavapipe 8–12% faster than with 4, alternated).
 const LANE_ROWS: u32 = 8;
 
 /// A GPU ternary kernel variant (the CPU backend has one kernel per SIMD level).
@@ -39,11 +39,11 @@ pub struct TernaryVariant {
     pub dot_native: bool,
     /// One token per workgroup (M = 1: sums in registers) instead of 4.
     pub one_token: bool,
-    /// x read 16 bytes at a time (int8 x, K a multiple of 16).
+    /// x read 16 bytes at a time (K a multiple of 16 for int8 x, of 4 for f32, of 8 for f16).
     pub x_vec4: bool,
     /// Rows per invocation, 64 a workgroup, every lane on the same unit: the default on
-    /// CPU-type adapters (llvmpipe), where int8 x's loads are shared by an invocation's
-    /// eight rows (one row each with float x); 8 lanes a row otherwise.
+    /// CPU-type adapters (llvmpipe), where x's loads are shared by an invocation's eight rows;
+    /// 8 lanes a row otherwise.
     pub row_lane: bool,
 }
 
@@ -88,9 +88,6 @@ impl TernaryVariant {
         }
         if self.row_lane {
             defines.insert("ROWLANE");
-            if !self.f32_x {
-                defines.insert("XSHARE");
-            }
         }
         let source = preprocess(TERNARY, &defines);
         // Our own text: a malformed directive is a bug the catalog test meets first.
@@ -117,8 +114,7 @@ pub(crate) fn all_shader_variants() -> Vec<ShaderVariant> {
             (false, false, false),
         ] {
             for one_token in [false, true] {
-                let vec4s: &[bool] = if f32_x { &[false] } else { &[false, true] };
-                for &x_vec4 in vec4s {
+                for x_vec4 in [false, true] {
                     for row_lane in [false, true] {
                         v.push(
                             TernaryVariant {
@@ -155,7 +151,13 @@ pub fn variants(w: &TernaryMatrix, x_dtype: DType, m: usize) -> Vec<TernaryVaria
         (false, false) => &[true, false],
     };
     let ones: &[bool] = if m == 1 { &[true, false] } else { &[false] };
-    let vec4s: &[bool] = if !f32_x && w.k.is_multiple_of(16) {
+    // x rows start on 16 bytes.
+    let x_per_16_bytes = match x_dtype {
+        DType::F32 => 4,
+        DType::F16 => 8,
+        _ => 16,
+    };
+    let vec4s: &[bool] = if w.k.is_multiple_of(x_per_16_bytes) {
         &[true, false]
     } else {
         &[false]

@@ -15,12 +15,13 @@ pub struct Args {
     /// The op to time.
     #[arg(long, default_value = "matmul")]
     op: String,
-    /// Activation dtype: f32, f16, bf16.
-    #[arg(long, default_value = "f16")]
-    x_dtype: DType,
-    /// Weight dtype: f32, f16, bf16.
-    #[arg(long, default_value = "f16")]
-    w_dtype: DType,
+    /// Activation dtype: f32, f16, bf16 for the dense matmul (default f16); f32 (default) or
+    /// f16 with `--w-format`; i8 (default), f32 or f16 for `--op ternary`.
+    #[arg(long)]
+    x_dtype: Option<DType>,
+    /// Weight dtype of the dense matmul: f32, f16 (default), bf16.
+    #[arg(long)]
+    w_dtype: Option<DType>,
     /// Rows of x (tokens).
     #[arg(long, default_value_t = 1)]
     m: usize,
@@ -30,19 +31,20 @@ pub struct Args {
     /// Shared dimension (input features).
     #[arg(long, default_value_t = 4096)]
     k: usize,
-    /// Weight format for a quantized matmul (q4_0, q4_k, … any GGUF type lowbit reads); x is
-    /// f32 and the baseline is the dense f16 kernel on the dequantised weights. `--op ternary`:
-    /// tq2_0 (default) or tq1_0, with int8 x.
+    /// Weight format for a quantized matmul (q4_0, q4_k, … any GGUF type lowbit reads); the
+    /// baseline is the dense f16 kernel on the dequantised weights. `--op ternary`: tq2_0
+    /// (default) or tq1_0.
     #[arg(long)]
     w_format: Option<String>,
     /// `--op lut-matmul`: bits per weight (1–4) of the LUT weights; `--op shift`: bits per
-    /// power-of-two code (2–7); `--op bcq`: sign planes (1–4).
-    #[arg(long, default_value_t = 2)]
-    bits: u32,
-    /// `--op lmul`: mantissa bits L-Mul emulates (1–23).
-    #[arg(long, default_value_t = 4)]
-    mbits: u32,
-    /// Kernel variant by name (default: the one dispatch picks); an unknown name lists the choices.
+    /// power-of-two code (2–7); `--op bcq`: sign planes (1–4). Default 2.
+    #[arg(long)]
+    bits: Option<u32>,
+    /// `--op lmul`: mantissa bits L-Mul emulates (1–23). Default 4.
+    #[arg(long)]
+    mbits: Option<u32>,
+    /// Kernel variant by name for the dense matmul and `--op ternary` (default: the one
+    /// dispatch picks); an unknown name lists the choices.
     #[arg(long)]
     variant: Option<String>,
     /// Adapter: index, name substring, backend, or cpu (default: LOWBIT_ADAPTER, else the best).
@@ -73,8 +75,8 @@ pub struct Args {
     json: Option<PathBuf>,
     /// `--op bessel`: cpu (the f64 kernels only), gpu (the adapter's kernels, with the CPU's
     /// alongside for the ratio), or both (default).
-    #[arg(long, default_value = "both")]
-    device: String,
+    #[arg(long)]
+    device: Option<String>,
     /// `--op bessel`: also write the points as a CSV (v,x), for benches/peers/scipy_bessel.py.
     #[arg(long)]
     dump_points: Option<PathBuf>,
@@ -82,7 +84,8 @@ pub struct Args {
 
 /// `--op bessel`: CPU f64 and GPU f32/f64 evaluations/s on `--n` points.
 fn run_bessel(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let gpu = match (args.device.as_str(), &args.adapter) {
+    let device = args.device.as_deref().unwrap_or("both");
+    let gpu = match (device, &args.adapter) {
         ("cpu", _) => None,
         ("gpu" | "both", Some(sel)) => Some(Context::with_adapter(sel)?),
         ("gpu", None) => Some(Context::new()?),
@@ -91,7 +94,7 @@ fn run_bessel(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             return Err(format!("--device must be cpu, gpu or both, not '{other}'").into())
         }
     };
-    if args.device == "gpu" && !gpu.as_ref().is_some_and(|c| c.is_gpu()) {
+    if device == "gpu" && !gpu.as_ref().is_some_and(|c| c.is_gpu()) {
         return Err("--device gpu: no GPU adapter was found".into());
     }
     let r = lowbit::bench_bessel::bench_bessel(
@@ -135,33 +138,86 @@ fn one(
     budget: Duration,
 ) -> Result<BenchResult, Box<dyn std::error::Error>> {
     let shape = (args.m, args.n, args.k);
+    let bits = args.bits.unwrap_or(2);
     Ok(if args.op == "bcq" {
-        lowbit::bench_bcq::bench_bcq(ctx, args.bits as usize, shape, budget)?
+        lowbit::bench_bcq::bench_bcq(ctx, bits as usize, shape, budget)?
     } else if args.op == "ternary" {
         let fmt = args.w_format.as_deref().unwrap_or("tq2_0");
         let ty = lowbit::kernels::formats::QuantType::from_name(fmt)
             .ok_or_else(|| format!("unknown --w-format '{fmt}'"))?;
-        lowbit::bench_ternary::bench_ternary(ctx, ty, shape, args.variant.as_deref(), budget)?
+        let x_dtype = args.x_dtype.unwrap_or(DType::I8);
+        let variant = args.variant.as_deref();
+        lowbit::bench_ternary::bench_ternary(ctx, ty, x_dtype, shape, variant, budget)?
     } else if args.op == "shift" {
-        lowbit::bench_shift::bench_shift(ctx, args.bits, shape, budget)?
+        lowbit::bench_shift::bench_shift(ctx, bits, shape, budget)?
     } else if args.op == "lmul" {
-        lowbit::bench_lmul::bench_lmul(ctx, args.mbits, shape, budget)?
+        lowbit::bench_lmul::bench_lmul(ctx, args.mbits.unwrap_or(4), shape, budget)?
     } else if args.op == "lut-matmul" {
-        lowbit::bench_lut::bench_lut_matmul(ctx, args.bits, shape, budget)?
+        lowbit::bench_lut::bench_lut_matmul(ctx, bits, shape, budget)?
     } else if let Some(fmt) = &args.w_format {
         let ty = lowbit::kernels::formats::QuantType::from_name(fmt)
             .ok_or_else(|| format!("unknown --w-format '{fmt}'"))?;
-        lowbit::bench_quant::bench_quant_matmul(ctx, ty, shape, budget)?
+        let x_dtype = args.x_dtype.unwrap_or(DType::F32);
+        lowbit::bench_quant::bench_quant_matmul(ctx, ty, x_dtype, shape, budget)?
     } else {
         lowbit::bench::bench_matmul(
             ctx,
-            args.x_dtype,
-            args.w_dtype,
+            args.x_dtype.unwrap_or(DType::F16),
+            args.w_dtype.unwrap_or(DType::F16),
             shape,
             args.variant.as_deref(),
             budget,
         )?
     })
+}
+
+/// An error naming the first op-specific flag given that the op (or the suite) does not
+/// take, so that no flag is silently ignored.
+fn check_op_flags(args: &Args) -> Result<(), String> {
+    let op = args.op.as_str();
+    let quant = op == "matmul" && args.w_format.is_some();
+    let what = match (&args.suite, quant) {
+        (Some(_), _) => "--suite".to_string(),
+        (None, true) => "--op matmul with --w-format".to_string(),
+        (None, false) => format!("--op {op}"),
+    };
+    let suite = args.suite.is_some();
+    let given = [
+        (
+            "--x-dtype",
+            args.x_dtype.is_some(),
+            !suite && ["matmul", "ternary"].contains(&op),
+        ),
+        (
+            "--w-dtype",
+            args.w_dtype.is_some(),
+            !suite && op == "matmul" && !quant,
+        ),
+        (
+            "--w-format",
+            args.w_format.is_some(),
+            !suite && ["matmul", "ternary"].contains(&op),
+        ),
+        (
+            "--bits",
+            args.bits.is_some(),
+            !suite && ["lut-matmul", "shift", "bcq"].contains(&op),
+        ),
+        ("--mbits", args.mbits.is_some(), !suite && op == "lmul"),
+        (
+            "--variant",
+            args.variant.is_some(),
+            !suite && (op == "ternary" || (op == "matmul" && !quant)),
+        ),
+        ("--device", args.device.is_some(), op == "bessel"),
+        ("--dump-points", args.dump_points.is_some(), op == "bessel"),
+        ("--svg", args.svg.is_some(), op != "bessel"),
+        ("--all-adapters", args.all_adapters, op != "bessel"),
+    ];
+    match given.iter().find(|(_, given, taken)| *given && !taken) {
+        Some((flag, ..)) => Err(format!("{what} does not take {flag}")),
+        None => Ok(()),
+    }
 }
 
 fn print_ceilings(c: &Ceilings) {
@@ -253,18 +309,30 @@ fn parse_shapes(list: &[String]) -> Result<Vec<(usize, usize)>, String> {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    if args.op == "bessel" {
-        return run_bessel(&args);
-    }
-    if !["matmul", "lut-matmul", "lmul", "shift", "ternary", "bcq"].contains(&args.op.as_str()) {
+    let ops = [
+        "matmul",
+        "lut-matmul",
+        "lmul",
+        "shift",
+        "ternary",
+        "bcq",
+        "bessel",
+    ];
+    if !ops.contains(&args.op.as_str()) {
         return Err(format!(
-            "unknown op '{}' (this build benches: matmul, lut-matmul, lmul, shift, ternary, bcq, bessel)",
-            args.op
+            "unknown op '{}' (this build benches: {})",
+            args.op,
+            ops.join(", ")
         )
         .into());
     }
-    if args.op == "lut-matmul" && !(1..=4).contains(&args.bits) {
-        return Err(format!("--bits must be 1 to 4, not {}", args.bits).into());
+    check_op_flags(&args)?;
+    if args.op == "bessel" {
+        return run_bessel(&args);
+    }
+    let bits = args.bits.unwrap_or(2);
+    if args.op == "lut-matmul" && !(1..=4).contains(&bits) {
+        return Err(format!("--bits must be 1 to 4, not {bits}").into());
     }
     if args.m == 0 || args.n == 0 || args.k == 0 {
         return Err("--m, --n and --k must be at least 1".into());
@@ -272,15 +340,11 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     if !args.seconds.is_finite() || args.seconds <= 0.0 {
         return Err("--seconds must be positive".into());
     }
-    if args.op == "shift" && !(2..=7).contains(&args.bits) {
-        return Err(format!("--op shift: --bits must be 2 to 7, not {}", args.bits).into());
+    if args.op == "shift" && !(2..=7).contains(&bits) {
+        return Err(format!("--op shift: --bits must be 2 to 7, not {bits}").into());
     }
-    if args.op == "bcq" && !(1..=4).contains(&args.bits) {
-        return Err(format!(
-            "--op bcq: --bits (sign planes) must be 1 to 4, not {}",
-            args.bits
-        )
-        .into());
+    if args.op == "bcq" && !(1..=4).contains(&bits) {
+        return Err(format!("--op bcq: --bits (sign planes) must be 1 to 4, not {bits}").into());
     }
     if args.suite.is_none() && !(args.formats.is_empty() && args.shapes.is_empty()) {
         return Err("--formats and --shapes go with --suite".into());
