@@ -1,5 +1,6 @@
 //! `lowbit bench` end to end: one op and a suite (tiny shapes), with the JSON (ceilings, every
-//! result with its roofline) and the SVG roofline; bad flags are errors that say why.
+//! result with its roofline) and the SVG roofline; bad flags, and flags the op does not take,
+//! are errors that say why.
 
 mod common;
 
@@ -110,10 +111,77 @@ fn bad_flags_say_why() {
             ],
             "unknown weight format",
         ),
+        // Flags an op does not take are refused, not ignored.
+        (
+            vec!["--op", "shift", "--variant", "x"],
+            "--op shift does not take --variant",
+        ),
+        (
+            vec!["--op", "ternary", "--w-dtype", "f32"],
+            "does not take --w-dtype",
+        ),
+        (
+            vec!["--w-format", "q4_0", "--w-dtype", "f32"],
+            "--op matmul with --w-format does not take --w-dtype",
+        ),
+        (vec!["--op", "lmul", "--bits", "3"], "does not take --bits"),
+        (
+            vec!["--suite", "decode", "--x-dtype", "f32"],
+            "--suite does not take --x-dtype",
+        ),
+        (
+            vec!["--op", "bessel", "--m", "2", "--svg", "a.svg"],
+            "does not take --svg",
+        ),
+        (
+            vec!["--op", "bcq", "--device", "cpu"],
+            "does not take --device",
+        ),
+        (
+            vec!["--op", "ternary", "--x-dtype", "bf16"],
+            "takes x i8, f32 or f16",
+        ),
+        (
+            vec!["--w-format", "q4_0", "--x-dtype", "i8"],
+            "takes x f32 or f16",
+        ),
     ] {
         let mut all = vec!["bench", "--adapter", "cpu", "--seconds", "0.01"];
         all.extend(args);
         let (ok, text) = lowbit(&all);
         assert!(!ok && text.contains(why), "{all:?}: {text}");
+    }
+}
+
+#[test]
+fn ternary_and_quantized_ops_take_the_x_dtype_asked_for() {
+    for (args, line) in [
+        (vec!["--op", "ternary", "--x-dtype", "f16"], "x f16 w tq2_0"),
+        (vec!["--op", "ternary"], "x i8 w tq2_0"),
+        (
+            vec!["--w-format", "q4_0", "--x-dtype", "f16"],
+            "x f16 w Q4_0",
+        ),
+        (vec!["--w-format", "q4_0"], "x f32 w Q4_0"),
+    ] {
+        let mut all = vec![
+            "bench",
+            "--seconds",
+            "0.01",
+            "--m",
+            "2",
+            "--n",
+            "16",
+            "--k",
+            "256",
+        ];
+        all.extend(args);
+        // The CPU backend and every GPU adapter.
+        all.push("--all-adapters");
+        let (ok, text) = lowbit(&all);
+        assert!(ok, "{all:?}: {text}");
+        let adapters = text.lines().filter(|l| l.starts_with("== ")).count();
+        assert!(adapters >= 2, "the CPU and at least one GPU adapter: {text}");
+        assert_eq!(text.matches(line).count(), adapters, "{all:?}: {text}");
     }
 }
