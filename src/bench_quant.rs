@@ -57,7 +57,7 @@ pub fn bench_weights(ty: QuantType, n: usize, k: usize) -> Result<Vec<u8>> {
             lowbit_kernels::formats::quantize_row(ty, &vals[r * k..(r + 1) * k], out)?;
         }
     } else if let Some(kind) = fp8 {
-        let (codes, scales) = quantize_fp8(kind, &vals(), rows, k);
+        let (codes, scales) = quantize_fp8(kind, &vals(), rows, k)?;
         bytes[..rows * row].copy_from_slice(&fp8_blocks(&codes, &scales, rows, k)?);
     } else {
         if ty == QuantType::MXFP4 {

@@ -108,6 +108,17 @@ impl QuantMatrix {
     /// AWQ or GPTQ weights converted by `lowbit_kernels::formats::int4` (`from_awq`,
     /// `from_gptq`), act-order permutation included.
     pub fn from_int4(ctx: &Context, w: &Int4Weights) -> Result<Self> {
+        // The converters make I4G blocks; another type (a hand-built `Int4Weights`) would not
+        // carry the act-order permutation on every backend.
+        if !matches!(
+            w.ty,
+            QuantType::I4G32 | QuantType::I4G64 | QuantType::I4G128
+        ) {
+            return Err(Error::InvalidArgument(format!(
+                "int4 weights are I4G32, I4G64 or I4G128 blocks, not {}",
+                w.ty.name()
+            )));
+        }
         let mut m = Self::from_bytes(ctx, w.ty, w.n, w.k, &w.bytes)?;
         if let Some(p) = &w.perm {
             let valid = p.len() == w.k && {
@@ -151,7 +162,7 @@ impl QuantMatrix {
 
     /// Quantizes `w` (`[n, k]` row-major f32) with `ty`'s reference quantiser.
     pub fn quantize(ctx: &Context, ty: QuantType, n: usize, k: usize, w: &[f32]) -> Result<Self> {
-        if w.len() != n * k {
+        if w.len() != crate::tensor::element_count(&[n, k])? {
             return Err(Error::Shape(format!(
                 "quantize: {} values for [{n}, {k}]",
                 w.len()

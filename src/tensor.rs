@@ -93,9 +93,12 @@ pub(crate) fn element_count(shape: &[usize]) -> Result<usize> {
             "shape {shape:?} has no elements; every dimension must be at least 1"
         )));
     }
+    // Every dtype's bytes (at most 8 per element) must fit a Rust allocation, so that no size
+    // computed from the count wraps.
     shape
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|&n| n <= isize::MAX as usize / 8)
         .ok_or_else(|| Error::Shape(format!("shape {shape:?} overflows")))
 }
 
@@ -261,8 +264,9 @@ impl<'a> TensorView<'a> {
         shape: &[usize],
     ) -> Result<Self> {
         let len = element_count(shape)?;
-        let need = offset + byte_len(dtype, len);
-        if need > buffer.size() {
+        let need = offset.checked_add(byte_len(dtype, len));
+        if need.is_none_or(|need| need > buffer.size()) {
+            let need = need.map_or("more than 2^64".to_string(), |n| n.to_string());
             return Err(Error::Shape(format!(
                 "a {dtype} view of shape {shape:?} at offset {offset} needs {need} bytes; the buffer has {}",
                 buffer.size()

@@ -180,7 +180,7 @@ pub(crate) fn seeded_weights(
     for (blk, out) in bytes.chunks_mut(bb).zip(deq.chunks_mut(be)) {
         loop {
             blk.iter_mut().for_each(|b| *b = rng.next() as u8);
-            dequantize_block(ty, blk, out);
+            dequantize_block(ty, blk, out)?;
             if out.iter().all(|v| v.abs() <= (1u32 << 20) as f32) {
                 break;
             }

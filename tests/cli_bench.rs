@@ -181,7 +181,10 @@ fn ternary_and_quantized_ops_take_the_x_dtype_asked_for() {
         let (ok, text) = lowbit(&all);
         assert!(ok, "{all:?}: {text}");
         let adapters = text.lines().filter(|l| l.starts_with("== ")).count();
-        assert!(adapters >= 2, "the CPU and at least one GPU adapter: {text}");
+        assert!(
+            adapters >= 2,
+            "the CPU and at least one GPU adapter: {text}"
+        );
         assert_eq!(text.matches(line).count(), adapters, "{all:?}: {text}");
     }
 }

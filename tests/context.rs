@@ -113,6 +113,8 @@ fn an_engines_own_device_is_wrapped_and_its_buffers_used() {
     let x = Tensor::from_slice(&ctx, &[1.0f32, 1.0, 1.0, 1.0], &[1, 4]).unwrap();
     let y = lowbit::ops::matmul(&ctx, &x, wv).unwrap();
     assert_eq!(y.to_vec::<f32>().unwrap(), vec![6.0, 22.0, 38.0]);
-    // A view larger than the buffer is refused.
+    // A view larger than the buffer is refused, also when offset + size would wrap.
     assert!(lowbit::TensorView::from_buffer(&buf, 0, DType::F32, &[4, 4]).is_err());
+    assert!(lowbit::TensorView::from_buffer(&buf, u64::MAX - 8, DType::F32, &[3, 4]).is_err());
+    assert!(lowbit::TensorView::from_buffer(&buf, 0, DType::F32, &[1 << 62]).is_err());
 }

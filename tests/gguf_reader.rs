@@ -38,6 +38,17 @@ fn reads_the_vector_file() {
     assert_eq!(t.offset % 32, 0);
     assert!(f.tensor("nope").is_none());
     assert!(f.tensor_with_data("nope").is_err());
+    // An info edited (or from another file) past the end is an error, not a panic.
+    let mut past = t.clone();
+    past.offset = usize::MAX - 4;
+    assert!(f
+        .tensor_data(&past)
+        .unwrap_err()
+        .to_string()
+        .contains("outside"));
+    past.offset = t.offset;
+    past.size = usize::MAX / 2;
+    assert!(f.tensor_data(&past).is_err());
 }
 
 #[test]
@@ -139,7 +150,7 @@ proptest! {
         if let Ok(f) = GgufFile::from_bytes(b) {
             for t in &f.tensors {
                 prop_assert!(t.offset + t.size <= len);
-                prop_assert_eq!(f.tensor_data(t).len(), t.size);
+                prop_assert_eq!(f.tensor_data(t).unwrap().len(), t.size);
             }
         }
     }

@@ -90,6 +90,30 @@ pub fn apot(x: f32, terms: usize) -> Vec<Option<ApotTerm>> {
         .collect()
 }
 
+/// Plane count, shape, scale blocks and terms: 1–4 planes of `[n, k]` (n·k·planes·terms
+/// bounded, so no length derived from them wraps), blocks of K or a multiple of 8 dividing K
+/// columns and of rows dividing N, 1–`MAX_TERMS` terms.
+fn check_layout(
+    (planes, n, k): (usize, usize, usize),
+    (block_k, block_n, terms): (usize, usize, usize),
+) -> Result<(), KernelError> {
+    if !(1..=4).contains(&planes) || n == 0 || k == 0 || !(1..=MAX_TERMS).contains(&terms) {
+        return Err(err(format!(
+            "BCQ weights: {planes} planes of [{n}, {k}], {terms} scale terms (1–4 planes, 1–{MAX_TERMS} terms)"
+        )));
+    }
+    crate::error::elems("BCQ weights", &[n, k, planes, terms])?;
+    if (block_k != k && (block_k == 0 || !block_k.is_multiple_of(8) || !k.is_multiple_of(block_k)))
+        || block_n == 0
+        || !n.is_multiple_of(block_n)
+    {
+        return Err(err(format!(
+            "BCQ weights: scale blocks of {block_k} columns × {block_n} rows for [{n}, {k}] (columns: K or a multiple of 8 dividing K; rows dividing N)"
+        )));
+    }
+    Ok(())
+}
+
 impl BcqWeights {
     /// From sign planes `signs[n][b][k]` (+1 or −1) and APoT scales
     /// `[k/block_k][b][n/block_n][terms]` (`block_k`: a multiple of 8 dividing K, or K;
@@ -100,20 +124,7 @@ impl BcqWeights {
         signs: &[i8],
         scales: &[Option<ApotTerm>],
     ) -> Result<Self, KernelError> {
-        if !(1..=4).contains(&planes) || n == 0 || k == 0 || !(1..=MAX_TERMS).contains(&terms) {
-            return Err(err(format!(
-                "BCQ weights: {planes} planes of [{n}, {k}], {terms} scale terms (1–4 planes, 1–{MAX_TERMS} terms)"
-            )));
-        }
-        if (block_k != k
-            && (block_k == 0 || !block_k.is_multiple_of(8) || !k.is_multiple_of(block_k)))
-            || block_n == 0
-            || !n.is_multiple_of(block_n)
-        {
-            return Err(err(format!(
-                "BCQ weights: scale blocks of {block_k} columns × {block_n} rows for [{n}, {k}] (columns: K or a multiple of 8 dividing K; rows dividing N)"
-            )));
-        }
+        check_layout((planes, n, k), (block_k, block_n, terms))?;
         let want = (k / block_k) * planes * (n / block_n) * terms;
         if signs.len() != n * planes * k || scales.len() != want {
             return Err(err(format!(
@@ -162,7 +173,10 @@ impl BcqWeights {
         (planes, n, k): (usize, usize, usize),
         (block_k, block_n, terms): (usize, usize, usize),
     ) -> Result<Self, KernelError> {
-        if w.len() != n * k || n == 0 || k == 0 || block_n == 0 || block_k == 0 {
+        // The layout is checked before anything is allocated for it (a block wider than K is
+        // the whole row).
+        check_layout((planes, n, k), (block_k.min(k), block_n, terms))?;
+        if w.len() != n * k {
             return Err(err(format!(
                 "BCQ quantise: {} values for [{n}, {k}]",
                 w.len()

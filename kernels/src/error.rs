@@ -48,3 +48,18 @@ pub(crate) fn check_dims(
     }
     Ok(())
 }
+
+/// The product of `dims` (each at least 1), refused when it, or the bytes of that many 8-byte
+/// values, would not fit a Rust allocation: so no length derived from it wraps. `what` names the
+/// operand in the message.
+pub(crate) fn elems(what: &str, dims: &[usize]) -> Result<usize, KernelError> {
+    if dims.contains(&0) {
+        return Err(KernelError::Shape(format!(
+            "{what}: dimensions {dims:?} must each be at least 1"
+        )));
+    }
+    dims.iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|&n| n <= isize::MAX as usize / 8)
+        .ok_or_else(|| KernelError::Shape(format!("{what}: dimensions {dims:?} overflow")))
+}

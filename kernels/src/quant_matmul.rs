@@ -6,7 +6,7 @@
 
 use rayon::prelude::*;
 
-use crate::formats::{dequantize_block, QuantType};
+use crate::formats::{decode_block, QuantType};
 use crate::{KernelError, MatRef, SimdLevel};
 
 /// How activations meet the weights.
@@ -65,6 +65,12 @@ pub fn offset_parts(ty: QuantType, w: &[u8], k: usize) -> Result<Option<Vec<f32>
         Q::I4G32 | Q::I4G64 | Q::I4G128 => 3..ty.block_bytes(),
         _ => return Ok(None),
     };
+    if k == 0 {
+        return Err(KernelError::Shape(format!(
+            "offset_parts {}: K must be at least 1",
+            ty.name()
+        )));
+    }
     let row = ty.row_bytes(k)?;
     if !w.len().is_multiple_of(row) {
         return Err(KernelError::Shape(format!(
@@ -126,7 +132,7 @@ fn decode_row(level: SimdLevel, ty: QuantType, row: &[u8], out: &mut [f32]) {
     let _ = level;
     let (be, bb) = (ty.block_elems(), ty.block_bytes());
     for (b, o) in row.chunks_exact(bb).zip(out.chunks_exact_mut(be)) {
-        dequantize_block(ty, b, o);
+        decode_block(ty, b, o);
     }
 }
 
@@ -315,20 +321,24 @@ pub fn quant_matmul(
     k: usize,
     y: &mut [f32],
 ) -> Result<(), KernelError> {
+    if k == 0 {
+        return Err(KernelError::Shape(format!(
+            "quant_matmul {}: K must be at least 1",
+            ty.name()
+        )));
+    }
     let row = ty.row_bytes(k)?;
-    let check = |what: &str, got: usize, want: usize| {
-        if got == want {
-            Ok(())
-        } else {
-            Err(KernelError::Shape(format!(
-                "quant_matmul {}: {what} has {got} elements, [m={m}, n={n}, k={k}] needs {want}",
-                ty.name()
-            )))
-        }
+    let check = |what: &str, got: usize, want: Option<usize>| match want {
+        Some(want) if got == want => Ok(()),
+        _ => Err(KernelError::Shape(format!(
+            "quant_matmul {}: {what} has {got} elements, [m={m}, n={n}, k={k}] needs {}",
+            ty.name(),
+            want.map_or("more than usize holds".to_string(), |w| w.to_string())
+        ))),
     };
-    check("W bytes", w.len(), n * row)?;
-    check("x", x.len(), m * k)?;
-    check("y", y.len(), m * n)?;
+    check("W bytes", w.len(), n.checked_mul(row))?;
+    check("x", x.len(), m.checked_mul(k))?;
+    check("y", y.len(), m.checked_mul(n))?;
     if m == 0 || n == 0 {
         return Ok(());
     }
@@ -356,7 +366,7 @@ pub fn quant_matmul(
             }
             for b in 0..k / be {
                 let vals = &mut buf[..be];
-                dequantize_block(ty, &wr[b * bb..(b + 1) * bb], vals);
+                decode_block(ty, &wr[b * bb..(b + 1) * bb], vals);
                 for (mi, a) in acc.iter_mut().enumerate() {
                     *a += dot(vals, &x[mi * k + b * be..mi * k + (b + 1) * be]);
                 }

@@ -57,7 +57,8 @@ impl ShiftWeights {
                 "shift weights [{n}, {k}] with groups of {group}: need n, k ≥ 1, group dividing k"
             )));
         }
-        if codes.len() != n * k || scales.len() != n * (k / group) {
+        let len = crate::error::elems("shift weights", &[n, k])?;
+        if codes.len() != len || scales.len() != n * (k / group) {
             return Err(err(format!(
                 "shift weights [{n}, {k}]: {} codes, {} scales (want {} and {})",
                 codes.len(),
@@ -100,13 +101,19 @@ impl ShiftWeights {
         (n, k, group): (usize, usize, usize),
         w: &[f32],
     ) -> Result<Self, KernelError> {
-        if w.len() != n * k || group == 0 || !k.is_multiple_of(group) {
+        if !(2..=7).contains(&bits) {
+            return Err(err(format!("shift weights take 2 to 7 bits, got {bits}")));
+        }
+        if group == 0
+            || !k.is_multiple_of(group)
+            || w.len() != crate::error::elems("shift quantiser", &[n, k])?
+        {
             return Err(err(format!(
-                "shift quantiser: {} weights for [{n}, {k}]",
+                "shift quantiser: {} weights for [{n}, {k}] in groups of {group}",
                 w.len()
             )));
         }
-        let top = (1u32 << (bits.clamp(2, 7) - 1)) - 1;
+        let top = (1u32 << (bits - 1)) - 1;
         let e_max = if zero_code { top - 1 } else { top };
         let (mut codes, mut scales) = (vec![0u8; w.len()], Vec::new());
         for (src, dst) in w.chunks(group).zip(codes.chunks_mut(group)) {
@@ -188,9 +195,13 @@ impl ShiftWeights {
     }
 }
 
-/// `2^(−e)` for `e ≤ 63` (a normal f32).
+/// `2^(−e)`, exactly (a normal f32 up to `e = 126`, the codes' range is `e ≤ 63`; a subnormal
+/// or 0 past it).
 #[inline]
 pub fn pow2_neg(e: u32) -> f32 {
+    if e > 126 {
+        return 2f32.powi(-(e.min(160) as i32));
+    }
     f32::from_bits((127 - e) << 23)
 }
 

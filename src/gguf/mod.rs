@@ -248,9 +248,21 @@ impl GgufFile {
         self.by_name.get(name).map(|&i| &self.tensors[i])
     }
 
-    /// The bytes of `info`'s data (checked at parse time to lie inside the file).
-    pub fn tensor_data(&self, info: &TensorInfo) -> &[u8] {
-        &self.data()[info.offset..info.offset + info.size]
+    /// The bytes of `info`'s data (this file's infos are checked at parse time to lie inside
+    /// it; an info from elsewhere, or edited, that does not is an error).
+    pub fn tensor_data(&self, info: &TensorInfo) -> Result<&[u8]> {
+        info.offset
+            .checked_add(info.size)
+            .and_then(|end| self.data().get(info.offset..end))
+            .ok_or_else(|| {
+                err(format!(
+                    "'{}': {} bytes at offset {} lie outside the file's {} bytes",
+                    info.name,
+                    info.size,
+                    info.offset,
+                    self.data().len()
+                ))
+            })
     }
 
     /// The tensor named `name` with its bytes, or an error naming it.
@@ -258,7 +270,7 @@ impl GgufFile {
         let info = self
             .tensor(name)
             .ok_or_else(|| err(format!("no tensor named '{name}'")))?;
-        Ok((info, self.tensor_data(info)))
+        Ok((info, self.tensor_data(info)?))
     }
 }
 

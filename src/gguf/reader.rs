@@ -8,10 +8,17 @@ use crate::error::{Error, Result};
 pub(crate) struct Cursor<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// Array elements read so far.
+    elements: usize,
 }
 
 /// Largest nesting of arrays accepted (GGUF files use one level).
 const MAX_DEPTH: u32 = 4;
+
+/// Most array elements the metadata may hold in all (a large vocabulary's token, score and
+/// merge arrays take a few million): each element is a 32-byte `Value` in memory, so a file's
+/// one-byte elements could otherwise ask for 32 times its size.
+const MAX_ELEMENTS: usize = 1 << 26;
 
 pub(crate) fn err(msg: impl Into<String>) -> Error {
     Error::Gguf(msg.into())
@@ -19,7 +26,11 @@ pub(crate) fn err(msg: impl Into<String>) -> Error {
 
 impl<'a> Cursor<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> Self {
-        Cursor { bytes, pos: 0 }
+        Cursor {
+            bytes,
+            pos: 0,
+            elements: 0,
+        }
     }
 
     pub(crate) fn pos(&self) -> usize {
@@ -108,6 +119,12 @@ impl<'a> Cursor<'a> {
                     t => return Err(err(format!("{what}: unknown array element type {t}"))),
                 };
                 let n = self.count(min, what)?;
+                self.elements += n;
+                if self.elements > MAX_ELEMENTS {
+                    return Err(err(format!(
+                        "{what}: the metadata's arrays hold more than {MAX_ELEMENTS} elements"
+                    )));
+                }
                 let mut v = Vec::with_capacity(n);
                 for _ in 0..n {
                     v.push(self.value(elem, what, depth + 1)?);

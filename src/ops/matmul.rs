@@ -104,7 +104,8 @@ impl GemmTile {
 
     /// Workgroup memory the tile stages, in bytes.
     pub fn staged_bytes(&self) -> u64 {
-        4 * u64::from(self.bk) * u64::from(self.wg_y * self.tm + self.wg_x * self.tn)
+        let side = |wg: u32, t: u32| u64::from(wg) * u64::from(t);
+        4 * u64::from(self.bk) * (side(self.wg_y, self.tm) + side(self.wg_x, self.tn))
     }
 }
 
@@ -188,13 +189,14 @@ impl MatmulVariant {
             }
             MatmulKernel::Gemm => {
                 let t = self.tile;
-                let n = t.wg_x * t.wg_y;
+                // u64: a caller's (or a cache file's) tile must not overflow the check itself.
+                let n = u64::from(t.wg_x) * u64::from(t.wg_y);
                 if [t.wg_x, t.wg_y, t.bk].contains(&0)
                     || (t.tm, t.tn) != (GemmTile::DEFAULT.tm, GemmTile::DEFAULT.tn)
                 {
                     return bad(format!("tile {t:?} (the register block is 4×4)"));
                 }
-                if n > l.max_compute_invocations_per_workgroup
+                if n > u64::from(l.max_compute_invocations_per_workgroup)
                     || t.wg_x > l.max_compute_workgroup_size_x
                     || t.wg_y > l.max_compute_workgroup_size_y
                 {

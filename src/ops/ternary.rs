@@ -217,9 +217,8 @@ pub(crate) fn ternary_matmul_timed(
     timer: Option<&GpuTimer>,
 ) -> Result<Tensor> {
     let m = check_x_for_w(ctx, &x, &w.ctx, format_args!(""), (w.n, w.k))?;
-    let f32_x = match (x.dtype, &x_scale) {
-        (DType::F32 | DType::F16, None) => true,
-        (DType::I8, Some(_)) => false,
+    match (x.dtype, &x_scale) {
+        (DType::F32 | DType::F16, None) | (DType::I8, Some(_)) => {}
         (DType::F32 | DType::F16, Some(_)) => {
             return Err(Error::InvalidArgument(
                 "ternary_matmul: float x takes no x_scale".into(),
@@ -237,7 +236,7 @@ pub(crate) fn ternary_matmul_timed(
                 dtype: d,
             })
         }
-    };
+    }
     for (what, v, len) in [("x_scale", &x_scale, m), ("bias", &bias, w.n)] {
         if let Some(v) = v {
             check_f32_vector(ctx, v, "ternary_matmul", what, len)?;
@@ -281,12 +280,11 @@ pub(crate) fn ternary_matmul_timed(
             ))
         }
         (Backend::Gpu(g), TernaryData::Gpu { codes, scales }) => {
-            let variant = variant.unwrap_or(variants(w, x.dtype, m)[0]);
-            if variant.f32_x != f32_x
-                || variant.f16_x != (x.dtype == DType::F16)
-                || variant.packing != w.packing
-                || (variant.one_token && m != 1)
-            {
+            // Only the variants made for this x, M and W (x's 16-byte loads need K to allow
+            // them, for one).
+            let fits = variants(w, x.dtype, m);
+            let variant = variant.unwrap_or(fits[0]);
+            if !fits.contains(&variant) {
                 return Err(Error::InvalidArgument(format!(
                     "ternary variant {} does not fit {} x, M = {m} and {} weights",
                     variant.name(),

@@ -105,6 +105,9 @@ pub fn log_kv(v: f64, x: f64) -> f64 {
     }
 }
 
+/// The largest `√(v²+x²)` at which [`log_ikv_with`] runs the series methods.
+pub const SERIES_MAX_R: f64 = 1e4;
+
 /// One of the methods behind [`log_ikv`], for validation: [`log_ikv_with`] runs it outside
 /// its region too, so tests can check that two methods agree where the regions meet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,10 +122,15 @@ pub enum Method {
 
 /// `(log I_v(x), log K_v(x))` by a chosen method, for `v ≥ 0`, `x > 0`. Accuracy is only
 /// claimed inside the method's region; the series methods need `√(v²+x²) ≲ 40` (their sums
-/// grow like `e^x`).
+/// grow like `e^x`), and past [`SERIES_MAX_R`] (where their loops, v steps long, would take
+/// minutes or never end) they give NaN.
 pub fn log_ikv_with(method: Method, v: f64, x: f64) -> (f64, f64) {
     if Region::of(v, x) == Region::Limit {
         return limits(v, x);
+    }
+    let series = matches!(method, Method::SeriesTemme | Method::SeriesSteed);
+    if series && (v.hypot(x) > SERIES_MAX_R || v.hypot(x).is_nan()) {
+        return (f64::NAN, f64::NAN);
     }
     match method {
         Method::SeriesTemme => (series::log_i(v, x), small_k::log_k_by(v, x, false)),

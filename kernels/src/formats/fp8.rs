@@ -9,6 +9,7 @@
 
 use std::sync::LazyLock;
 
+use crate::error::elems;
 use crate::KernelError;
 
 /// The value of an E4M3 code.
@@ -135,11 +136,11 @@ pub fn fp8_blocks(
     n: usize,
     k: usize,
 ) -> Result<Vec<u8>, KernelError> {
-    if !k.is_multiple_of(32) || codes.len() != n * k || !(scales.len() == n || scales.len() == 1) {
+    let len = elems("FP8 weights", &[n, k])?;
+    if !k.is_multiple_of(32) || codes.len() != len || !(scales.len() == n || scales.len() == 1) {
         return Err(KernelError::Shape(format!(
-            "FP8 [{n}, {k}]: K must be a multiple of 32, codes {} (want {}), scales {} (want {n} or 1)",
+            "FP8 [{n}, {k}]: K must be a multiple of 32, codes {} (want {len}), scales {} (want {n} or 1)",
             codes.len(),
-            n * k,
             scales.len()
         )));
     }
@@ -156,14 +157,26 @@ pub fn fp8_blocks(
 
 /// Quantises `[n, k]` f32 weights to FP8 with a per-row scale `max|w_row| / max(kind)`:
 /// `(codes, scales)`, codes saturating and rounded to nearest even.
-pub fn quantize_fp8(kind: Fp8, w: &[f32], n: usize, k: usize) -> (Vec<u8>, Vec<f32>) {
+pub fn quantize_fp8(
+    kind: Fp8,
+    w: &[f32],
+    n: usize,
+    k: usize,
+) -> Result<(Vec<u8>, Vec<f32>), KernelError> {
+    let len = elems("FP8 weights", &[n, k])?;
+    if w.len() != len {
+        return Err(KernelError::Shape(format!(
+            "FP8 [{n}, {k}]: {} weights given, want {len}",
+            w.len()
+        )));
+    }
     let max = match kind {
         Fp8::E4M3 => 448.0,
         Fp8::E5M2 => 57344.0,
     };
     let mut codes = Vec::with_capacity(n * k);
     let mut scales = Vec::with_capacity(n);
-    for row in w.chunks(k).take(n) {
+    for row in w.chunks(k) {
         let amax = row.iter().fold(0.0f32, |a, &v| a.max(v.abs()));
         let scale = if amax > 0.0 { amax / max } else { 1.0 };
         for &v in row {
@@ -175,5 +188,5 @@ pub fn quantize_fp8(kind: Fp8, w: &[f32], n: usize, k: usize) -> (Vec<u8>, Vec<f
         }
         scales.push(scale);
     }
-    (codes, scales)
+    Ok((codes, scales))
 }

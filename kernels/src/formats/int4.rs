@@ -19,6 +19,7 @@ use half::f16;
 
 use super::plain::f16_at;
 use super::QuantType;
+use crate::error::elems;
 use crate::KernelError;
 
 /// AWQ's nibble order: nibble `i` of a packed word holds column `AWQ_ORDER[i]` of its 8.
@@ -123,6 +124,8 @@ pub fn from_gptq(
             "GPTQ [{n}, {k}]: N and K must be multiples of 8 and K of the group {group}"
         )));
     }
+    // n·k bounds every length below, so none of them wraps.
+    elems("GPTQ weights", &[n, k])?;
     let groups = k / group;
     if qweight.len() != k / 8 * n {
         return Err(shape_err("GPTQ qweight", qweight.len(), k / 8 * n));
@@ -206,6 +209,7 @@ pub fn from_awq(
             "AWQ [{n}, {k}]: N must be a multiple of 8 and K of the group {group}"
         )));
     }
+    elems("AWQ weights", &[n, k])?;
     let groups = k / group;
     if qweight.len() != k * n / 8 {
         return Err(shape_err("AWQ qweight", qweight.len(), k * n / 8));

@@ -185,7 +185,9 @@ impl QuantType {
                 self.name()
             )));
         }
-        Ok(k / b * self.block_bytes())
+        (k / b).checked_mul(self.block_bytes()).ok_or_else(|| {
+            KernelError::Shape(format!("{}: a row of {k} elements overflows", self.name()))
+        })
     }
 
     /// Whether [`quantize_row`] supports the type.
@@ -229,13 +231,29 @@ pub fn dequantize_row(ty: QuantType, bytes: &[u8], out: &mut [f32]) -> Result<()
     for i in 0..blocks {
         let src = &bytes[i * bb..(i + 1) * bb];
         let dst = &mut out[i * be..(i + 1) * be];
-        dequantize_block(ty, src, dst);
+        decode_block(ty, src, dst);
     }
     Ok(())
 }
 
-/// Decodes one block (`src.len() == block_bytes`, `dst.len() == block_elems`).
-pub fn dequantize_block(ty: QuantType, src: &[u8], dst: &mut [f32]) {
+/// Decodes one block: `src` is `block_bytes` long, `dst` `block_elems`.
+pub fn dequantize_block(ty: QuantType, src: &[u8], dst: &mut [f32]) -> Result<(), KernelError> {
+    if src.len() != ty.block_bytes() || dst.len() != ty.block_elems() {
+        return Err(KernelError::Shape(format!(
+            "{}: a block is {} bytes and {} elements, got {} and {}",
+            ty.name(),
+            ty.block_bytes(),
+            ty.block_elems(),
+            src.len(),
+            dst.len()
+        )));
+    }
+    decode_block(ty, src, dst);
+    Ok(())
+}
+
+/// [`dequantize_block`] for callers that hold whole blocks.
+pub(crate) fn decode_block(ty: QuantType, src: &[u8], dst: &mut [f32]) {
     use QuantType::*;
     match ty {
         F32 => dst[0] = f32::from_le_bytes([src[0], src[1], src[2], src[3]]),

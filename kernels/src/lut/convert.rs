@@ -12,7 +12,7 @@
 use super::layout::LutWeights;
 use crate::formats::plain::f16_at;
 use crate::formats::ternary::trit;
-use crate::formats::{dequantize_block, QuantType};
+use crate::formats::{decode_block, QuantType};
 use crate::KernelError;
 
 /// Codes and per-group `(s, z)` of one block of a convertible format.
@@ -126,7 +126,7 @@ pub fn from_quant(
     for (blk, src) in bytes.chunks_exact(bb).enumerate() {
         let (r, c0) = (blk / (k / be), (blk % (k / be)) * be);
         let bc = block_codes(ty, src);
-        dequantize_block(ty, src, &mut want);
+        decode_block(ty, src, &mut want);
         for (j, (&u, &v)) in bc.codes.iter().zip(&want).enumerate() {
             let (s, z) = bc.sz[j / group.min(be)];
             if s * (f32::from(u) - z) != v {
@@ -156,6 +156,8 @@ pub fn from_ternary(
     values: &[i8],
     scale: f32,
 ) -> Result<LutWeights, KernelError> {
+    // Checked before the scales are allocated.
+    super::layout::check_shape(2, n, k, k)?;
     from_ternary_groups(n, k, k, values, &vec![scale; n])
 }
 

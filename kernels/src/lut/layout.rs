@@ -55,6 +55,7 @@ pub fn check_shape(bits: u32, n: usize, k: usize, group: usize) -> Result<(), Ke
             "LUT weights need N ≥ 1 and K a positive multiple of 4, got N = {n}, K = {k}"
         )));
     }
+    crate::error::elems("LUT weights", &[n, k])?;
     if group != k && (group == 0 || !group.is_multiple_of(16) || !k.is_multiple_of(group)) {
         return Err(err(format!(
             "group size {group} must be a multiple of 16 dividing K = {k}, or K itself"

@@ -2,6 +2,7 @@
 //! f32 scale per plane, row and group of K.
 
 use super::quant::{absmean_ternary, absmean_ternary_groups};
+use crate::error::elems;
 use crate::formats::ternary::trit;
 use crate::KernelError;
 
@@ -111,6 +112,7 @@ impl TernaryWeights {
                 "ternary weights: {planes} planes of [{n}, {k}] (1 or 2 planes, 1 ≤ K ≤ {MAX_K})"
             )));
         }
+        elems("ternary weights", &[planes, n, k])?;
         if group != k && (group == 0 || !group.is_multiple_of(UNIT) || !k.is_multiple_of(group)) {
             return Err(err(format!(
                 "ternary weights: a scale group of {group} for K = {k} (K itself, or a multiple of {UNIT} dividing K)"
@@ -193,7 +195,7 @@ impl TernaryWeights {
         n: usize,
         k: usize,
     ) -> Result<Self, KernelError> {
-        if w.len() != n * k {
+        if w.len() != elems("ternary weights", &[n, k])? {
             return Err(err(format!(
                 "ternary weights: {} values for [{n}, {k}]",
                 w.len()
@@ -305,7 +307,7 @@ impl TernaryWeights {
     /// holding positions `p, p+32, p+64, p+96` in bits 7:6, 5:4, 3:2, 1:0 (code `t + 1`), and
     /// the tensor's scale (stored after the bytes in the file). Code 3 is an `Err`.
     pub fn from_i2_s(bytes: &[u8], scale: f32, n: usize, k: usize) -> Result<Self, KernelError> {
-        if k == 0 || !k.is_multiple_of(UNIT) || bytes.len() != n * k / 4 {
+        if k == 0 || !k.is_multiple_of(UNIT) || bytes.len() != elems("I2_S", &[n, k])? / 4 {
             return Err(err(format!(
                 "I2_S: {} bytes for [{n}, {k}] (K a multiple of {UNIT}, N·K/4 bytes)",
                 bytes.len()
@@ -333,8 +335,7 @@ impl TernaryWeights {
         n: usize,
         k: usize,
     ) -> Result<usize, KernelError> {
-        if n == 0 || k == 0 || !k.is_multiple_of(BASE3_BLOCK) || len != n * k / BASE3_BLOCK * bytes
-        {
+        if !k.is_multiple_of(BASE3_BLOCK) || len != elems(what, &[n, k])? / BASE3_BLOCK * bytes {
             return Err(err(format!(
                 "{what}: {len} bytes for [{n}, {k}] (K a multiple of 256, {bytes} bytes a block)"
             )));
@@ -348,8 +349,10 @@ impl TernaryWeights {
         codes: Vec<u8>,
         scales: Vec<f32>,
     ) -> Result<Self, KernelError> {
-        if k > MAX_K {
-            return Err(err(format!("ternary weights: K = {k} over {MAX_K}")));
+        if n == 0 || k > MAX_K {
+            return Err(err(format!(
+                "ternary weights: [{n}, {k}] (N ≥ 1, K ≤ {MAX_K})"
+            )));
         }
         if let Some(i) = scales.iter().position(|s| !s.is_finite()) {
             return Err(err(format!(

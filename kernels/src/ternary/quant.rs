@@ -33,7 +33,10 @@ pub fn absmean_ternary_groups(
     k: usize,
     group: usize,
 ) -> Result<(Vec<i8>, Vec<f32>), KernelError> {
-    if group == 0 || !k.is_multiple_of(group) || w.len() != n * k {
+    if group == 0
+        || !k.is_multiple_of(group)
+        || w.len() != crate::error::elems("ternary groups", &[n, k])?
+    {
         return Err(KernelError::Shape(format!(
             "ternary groups: {} weights for [{n}, {k}] in groups of {group}",
             w.len()
