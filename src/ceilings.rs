@@ -89,7 +89,7 @@ pub fn measure_ceilings(ctx: &Context, budget: Duration) -> Result<Ceilings> {
             let src = vec![1f32; STREAM_BYTES / 4];
             let mut dst = vec![0f32; STREAM_BYTES / 4];
             let (copy_secs, _) = fastest(measure_wall_runs(budget, || {
-                lowbit_kernels::bandwidth::copy(cfg, &src, &mut dst);
+                lowbit_kernels::bandwidth::copy(cfg, &src, &mut dst)?;
                 std::hint::black_box(&dst);
                 Ok(())
             }))?;

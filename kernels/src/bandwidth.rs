@@ -80,9 +80,17 @@ unsafe fn sum_avx(d: &[f32]) -> f32 {
 
 /// Copies `src` into `dst` (equal lengths), split over `cfg.threads` contiguous chunks: the
 /// copy bound (bytes read plus bytes written over its time).
-pub fn copy(cfg: &CpuConfig, src: &[f32], dst: &mut [f32]) {
+pub fn copy(cfg: &CpuConfig, src: &[f32], dst: &mut [f32]) -> Result<(), crate::KernelError> {
+    if src.len() != dst.len() {
+        return Err(crate::KernelError::Shape(format!(
+            "copy: {} values into {}",
+            src.len(),
+            dst.len()
+        )));
+    }
     let chunk = src.len().div_ceil(cfg.threads.max(1)).max(1);
     dst.par_chunks_mut(chunk)
         .zip(src.par_chunks(chunk))
         .for_each(|(d, s)| d.copy_from_slice(s));
+    Ok(())
 }

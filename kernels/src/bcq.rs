@@ -408,6 +408,9 @@ const TILE_CHUNKS: usize = 32;
 /// the exponent adds are exact, and the `C·q·terms` scaled look-ups are summed with at most that
 /// many roundings plus one per K tile and a few to join the partial sums, so
 /// `|err| ≤ (20 + C·q·terms + C/32)·u·Σ_c Σ_b Σ_t 2^p·Σ_chunk|x| + u·|bias|`, u = 2⁻²⁴.
+///
+/// For the operands of a matmul that accepted them: `x` must hold `m·K` values and `bias` `N`
+/// (it panics otherwise, as slice indexing does).
 pub fn error_bound(w: &BcqWeights, x: &[f32], m: usize, bias: Option<&[f32]>) -> Vec<f32> {
     let (n, k) = (w.n, w.k);
     let chunks = k.div_ceil(8);

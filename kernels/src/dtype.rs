@@ -101,7 +101,8 @@ impl MatRef<'_> {
         }
     }
 
-    /// Element `i` widened to f32 (exact for every dtype).
+    /// Element `i` widened to f32 (exact for every dtype). Panics past the end, as slice
+    /// indexing does (the kernels' inner loops index within checked shapes).
     #[inline]
     pub fn get_f32(&self, i: usize) -> f32 {
         match self {
@@ -111,7 +112,8 @@ impl MatRef<'_> {
         }
     }
 
-    /// Elements `start..start+out.len()` widened to f32.
+    /// Elements `start..start+out.len()` widened to f32. Panics past the end, as slice
+    /// indexing does.
     pub fn copy_f32(&self, start: usize, out: &mut [f32]) {
         let end = start + out.len();
         match self {

@@ -270,6 +270,9 @@ pub fn dequant_matmul(
 /// tables: `|s|·(c·127·Σ_span ls·n4 + |c − z|·X)`, the integer sums' own magnitude) — plus, for int8 tables, their rounding: each entry `Q·ls` is within `ls/2` of
 /// `T` (and `2⁻¹²` of that for `1/ls` being rounded), so a span of `n4` index groups adds
 /// `|s|·½·Σ_i 2^i·n4·ls/2 = |s|·c·n4·ls/2`.
+///
+/// For the operands of a matmul that accepted them: `x` must hold `K` values (it panics
+/// otherwise, as slice indexing does).
 pub fn error_bound(w: &LutWeights, x: &[f32], row: usize, precision: LutPrecision) -> f64 {
     let geo = scalar::TileGeometry::of(w);
     let span = w.span();

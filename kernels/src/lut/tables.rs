@@ -51,7 +51,7 @@ fn round_even(v: f32) -> f32 {
 }
 
 /// One token's int8 tables `[⌈K/4⌉][16]` and scales per `span` positions (`[⌈K/span⌉]`).
-pub fn tables_i8(x: &[f32], span: usize, out: &mut [i8], scales: &mut [f32]) {
+pub(crate) fn tables_i8(x: &[f32], span: usize, out: &mut [i8], scales: &mut [f32]) {
     for ((xs, ts), ls) in x
         .chunks(span)
         .zip(out.chunks_mut(span / 4 * ENTRIES))
@@ -68,7 +68,7 @@ pub fn tables_i8(x: &[f32], span: usize, out: &mut [i8], scales: &mut [f32]) {
 }
 
 /// Sums of x per `group` positions (f32, in order): the zero-point term's `Σx`.
-pub fn group_sums(x: &[f32], group: usize, out: &mut [f32]) {
+pub(crate) fn group_sums(x: &[f32], group: usize, out: &mut [f32]) {
     for (xs, s) in x.chunks(group).zip(out.iter_mut()) {
         *s = xs.iter().fold(0f32, |a, &v| a + v);
     }

@@ -211,6 +211,9 @@ pub fn ternary_matmul_f32(
 /// A bound on `|y − x·Wᵀ|` for f32 x, any summation order: every term `s·x·t` passes through at
 /// most `K + 16` roundings (the unit's sums, the run, the partial's sum and the tree), each within
 /// `2^−24` relative, so `|err| ≤ (padded_k + 16)·2^−24·Σ_p Σ_k |s|·|x|·|t|` plus the bias add.
+///
+/// For the operands of a matmul that accepted them: `x` must hold `m·K` values and `bias` `N`
+/// (it panics otherwise, as slice indexing does).
 pub fn f32_error_bound(w: &TernaryWeights, x: &[f32], m: usize, bias: Option<&[f32]>) -> Vec<f32> {
     let (n, k) = (w.n(), w.k());
     let u = f64::from(f32::EPSILON) / 2.0;
