@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::adapter::AdapterSelector;
 use crate::context::{Backend, Context};
 use crate::probes::ProbeResult;
 use crate::validate::CaseResult;
@@ -107,18 +108,35 @@ impl Report {
         }
     }
 
-    /// The first adapter whose name contains `sel` (case-insensitive; any adapter when `None`).
+    /// The adapter `sel` names, read as `--adapter` reads it (an index into this report's
+    /// adapters, a backend such as `vulkan`/`vk` or `gl`, `cpu`, or a name substring,
+    /// case-insensitive); the first adapter when `None`.
     pub fn adapter(&self, sel: Option<&str>) -> Option<&AdapterReport> {
-        let sel = sel.map(str::to_ascii_lowercase);
-        self.adapters.iter().find(|a| {
-            sel.as_deref().is_none_or(|s| {
-                a.name.to_ascii_lowercase().contains(s) || a.backend.eq_ignore_ascii_case(s)
-            })
-        })
+        let sel: AdapterSelector = match sel {
+            None => AdapterSelector::Best,
+            Some(s) => s.parse().ok()?,
+        };
+        match sel {
+            AdapterSelector::Best => self.adapters.first(),
+            AdapterSelector::Index(i) => self.adapters.get(i),
+            AdapterSelector::Cpu => self.adapters.iter().find(|a| a.backend == "cpu"),
+            AdapterSelector::Backend(b) => {
+                let b = crate::context::backend_name(b);
+                self.adapters.iter().find(|a| a.backend == b)
+            }
+            AdapterSelector::Name(s) => self
+                .adapters
+                .iter()
+                .find(|a| a.name.to_ascii_lowercase().contains(&s)),
+        }
     }
 
-    fn cases_of<'a>(&'a self, adapter: &'a str) -> impl Iterator<Item = &'a CaseResult> {
-        self.cases.iter().filter(move |c| c.adapter == adapter)
+    /// `adapter`'s cases: by name and backend (lavapipe and llvmpipe GL share a name); reports
+    /// written before cases carried their backend match by name only.
+    fn cases_of<'a>(&'a self, adapter: &'a AdapterReport) -> impl Iterator<Item = &'a CaseResult> {
+        self.cases.iter().filter(move |c| {
+            c.adapter == adapter.name && (c.backend.is_empty() || c.backend == adapter.backend)
+        })
     }
 }
 
@@ -227,14 +245,14 @@ pub fn compare<'a>(
     }
     // Cases are matched by op, dtypes and shape: the kernel variants differ between adapters
     // (subgroups, dot4, the CPU's own), and every variant must meet the same bound.
-    let by_key = |rep: &'a Report, name: &'a str| {
+    let by_key = |rep: &'a Report, adapter: &'a AdapterReport| {
         let mut m: BTreeMap<String, Vec<&'a CaseResult>> = BTreeMap::new();
-        for c in rep.cases_of(name) {
+        for c in rep.cases_of(adapter) {
             m.entry(output_key(c)).or_default().push(c);
         }
         m
     };
-    let (lc, rc) = (by_key(left, &l.name), by_key(right, &r.name));
+    let (lc, rc) = (by_key(left, l), by_key(right, r));
     for (key, a) in &lc {
         let Some(b) = rc.get(key) else { continue };
         let first_failure = |v: &[&CaseResult]| {

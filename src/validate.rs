@@ -14,6 +14,9 @@ use crate::tensor::Tensor;
 pub struct CaseResult {
     /// Adapter name.
     pub adapter: String,
+    /// The adapter's backend (`vulkan`, `gl`, ..., `cpu`): two adapters may share a name.
+    #[serde(default)]
+    pub backend: String,
     /// Operation (`matmul`, `matmul_i8`, `w8a8`, `quant_matmul`, `lut_matmul`, `lmul`, `shift_matmul`,
     /// `ternary_matmul`, `bcq_matmul`, `log_bessel`, `vmf`).
     pub op: String,
@@ -62,8 +65,10 @@ impl CaseResult {
         variant: impl Into<String>,
         (m, n, k): (usize, usize, usize),
     ) -> Self {
+        let info = ctx.info();
         CaseResult {
-            adapter: ctx.info().name,
+            adapter: info.name,
+            backend: info.backend.clone(),
             op: op.into(),
             x_dtype: x_dtype.into(),
             w_dtype: w_dtype.into(),

@@ -145,6 +145,19 @@ fn bad_flags_say_why() {
             vec!["--w-format", "q4_0", "--x-dtype", "i8"],
             "takes x f32 or f16",
         ),
+        // (--adapter cpu is given to every case here.)
+        (
+            vec!["--op", "bessel", "--n", "4"],
+            "for the CPU alone, --device cpu",
+        ),
+        (
+            vec!["--op", "bessel", "--device", "cpu"],
+            "takes no --adapter",
+        ),
+        (
+            vec!["--op", "bessel", "--suite", "decode"],
+            "does not take --suite",
+        ),
     ] {
         let mut all = vec!["bench", "--adapter", "cpu", "--seconds", "0.01"];
         all.extend(args);

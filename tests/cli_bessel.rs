@@ -78,3 +78,52 @@ fn bad_rows_are_errors_naming_the_line_and_nothing_is_written() {
         assert!(!output.exists(), "case {i} wrote {output:?}");
     }
 }
+
+#[test]
+fn flags_that_do_not_go_together_are_errors() {
+    let input = tmp("flags.csv");
+    let output = tmp("flags-out.csv");
+    std::fs::write(&input, "v,x\n1,2\n").unwrap();
+    for (flags, message) in [
+        (
+            &["--device", "cpu", "--adapter", "0"][..],
+            "takes no --adapter",
+        ),
+        (&["--device", "gpu", "--adapter", "cpu"][..], "is the CPU"),
+        (
+            &["--adapter", "cpu", "--precision", "f32"][..],
+            "always computes in f64",
+        ),
+        (&["--device", "tpu"][..], "must be cpu or gpu"),
+    ] {
+        let mut args = vec![
+            "bessel",
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+        ];
+        args.extend(flags);
+        let out = lowbit(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{flags:?} should fail");
+        assert!(stderr.contains(message), "{flags:?}: {stderr}");
+        assert!(!output.exists(), "{flags:?} wrote {output:?}");
+    }
+    // `--adapter cpu` alone names the CPU's f64 kernels.
+    let args = [
+        "bessel",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+        "--adapter",
+        "cpu",
+    ];
+    let out = lowbit(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

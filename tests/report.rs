@@ -27,6 +27,7 @@ fn adapter(name: &str, features: &[&str], fma: &str) -> AdapterReport {
 fn case(adapter: &str, op: &str, variant: &str, pass: bool) -> CaseResult {
     CaseResult {
         adapter: adapter.into(),
+        backend: String::new(),
         op: op.into(),
         x_dtype: "i8".into(),
         w_dtype: "i8".into(),
@@ -123,4 +124,35 @@ fn compare_names_every_kind_of_difference() {
     assert_eq!(diffs.len(), 7, "{diffs:#?}");
     // An adapter compared with itself has none.
     assert!(compare(&left, l, &left, l).is_empty());
+}
+
+#[test]
+fn two_adapters_of_one_name_are_told_apart_by_backend() {
+    // lavapipe and llvmpipe GL both call themselves "llvmpipe (...)".
+    let mut vk = case("llvmpipe", "matmul_i8", "dp4", true);
+    vk.backend = "vulkan".into();
+    vk.output_hash = Some("aaaa".into());
+    let mut gl = case("llvmpipe", "matmul_i8", "dp4", true);
+    gl.backend = "gl".into();
+    gl.output_hash = Some("bbbb".into());
+    let mut gl_adapter = adapter("llvmpipe", &[], "fused");
+    gl_adapter.backend = "gl".into();
+    let report = Report::new(
+        vec![adapter("llvmpipe", &[], "fused"), gl_adapter],
+        vec![vk, gl],
+    );
+    // The selectors `--adapter` takes: backend names and their aliases, indices, names.
+    let (l, r) = (
+        report.adapter(Some("vk")).unwrap(),
+        report.adapter(Some("gles")).unwrap(),
+    );
+    assert_eq!((l.backend.as_str(), r.backend.as_str()), ("vulkan", "gl"));
+    assert_eq!(report.adapter(Some("1")).unwrap().backend, "gl");
+    assert_eq!(report.adapter(Some("LLVM")).unwrap().backend, "vulkan");
+    assert!(report.adapter(Some("7")).is_none());
+    let diffs = compare(&report, l, &report, r);
+    assert_eq!(
+        diffs,
+        vec![Difference::BitExact("matmul_i8 i8×i8 1×3×17".into())]
+    );
 }

@@ -86,7 +86,12 @@ pub struct Args {
 fn run_bessel(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let device = args.device.as_deref().unwrap_or("both");
     let gpu = match (device, &args.adapter) {
-        ("cpu", _) => None,
+        ("cpu", Some(_)) => {
+            return Err(
+                "--device cpu runs the CPU's f64 kernels only; it takes no --adapter".into(),
+            )
+        }
+        ("cpu", None) => None,
         ("gpu" | "both", Some(sel)) => Some(Context::with_adapter(sel)?),
         ("gpu", None) => Some(Context::new()?),
         ("both", None) => Context::new().ok(),
@@ -96,6 +101,9 @@ fn run_bessel(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     };
     if device == "gpu" && !gpu.as_ref().is_some_and(|c| c.is_gpu()) {
         return Err("--device gpu: no GPU adapter was found".into());
+    }
+    if args.adapter.is_some() && gpu.as_ref().is_some_and(|c| !c.is_gpu()) {
+        return Err("--op bessel: --adapter names the GPU to run beside the CPU's f64 kernels; for the CPU alone, --device cpu".into());
     }
     let r = lowbit::bench_bessel::bench_bessel(
         gpu.as_ref(),
@@ -213,6 +221,7 @@ fn check_op_flags(args: &Args) -> Result<(), String> {
         ("--dump-points", args.dump_points.is_some(), op == "bessel"),
         ("--svg", args.svg.is_some(), op != "bessel"),
         ("--all-adapters", args.all_adapters, op != "bessel"),
+        ("--suite", suite, op != "bessel"),
     ];
     match given.iter().find(|(_, given, taken)| *given && !taken) {
         Some((flag, ..)) => Err(format!("{what} does not take {flag}")),
@@ -327,7 +336,13 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         .into());
     }
     check_op_flags(&args)?;
+    if !args.seconds.is_finite() || args.seconds <= 0.0 {
+        return Err("--seconds must be positive".into());
+    }
     if args.op == "bessel" {
+        if args.n == 0 {
+            return Err("--n (points) must be at least 1".into());
+        }
         return run_bessel(&args);
     }
     let bits = args.bits.unwrap_or(2);
@@ -336,9 +351,6 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     }
     if args.m == 0 || args.n == 0 || args.k == 0 {
         return Err("--m, --n and --k must be at least 1".into());
-    }
-    if !args.seconds.is_finite() || args.seconds <= 0.0 {
-        return Err("--seconds must be positive".into());
     }
     if args.op == "shift" && !(2..=7).contains(&bits) {
         return Err(format!("--op shift: --bits must be 2 to 7, not {bits}").into());

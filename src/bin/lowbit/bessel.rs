@@ -18,9 +18,10 @@ pub struct Args {
     #[arg(long)]
     output: PathBuf,
     /// cpu (f64 kernels) or gpu (the adapter chosen by --adapter / LOWBIT_ADAPTER / the best).
-    #[arg(long, default_value = "gpu")]
-    device: String,
-    /// Adapter for --device gpu: index, name substring or backend.
+    /// Default: gpu, or the CPU when `--adapter cpu` names it.
+    #[arg(long)]
+    device: Option<String>,
+    /// Adapter: index, name substring, backend, or cpu.
     #[arg(long)]
     adapter: Option<String>,
     /// GPU arithmetic: f32 or f64 (default: f64 where the adapter has shader-f64). The CPU
@@ -79,16 +80,25 @@ fn read_points(path: &PathBuf) -> Result<(Vec<f64>, Vec<f64>), String> {
 
 pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let (v, x) = read_points(&args.input)?;
-    let ctx = match args.device.as_str() {
-        "cpu" => Context::cpu(),
-        "gpu" => match &args.adapter {
-            Some(sel) => Context::with_adapter(sel)?,
-            None => Context::new()?,
-        },
-        other => return Err(format!("--device must be cpu or gpu, not '{other}'").into()),
+    let ctx = match (args.device.as_deref(), &args.adapter) {
+        (Some("cpu"), Some(_)) => {
+            return Err("--device cpu takes no --adapter (the CPU's f64 kernels run)".into())
+        }
+        (Some("cpu"), None) => Context::cpu(),
+        (Some("gpu") | None, Some(sel)) => Context::with_adapter(sel)?,
+        (Some("gpu") | None, None) => Context::new()?,
+        (Some(other), _) => {
+            return Err(format!("--device must be cpu or gpu, not '{other}'").into())
+        }
     };
-    if args.device == "gpu" && !ctx.is_gpu() {
-        return Err("--device gpu: no GPU adapter was found (use --device cpu)".into());
+    if !ctx.is_gpu() && args.device.as_deref() == Some("gpu") {
+        return Err("--device gpu: the adapter chosen is the CPU (use --device cpu)".into());
+    }
+    if !ctx.is_gpu() && args.adapter.is_none() && args.device.is_none() {
+        return Err("no GPU adapter was found (use --device cpu)".into());
+    }
+    if !ctx.is_gpu() && args.precision.is_some() {
+        return Err("--precision is for GPU adapters: the CPU always computes in f64".into());
     }
     let precision = match args.precision.as_deref() {
         Some("f32") => BesselPrecision::F32,

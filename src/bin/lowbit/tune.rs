@@ -20,6 +20,8 @@ pub struct Args {
     #[arg(long, default_value_t = 0.15)]
     seconds: f64,
     /// The cache file to update (default: LOWBIT_TUNE_CACHE, else ~/.cache/lowbit/tune.json).
+    /// Dispatch reads the default file, so another one named here is used only where
+    /// LOWBIT_TUNE_CACHE points to it.
     #[arg(long)]
     cache: Option<PathBuf>,
     /// Also write every class's search as JSON to this file.
@@ -74,6 +76,13 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         all.push(serde_json::json!({"adapter": info.name, "backend": info.backend, "driver": info.driver, "classes": results}));
     }
     match &path {
+        Some(p) if cache_path().as_deref() != Some(p.as_path()) => println!(
+            "cache: {} (dispatch reads {}: set {}={} to use this one)",
+            p.display(),
+            cache_path().map_or("no cache".into(), |d| d.display().to_string()),
+            lowbit::tune::TUNE_CACHE_ENV,
+            p.display()
+        ),
         Some(p) => println!("cache: {}", p.display()),
         None => println!(
             "cache: off ({} = off), nothing written",

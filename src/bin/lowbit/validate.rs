@@ -23,8 +23,8 @@ pub struct Args {
     #[arg(long)]
     json: Option<PathBuf>,
     /// Check a quantized-matmul test-vector file (the format of tests/data/quant_vectors.gguf)
-    /// instead of the built-in cases: per case, the decode bit-exact and the matmul within
-    /// the f32 bound.
+    /// instead of the built-in cases: per case, the decode bit-exact and each matmul path (the
+    /// exact decoders, the int8 route) within its own bound.
     #[arg(long)]
     vectors: Option<PathBuf>,
     /// Print every case, not only failures and a summary per adapter.
@@ -32,7 +32,7 @@ pub struct Args {
     verbose: bool,
     /// Run only the pitfall probes (f16 overflow, tanh, subnormals, fma, signed ops, dot4,
     /// subgroup size, workgroup zeroing, out-of-bounds reads) and print what each adapter did.
-    #[arg(long, conflicts_with = "vectors")]
+    #[arg(long, conflicts_with_all = ["vectors", "json", "verbose"])]
     probes: bool,
     /// Write a report to compare with another machine's (`lowbit compare`): every adapter's
     /// features, limits and probe results, every case with its errors and, for bit-exact ops,
@@ -109,6 +109,13 @@ pub fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Some(file) => lowbit::validate_quant::validate_vectors(ctx, file, show),
             None => validate_context(ctx, show),
         };
+        if let (Some(path), true) = (&args.vectors, results.is_empty()) {
+            return Err(format!(
+                "{}: no test-vector cases (a testvec.cases list, or <case>.weight tensors with <case>.x and <case>.dequant beside them)",
+                path.display()
+            )
+            .into());
+        }
         let failed = results.iter().filter(|r| !r.pass).count();
         println!("   {} cases, {} failed", results.len(), failed);
         adapters.push(json!({"name": info.name, "backend": info.backend, "driver": info.driver}));
