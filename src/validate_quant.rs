@@ -14,6 +14,7 @@ use crate::tensor::Tensor;
 use crate::validate::CaseResult;
 use lowbit_kernels::formats::{dequantize_block, QuantType};
 use lowbit_kernels::quant_matmul::{int8_error_bound, offset_parts};
+use lowbit_kernels::DType;
 
 /// The case names: `testvec.cases` when present, else every `<case>.weight` with its
 /// `.x` and `.dequant` beside it.
@@ -69,16 +70,24 @@ fn one_case(ctx: &Context, file: &GgufFile, case: &str) -> Result<Vec<CaseResult
     }
     let (wi, wb) = file.tensor_with_data(&format!("{case}.weight"))?;
     let offs = offset_parts(wi.ty, wb, k)?.unwrap_or_else(|| vec![0.0; n * k]);
-    check_case(ctx, &w, &f32s(xb), m, (&f32s(db), &offs), case)
+    check_case(
+        ctx,
+        &w,
+        (&f32s(xb), DType::F32),
+        m,
+        (&f32s(db), &offs),
+        case,
+    )
 }
 
 /// The checks of one case: `w`'s decode bit for bit against `deq` (`[n, k]`), and both matmul
-/// paths with x (`[m, k]`) within their bounds (the int8 one with the weights' offset parts
-/// `offs`, see `offset_parts`).
+/// paths with x (`[m, k]`, uploaded as `x_dtype`, f32 or f16: for f16 its values must be
+/// f16's) within their bounds (the int8 one with the weights' offset parts `offs`, see
+/// `offset_parts`).
 fn check_case(
     ctx: &Context,
     w: &QuantMatrix,
-    x: &[f32],
+    (x, x_dtype): (&[f32], DType),
     m: usize,
     (deq, offs): (&[f32], &[f32]),
     case: &str,
@@ -95,7 +104,13 @@ fn check_case(
     dq.pass = exact;
 
     let mut out = vec![dq];
-    let xt = Tensor::from_slice(ctx, x, &[m, k])?;
+    let xt = match x_dtype {
+        DType::F16 => {
+            let h: Vec<half::f16> = x.iter().map(|&v| half::f16::from_f32(v)).collect();
+            Tensor::from_slice(ctx, &h, &[m, k])?
+        }
+        _ => Tensor::from_slice(ctx, x, &[m, k])?,
+    };
     // Both paths everywhere: the int8 one is an integer kernel on the CPU (every format but
     // FP8) and on GPUs (every block format at M ≤ 4), the exact decoders elsewhere.
     let paths = [
@@ -104,6 +119,7 @@ fn check_case(
     ];
     for (path, op) in paths {
         let mut mm = result(ctx, op, ty, case, (m, n, k));
+        mm.x_dtype = x_dtype.name().into();
         let y = quant_matmul_with(ctx, &xt, w, path)?.to_vec::<f32>()?;
         let mut worst = -1.0;
         mm.pass = true;
@@ -189,29 +205,63 @@ pub(crate) fn seeded_weights(
     Ok((bytes, deq))
 }
 
-/// Every block format on seeded data (`lowbit validate` without `--vectors`): shapes with one
-/// block, odd N, M = 1, 3 (the GEMV) and 5 (the tiled GEMM), each checked as a vector case.
+/// The seeded shapes `(M, N, K in blocks or elements, x f16)`: one block, odd N, M = 1, 3, 4
+/// (the GEMV) and 5, 70 (the tiled GEMM: two 64-token tiles, two 64-row tiles); K = 2048 (the
+/// wide and window forms of CPU-type adapters, K % 512 == 0) past one workgroup of rows; f16 x
+/// through both.
+const SEEDED: [(usize, usize, Blocks, bool); 7] = [
+    (1, 17, Blocks::Count(1), false),
+    (3, 33, Blocks::Count(3), false),
+    (5, 3, Blocks::Count(2), false),
+    (5, 3, Blocks::Count(2), true),
+    (70, 65, Blocks::Count(3), true),
+    (4, 65, Blocks::Elements(2048), false),
+    (1, 33, Blocks::Elements(2048), true),
+];
+
+/// K of a seeded shape: a number of the format's blocks, or of elements.
+#[derive(Clone, Copy)]
+enum Blocks {
+    Count(usize),
+    Elements(usize),
+}
+
+/// Every block format on seeded data (`lowbit validate` without `--vectors`, and
+/// `tests/quant_matmul.rs`): the [`SEEDED`] shapes, each checked as a vector case.
 pub fn seeded_cases(ctx: &Context) -> Vec<CaseResult> {
     let mut rng = Lcg(0x5eed);
     let mut out = Vec::new();
     for ty in lowbit_kernels::formats::ALL {
         let be = ty.block_elems();
-        for (m, n, kb) in [(1, 17, 1), (3, 33, 3), (5, 3, 2)] {
-            let k = be * kb;
-            let case = format!("seeded.m{m}n{n}k{k}");
+        for (m, n, kb, x_f16) in SEEDED {
+            let k = match kb {
+                Blocks::Count(c) => be * c,
+                Blocks::Elements(e) => e,
+            };
+            let x_dtype = if x_f16 { DType::F16 } else { DType::F32 };
+            let case = format!("seeded.m{m}n{n}k{k}.x{}", x_dtype.name());
             let run = |rng: &mut Lcg| -> Result<Vec<CaseResult>> {
                 let (bytes, deq) = seeded_weights(ty, n, k, rng)?;
                 let w = QuantMatrix::from_bytes(ctx, ty, n, k, &bytes)?;
                 let offs = offset_parts(ty, &bytes, k)?.unwrap_or_else(|| vec![0.0; n * k]);
+                // f16 x: the values f16 holds, so the reference meets the same x.
                 let x: Vec<f32> = (0..m * k)
                     .map(|_| (rng.next() % 2001) as f32 / 1000.0 - 1.0)
+                    .map(|v| {
+                        if x_f16 {
+                            half::f16::from_f32(v).to_f32()
+                        } else {
+                            v
+                        }
+                    })
                     .collect();
-                check_case(ctx, &w, &x, m, (&deq, &offs), &case)
+                check_case(ctx, &w, (&x, x_dtype), m, (&deq, &offs), &case)
             };
             match run(&mut rng) {
                 Ok(rs) => out.extend(rs),
                 Err(e) => {
                     let mut r = result(ctx, "quant_matmul", ty.name(), &case, (m, n, k));
+                    r.x_dtype = x_dtype.name().into();
                     r.error = Some(e.to_string());
                     out.push(r);
                 }

@@ -28,7 +28,18 @@ fn f32s(bytes: &[u8]) -> Vec<f32> {
 
 const U: f64 = 1.0 / (1u64 << 24) as f64;
 
-/// Max of |got − ref| / bound over the output (≤ 1 passes), ref and bound from `dequant`.
+/// The larger of two error ratios, NaN if either is (`f64::max` would drop a NaN output and
+/// let it pass).
+fn worse(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
+}
+
+/// Max of |got − ref| / bound over the output (≤ 1 passes; NaN when an output is NaN), ref and
+/// bound from `dequant`.
 fn check(got: &[f32], deq: &[f32], x: &[f32], m: usize, n: usize, k: usize) -> f64 {
     let mut worst: f64 = 0.0;
     for mi in 0..m {
@@ -40,7 +51,7 @@ fn check(got: &[f32], deq: &[f32], x: &[f32], m: usize, n: usize, k: usize) -> f
                 mag += p.abs();
             }
             let bound = (k as f64 + 1.0) * U * mag + U * y.abs() + f64::MIN_POSITIVE;
-            worst = worst.max((f64::from(got[mi * n + j]) - y).abs() / bound);
+            worst = worse(worst, (f64::from(got[mi * n + j]) - y).abs() / bound);
         }
     }
     worst
@@ -67,7 +78,7 @@ fn check_int8(got: &[f32], deq: &[f32], offs: &[f32], x: &[f32], (m, n, k): Dims
             }
             let r = int8_error_bound(wr, xr);
             let bound = r + (k as f64 + 2.0) * U * (mag + r) + U * y.abs() + f64::MIN_POSITIVE;
-            worst = worst.max((f64::from(got[mi * n + j]) - y).abs() / bound);
+            worst = worse(worst, (f64::from(got[mi * n + j]) - y).abs() / bound);
         }
     }
     worst
@@ -143,7 +154,7 @@ fn every_vector_case_on_every_backend() {
 #[test]
 fn m_past_one_dispatch_and_bad_input() {
     for ctx in common::all_contexts() {
-        // M = 9 takes three dispatches of 4 tokens on the GPU.
+        // M = 9: the tiled GEMM on a GPU (past the GEMV's 4 tokens).
         let (n, k, m) = (5, 64, 9);
         let w: Vec<f32> = (0..n * k)
             .map(|i| ((i * 7919) % 61) as f32 / 61.0 - 0.5)
@@ -220,6 +231,50 @@ fn tiled_gemm_on_every_vector_weight_with_70_tokens() {
                 e <= 1.0,
                 "{} {case} M=70: {e:.3} of the bound",
                 ctx.info().name
+            );
+        }
+    }
+}
+
+#[test]
+fn seeded_blocks_of_every_format_on_every_backend() {
+    // `lowbit validate`'s seeded cases: random bytes in every field of every format (not only
+    // what a quantiser writes), decoded bit for bit and multiplied by both paths within their
+    // bounds — the GEMM at M = 70 with f16 x, the wide and window forms at K = 2048 past one
+    // workgroup of rows.
+    for ctx in common::all_contexts() {
+        let cases = lowbit::validate_quant::seeded_cases(&ctx);
+        let failed: Vec<String> = cases
+            .iter()
+            .filter(|c| !c.pass)
+            .map(|c| {
+                format!(
+                    "{} {} {} x {} {}×{}×{}: err {:e} bound {:e} {}",
+                    c.op,
+                    c.w_dtype,
+                    c.variant,
+                    c.x_dtype,
+                    c.m,
+                    c.n,
+                    c.k,
+                    c.max_abs_err,
+                    c.bound,
+                    c.error.as_deref().unwrap_or("")
+                )
+            })
+            .collect();
+        assert!(failed.is_empty(), "{:?}: {failed:#?}", ctx.info().name);
+        // Every format at M = 70 with f16 x, through both paths and the decode.
+        for ty in lowbit::kernels::formats::ALL {
+            let at = |op: &str| {
+                cases.iter().any(|c| {
+                    c.w_dtype == ty.name() && c.op == op && c.m == 70 && c.x_dtype == "f16"
+                })
+            };
+            assert!(
+                at("quant_matmul") && at("quant_matmul.int8"),
+                "{}",
+                ty.name()
             );
         }
     }

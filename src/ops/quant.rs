@@ -369,6 +369,11 @@ pub(crate) fn gemv_exact(
     timer: Option<&GpuTimer>,
 ) -> Result<()> {
     let (m, k) = (x.shape[0], x.shape[1]);
+    if m > MT {
+        return Err(Error::InvalidArgument(format!(
+            "the quantized GEMV takes up to {MT} tokens, not {m} (more go to the GEMM)"
+        )));
+    }
     let n = w.n;
     let kernel = QuantKernel::Matmul {
         x_f16: x.dtype == DType::F16,
@@ -381,27 +386,21 @@ pub(crate) fn gemv_exact(
     let x_bind = x_binding(g, x)?;
     let y_bind = whole_binding(g, y, 0, mat_bytes(DType::F32, m, n), "y")?;
     let groups = fold_groups(g, if lane { n.div_ceil(8) } else { n })?;
-    let params = (0..m)
-        .step_by(MT)
-        .map(|m0| quant_params(g, w, (m, k), m0, groups[0], bias.is_some()))
-        .collect::<Result<Vec<_>>>()?;
+    let params = quant_params(g, w, (m, k), 0, groups[0], bias.is_some())?;
     // Without a bias, x's binding stands in (read-only, never read).
     let bias_bind = bias.unwrap_or_else(|| x_bind.clone());
-    let dispatches: Vec<Dispatch> = params
-        .iter()
-        .map(|p| Dispatch {
-            pipeline: &pipeline,
-            bindings: vec![
-                p.as_entire_binding(),
-                w_bind.clone(),
-                x_bind.clone(),
-                y_bind.clone(),
-                bias_bind.clone(),
-            ],
-            groups,
-        })
-        .collect();
-    g.run(&dispatches, timer)
+    let dispatch = Dispatch {
+        pipeline: &pipeline,
+        bindings: vec![
+            params.as_entire_binding(),
+            w_bind,
+            x_bind,
+            y_bind,
+            bias_bind,
+        ],
+        groups,
+    };
+    g.run(&[dispatch], timer)
 }
 
 /// W decoded to f32 `[N, K]` on its context, in input-feature order (act-order int4 weights
@@ -558,8 +557,8 @@ mod tests {
     use crate::validate_quant::{seeded_weights, Lcg};
 
     /// Both shapes of the exact decoders' GEMV (the default picks one per adapter type) for
-    /// every block format on every adapter, M = 1 and 3, within the f32 bound of the CPU's
-    /// decode.
+    /// every block format on every adapter, M = 1 and 3, x f32 and f16, within the f32 bound
+    /// of the CPU's decode.
     #[test]
     fn exact_gemv_both_shapes_every_format() {
         const U: f64 = 1.0 / (1u64 << 24) as f64;
@@ -582,11 +581,24 @@ mod tests {
                 let QuantData::Gpu(wbuf) = &w.data else {
                     unreachable!()
                 };
-                for m in [1, 3] {
+                for (m, x_f16) in [(1, false), (3, false), (1, true), (3, true)] {
+                    // f16 x: the values f16 holds, so the reference meets the same x.
                     let x: Vec<f32> = (0..m * k)
                         .map(|_| (rng.next() % 2001) as f32 / 1000.0 - 1.0)
+                        .map(|v| {
+                            if x_f16 {
+                                half::f16::from_f32(v).to_f32()
+                            } else {
+                                v
+                            }
+                        })
                         .collect();
-                    let xt = Tensor::from_slice(ctx, &x, &[m, k]).unwrap();
+                    let xt = if x_f16 {
+                        let h: Vec<half::f16> = x.iter().map(|&v| half::f16::from_f32(v)).collect();
+                        Tensor::from_slice(ctx, &h, &[m, k]).unwrap()
+                    } else {
+                        Tensor::from_slice(ctx, &x, &[m, k]).unwrap()
+                    };
                     for lane in [true, false] {
                         let y = g.alloc((m * n * 4) as u64, "y").unwrap();
                         gemv_exact(g, &xt.view(), &w, wbuf, &y, lane, None, None).unwrap();
@@ -604,7 +616,7 @@ mod tests {
                                 let v = f32::from_le_bytes(got[at..at + 4].try_into().unwrap());
                                 assert!(
                                     (f64::from(v) - exact).abs() <= bound + f64::MIN_POSITIVE,
-                                    "{} {} lane {lane} m{m} token {t} row {j}: {v} vs {exact}",
+                                    "{} {} lane {lane} m{m} f16 {x_f16} token {t} row {j}: {v} vs {exact}",
                                     ctx.info().name,
                                     ty.name()
                                 );
