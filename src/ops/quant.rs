@@ -368,7 +368,7 @@ pub(crate) fn gemv_exact(
     bias: Option<wgpu::BindingResource<'_>>,
     timer: Option<&GpuTimer>,
 ) -> Result<()> {
-    let (m, k) = (x.shape[0], x.shape[1]);
+    let m = x.shape[0];
     if m > MT {
         return Err(Error::InvalidArgument(format!(
             "the quantized GEMV takes up to {MT} tokens, not {m} (more go to the GEMM)"
@@ -380,14 +380,27 @@ pub(crate) fn gemv_exact(
         one: m == 1,
         lane,
     };
-    let comp = variant(w.ty, kernel);
+    let groups = fold_groups(g, if lane { n.div_ceil(8) } else { n })?;
+    run_fused(g, &variant(w.ty, kernel), (x, w, wbuf, y), groups, bias, timer)
+}
+
+/// One dispatch of a fused kernel over `groups`: its parameters (`groups[0]` the folded grid's
+/// row stride), W, x, y and the bias (x's binding standing in when there is none: read-only,
+/// never read).
+fn run_fused(
+    g: &Gpu,
+    comp: &ShaderVariant,
+    (x, w, wbuf, y): (&TensorView, &QuantMatrix, &wgpu::Buffer, &wgpu::Buffer),
+    groups: [u32; 3],
+    bias: Option<wgpu::BindingResource<'_>>,
+    timer: Option<&GpuTimer>,
+) -> Result<()> {
+    let (m, k) = (x.shape[0], x.shape[1]);
     let pipeline = g.pipeline(&comp.name, || comp.source.clone(), &[])?;
     let w_bind = w_binding(g, w, wbuf)?;
     let x_bind = x_binding(g, x)?;
-    let y_bind = whole_binding(g, y, 0, mat_bytes(DType::F32, m, n), "y")?;
-    let groups = fold_groups(g, if lane { n.div_ceil(8) } else { n })?;
+    let y_bind = whole_binding(g, y, 0, mat_bytes(DType::F32, m, w.n), "y")?;
     let params = quant_params(g, w, (m, k), 0, groups[0], bias.is_some())?;
-    // Without a bias, x's binding stands in (read-only, never read).
     let bias_bind = bias.unwrap_or_else(|| x_bind.clone());
     let dispatch = Dispatch {
         pipeline: &pipeline,
@@ -487,30 +500,14 @@ fn gemm(
     bias: Option<wgpu::BindingResource<'_>>,
     timer: Option<&GpuTimer>,
 ) -> Result<()> {
-    let (m, k) = (x.shape[0], x.shape[1]);
-    let n = w.n;
+    let m = x.shape[0];
     let comp = variant(w.ty, QuantKernel::Gemm(x.dtype == DType::F16));
-    let pipeline = g.pipeline(&comp.name, || comp.source.clone(), &[])?;
-    let w_bind = w_binding(g, w, wbuf)?;
-    let x_bind = x_binding(g, x)?;
-    let y_bind = whole_binding(g, y, 0, mat_bytes(DType::F32, m, n), "y")?;
-    let params = quant_params(g, w, (m, k), 0, 0, bias.is_some())?;
-    let groups = [n.div_ceil(GEMM_BN) as u32, m.div_ceil(GEMM_BM) as u32, 1];
-    let bias_bind = bias.unwrap_or_else(|| x_bind.clone());
-    g.run(
-        &[Dispatch {
-            pipeline: &pipeline,
-            bindings: vec![
-                params.as_entire_binding(),
-                w_bind,
-                x_bind,
-                y_bind,
-                bias_bind,
-            ],
-            groups,
-        }],
-        timer,
-    )
+    let groups = [
+        u32_of(w.n.div_ceil(GEMM_BN), "GEMM column tiles")?,
+        u32_of(m.div_ceil(GEMM_BM), "GEMM row tiles")?,
+        1,
+    ];
+    run_fused(g, &comp, (x, w, wbuf, y), groups, bias, timer)
 }
 
 /// The permutation kernel for x f32 or f16.
