@@ -36,7 +36,11 @@ fn values_and_mle_match_the_f64_kernels_on_every_backend() {
         }
         for precision in precisions {
             let label = format!("{} {}", ctx.info().name, precision.name());
-            // f32 arithmetic: a few ulp of each term of log C; f64: the same at f64's ulp.
+            // f32 arithmetic: a few ulp of each term of log C; f64: the same at f64's ulp. The
+            // limits below are about 3–4× the largest errors measured on lavapipe and llvmpipe
+            // GL over this grid (2026-12-02: log C 2.0 / 1.6 ulp·terms, A 5.0 ulp in f32, κ̂
+            // 9.8 / 7.1 ulp·cond in f32 / f64), room for other drivers' rounding, not slack
+            // that would hide a lost term.
             let ulp = match precision {
                 BesselPrecision::F32 => 2f64.powi(-24),
                 BesselPrecision::F64 => 2f64.powi(-53),
@@ -49,7 +53,7 @@ fn values_and_mle_match_the_f64_kernels_on_every_backend() {
                 let terms = (nu * k.ln()).abs() + p[i] + log_iv(nu, k).abs() + 1.0;
                 let err_c = (got.log_normalizer[i] - want_c).abs();
                 assert!(
-                    err_c <= 32.0 * ulp * terms,
+                    err_c <= 8.0 * ulp * terms,
                     "{label}: log C_{}({k}) = {}, want {want_c}",
                     p[i],
                     got.log_normalizer[i]
@@ -57,7 +61,7 @@ fn values_and_mle_match_the_f64_kernels_on_every_backend() {
                 let want_a = kv::mean_resultant_length(p[i], k);
                 let err_a = (got.mean_resultant_length[i] - want_a).abs() / want_a;
                 assert!(
-                    err_a <= 64.0 * ulp,
+                    err_a <= 16.0 * ulp,
                     "{label}: A_{}({k}) = {}, want {want_a}",
                     p[i],
                     got.mean_resultant_length[i]
@@ -77,7 +81,7 @@ fn values_and_mle_match_the_f64_kernels_on_every_backend() {
                 let slope = 1.0 - a * a - (p[i] - 1.0) / want * a;
                 let cond = (a / (want * slope)).abs().max(1.0);
                 assert!(
-                    ((fit[i] - want) / want).abs() <= 256.0 * ulp * cond,
+                    ((fit[i] - want) / want).abs() <= 32.0 * ulp * cond,
                     "{label}: κ̂(p={}, R̄={r}) = {}, want {want} (cond {cond:.1})",
                     p[i],
                     fit[i]

@@ -381,7 +381,14 @@ pub(crate) fn gemv_exact(
         lane,
     };
     let groups = fold_groups(g, if lane { n.div_ceil(8) } else { n })?;
-    run_fused(g, &variant(w.ty, kernel), (x, w, wbuf, y), groups, bias, timer)
+    run_fused(
+        g,
+        &variant(w.ty, kernel),
+        (x, w, wbuf, y),
+        groups,
+        bias,
+        timer,
+    )
 }
 
 /// One dispatch of a fused kernel over `groups`: its parameters (`groups[0]` the folded grid's
