@@ -279,25 +279,18 @@ fn block_dot(wb: WBlock, xb: u32, s: XScale) -> f32 {
 // 0), four FP8 blocks (9, K % 128 == 0). There every load instruction pays a per-lane loop
 // whatever its width (shaders/README.md): Q4_0 takes 9 + 16 + 4 vec4 loads per 8 blocks
 // instead of 8 loads a block.
+// The words are read by constant indices once the unrolled block calls are inlined (the
+// composer unrolls them): registers, not memory (arrays indexed in loops were spilled there).
 struct Super {
-    v0: vec4<u32>, v1: vec4<u32>, v2: vec4<u32>, v3: vec4<u32>, v4: vec4<u32>,
-    v5: vec4<u32>, v6: vec4<u32>, v7: vec4<u32>, v8: vec4<u32>,
-//#if V10
-    v9: vec4<u32>,
-//#endif
-//#if V11
-    v10: vec4<u32>,
-//#endif
-//#if V12
-    v11: vec4<u32>,
-//#endif
-//#if V17
-    v12: vec4<u32>, v13: vec4<u32>, v14: vec4<u32>, v15: vec4<u32>, v16: vec4<u32>,
-//#endif
+    v: array<vec4<u32>, SW>,
 }
 
-// SW (vec4 words per unit, 9 to 17; V10 … V17 say which fields past v8 exist): prepended by
-// the composer.
+// SW (vec4 words per unit, 9 to 17): prepended by the composer.
+
+// Word i (0 .. 4·SW) of the unit.
+fn sw(g: Super, i: u32) -> u32 {
+    return g.v[i >> 2u][i & 3u];
+}
 
 //#if FMT_Q4_0
 // One Q4_0 block from the five words holding it: its scale in the low (`odd`: high) half of
@@ -315,21 +308,18 @@ fn blk(w0: u32, w1: u32, w2: u32, w3: u32, w4: u32, odd: bool, xb: u32, dx: f32,
     return (d * dx) * f32(i);
 }
 
-// Eight blocks (block j at byte 18j: even j word-aligned, odd j two bytes off) against the
-// token's x blocks xb .. xb + 8.
+// Eight blocks against the token's x blocks xb .. xb + 8, a pair (one x scale load) at a
+// time: block 2p at byte 36p (word 9p), block 2p + 1 two bytes into word 9p + 4.
 fn super_dot(g: Super, xb: u32) -> f32 {
-    let s0 = xs2[xb / 2u];
-    let s1 = xs2[xb / 2u + 1u];
-    let s2 = xs2[xb / 2u + 2u];
-    let s3 = xs2[xb / 2u + 3u];
-    var acc = blk(g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x, false, xb, bitcast<f32>(s0.x), s_all(s0.y));
-    acc += blk(g.v1.x, g.v1.y, g.v1.z, g.v1.w, g.v2.x, true, xb + 1u, bitcast<f32>(s0.z), s_all(s0.w));
-    acc += blk(g.v2.y, g.v2.z, g.v2.w, g.v3.x, g.v3.y, false, xb + 2u, bitcast<f32>(s1.x), s_all(s1.y));
-    acc += blk(g.v3.y, g.v3.z, g.v3.w, g.v4.x, g.v4.y, true, xb + 3u, bitcast<f32>(s1.z), s_all(s1.w));
-    acc += blk(g.v4.z, g.v4.w, g.v5.x, g.v5.y, g.v5.z, false, xb + 4u, bitcast<f32>(s2.x), s_all(s2.y));
-    acc += blk(g.v5.z, g.v5.w, g.v6.x, g.v6.y, g.v6.z, true, xb + 5u, bitcast<f32>(s2.z), s_all(s2.w));
-    acc += blk(g.v6.w, g.v7.x, g.v7.y, g.v7.z, g.v7.w, false, xb + 6u, bitcast<f32>(s3.x), s_all(s3.y));
-    acc += blk(g.v7.w, g.v8.x, g.v8.y, g.v8.z, g.v8.w, true, xb + 7u, bitcast<f32>(s3.z), s_all(s3.w));
+    var acc = 0.0;
+//#unroll p 4
+    {
+        let s = xs2[xb / 2u + p];
+        let w = 9u * p;
+        acc += blk(sw(g, w), sw(g, w + 1u), sw(g, w + 2u), sw(g, w + 3u), sw(g, w + 4u), false, xb + 2u * p, bitcast<f32>(s.x), s_all(s.y));
+        acc += blk(sw(g, w + 4u), sw(g, w + 5u), sw(g, w + 6u), sw(g, w + 7u), sw(g, w + 8u), true, xb + 2u * p + 1u, bitcast<f32>(s.z), s_all(s.w));
+    }
+//#end
     return acc;
 }
 //#endif
@@ -349,76 +339,68 @@ fn blk34(w0: u32, w1: u32, w2: u32, w3: u32, w4: u32, w5: u32, w6: u32, w7: u32,
     return (d * dx) * f32(i);
 }
 
-// Eight blocks (block j at byte 34j, in words 8.5j .. 8.5j + 9: even j word-aligned, odd j two
-// bytes off) against the token's x blocks xb .. xb + 8.
+// Eight blocks against the token's x blocks xb .. xb + 8, a pair (one x scale load) at a
+// time: block 2p at byte 68p (words 17p .. 17p + 8), block 2p + 1 two bytes into word
+// 17p + 8 (to 17p + 16).
 fn super_dot(g: Super, xb: u32) -> f32 {
-    let s0 = xs2[xb / 2u];
-    let s1 = xs2[xb / 2u + 1u];
-    let s2 = xs2[xb / 2u + 2u];
-    let s3 = xs2[xb / 2u + 3u];
-    var acc = blk34(g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x, g.v1.y, g.v1.z, g.v1.w, g.v2.x, false, xb, bitcast<f32>(s0.x), s_all(s0.y));
-    acc += blk34(g.v2.x, g.v2.y, g.v2.z, g.v2.w, g.v3.x, g.v3.y, g.v3.z, g.v3.w, g.v4.x, true, xb + 1u, bitcast<f32>(s0.z), s_all(s0.w));
-    acc += blk34(g.v4.y, g.v4.z, g.v4.w, g.v5.x, g.v5.y, g.v5.z, g.v5.w, g.v6.x, g.v6.y, false, xb + 2u, bitcast<f32>(s1.x), s_all(s1.y));
-    acc += blk34(g.v6.y, g.v6.z, g.v6.w, g.v7.x, g.v7.y, g.v7.z, g.v7.w, g.v8.x, g.v8.y, true, xb + 3u, bitcast<f32>(s1.z), s_all(s1.w));
-    acc += blk34(g.v8.z, g.v8.w, g.v9.x, g.v9.y, g.v9.z, g.v9.w, g.v10.x, g.v10.y, g.v10.z, false, xb + 4u, bitcast<f32>(s2.x), s_all(s2.y));
-    acc += blk34(g.v10.z, g.v10.w, g.v11.x, g.v11.y, g.v11.z, g.v11.w, g.v12.x, g.v12.y, g.v12.z, true, xb + 5u, bitcast<f32>(s2.z), s_all(s2.w));
-    acc += blk34(g.v12.w, g.v13.x, g.v13.y, g.v13.z, g.v13.w, g.v14.x, g.v14.y, g.v14.z, g.v14.w, false, xb + 6u, bitcast<f32>(s3.x), s_all(s3.y));
-    acc += blk34(g.v14.w, g.v15.x, g.v15.y, g.v15.z, g.v15.w, g.v16.x, g.v16.y, g.v16.z, g.v16.w, true, xb + 7u, bitcast<f32>(s3.z), s_all(s3.w));
+    var acc = 0.0;
+//#unroll p 4
+    {
+        let s = xs2[xb / 2u + p];
+        let w = 17u * p;
+        acc += blk34(sw(g, w), sw(g, w + 1u), sw(g, w + 2u), sw(g, w + 3u), sw(g, w + 4u), sw(g, w + 5u), sw(g, w + 6u), sw(g, w + 7u), sw(g, w + 8u), false, xb + 2u * p, bitcast<f32>(s.x), s_all(s.y));
+        acc += blk34(sw(g, w + 8u), sw(g, w + 9u), sw(g, w + 10u), sw(g, w + 11u), sw(g, w + 12u), sw(g, w + 13u), sw(g, w + 14u), sw(g, w + 15u), sw(g, w + 16u), true, xb + 2u * p + 1u, bitcast<f32>(s.z), s_all(s.w));
+    }
+//#end
     return acc;
 }
 //#endif
 //#if FMT_Q4_1
-// Eight Q4_1 blocks (block j in words 5j .. 5j + 5) against the token's x blocks xb .. xb + 8.
+// Eight Q4_1 blocks (block j in words 5j .. 5j + 4) against the token's x blocks xb .. xb + 8,
+// a pair (one x scale load) at a time.
 fn super_dot(g: Super, xb: u32) -> f32 {
-    let s0 = xs2[xb / 2u];
-    let s1 = xs2[xb / 2u + 1u];
-    let s2 = xs2[xb / 2u + 2u];
-    let s3 = xs2[xb / 2u + 3u];
-    var acc = block_dot(q41_block(g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x), xb + 0u, XScale(bitcast<f32>(s0.x), s0.y));
-    acc += block_dot(q41_block(g.v1.y, g.v1.z, g.v1.w, g.v2.x, g.v2.y), xb + 1u, XScale(bitcast<f32>(s0.z), s0.w));
-    acc += block_dot(q41_block(g.v2.z, g.v2.w, g.v3.x, g.v3.y, g.v3.z), xb + 2u, XScale(bitcast<f32>(s1.x), s1.y));
-    acc += block_dot(q41_block(g.v3.w, g.v4.x, g.v4.y, g.v4.z, g.v4.w), xb + 3u, XScale(bitcast<f32>(s1.z), s1.w));
-    acc += block_dot(q41_block(g.v5.x, g.v5.y, g.v5.z, g.v5.w, g.v6.x), xb + 4u, XScale(bitcast<f32>(s2.x), s2.y));
-    acc += block_dot(q41_block(g.v6.y, g.v6.z, g.v6.w, g.v7.x, g.v7.y), xb + 5u, XScale(bitcast<f32>(s2.z), s2.w));
-    acc += block_dot(q41_block(g.v7.z, g.v7.w, g.v8.x, g.v8.y, g.v8.z), xb + 6u, XScale(bitcast<f32>(s3.x), s3.y));
-    acc += block_dot(q41_block(g.v8.w, g.v9.x, g.v9.y, g.v9.z, g.v9.w), xb + 7u, XScale(bitcast<f32>(s3.z), s3.w));
+    var acc = 0.0;
+//#unroll p 4
+    {
+        let s = xs2[xb / 2u + p];
+        let w = 10u * p;
+        acc += block_dot(q41_block(sw(g, w), sw(g, w + 1u), sw(g, w + 2u), sw(g, w + 3u), sw(g, w + 4u)), xb + 2u * p, XScale(bitcast<f32>(s.x), s.y));
+        acc += block_dot(q41_block(sw(g, w + 5u), sw(g, w + 6u), sw(g, w + 7u), sw(g, w + 8u), sw(g, w + 9u)), xb + 2u * p + 1u, XScale(bitcast<f32>(s.z), s.w));
+    }
+//#end
     return acc;
 }
 //#endif
 //#if FMT_Q5_0
-// Eight Q5_0 blocks (block j at byte 22j: words ⌊5.5j⌋ .. + 6, two bytes off for odd j)
-// against the token's x blocks xb .. xb + 8.
+// Eight Q5_0 blocks against the token's x blocks xb .. xb + 8, a pair (one x scale load) at a
+// time: block 2p at byte 44p (words 11p .. 11p + 5), block 2p + 1 two bytes into word 11p + 5
+// (to 11p + 10).
 fn super_dot(g: Super, xb: u32) -> f32 {
-    let s0 = xs2[xb / 2u];
-    let s1 = xs2[xb / 2u + 1u];
-    let s2 = xs2[xb / 2u + 2u];
-    let s3 = xs2[xb / 2u + 3u];
-    var acc = block_dot(q50_block(g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x, g.v1.y, false), xb + 0u, XScale(bitcast<f32>(s0.x), s0.y));
-    acc += block_dot(q50_block(g.v1.y, g.v1.z, g.v1.w, g.v2.x, g.v2.y, g.v2.z, true), xb + 1u, XScale(bitcast<f32>(s0.z), s0.w));
-    acc += block_dot(q50_block(g.v2.w, g.v3.x, g.v3.y, g.v3.z, g.v3.w, g.v4.x, false), xb + 2u, XScale(bitcast<f32>(s1.x), s1.y));
-    acc += block_dot(q50_block(g.v4.x, g.v4.y, g.v4.z, g.v4.w, g.v5.x, g.v5.y, true), xb + 3u, XScale(bitcast<f32>(s1.z), s1.w));
-    acc += block_dot(q50_block(g.v5.z, g.v5.w, g.v6.x, g.v6.y, g.v6.z, g.v6.w, false), xb + 4u, XScale(bitcast<f32>(s2.x), s2.y));
-    acc += block_dot(q50_block(g.v6.w, g.v7.x, g.v7.y, g.v7.z, g.v7.w, g.v8.x, true), xb + 5u, XScale(bitcast<f32>(s2.z), s2.w));
-    acc += block_dot(q50_block(g.v8.y, g.v8.z, g.v8.w, g.v9.x, g.v9.y, g.v9.z, false), xb + 6u, XScale(bitcast<f32>(s3.x), s3.y));
-    acc += block_dot(q50_block(g.v9.z, g.v9.w, g.v10.x, g.v10.y, g.v10.z, g.v10.w, true), xb + 7u, XScale(bitcast<f32>(s3.z), s3.w));
+    var acc = 0.0;
+//#unroll p 4
+    {
+        let s = xs2[xb / 2u + p];
+        let w = 11u * p;
+        acc += block_dot(q50_block(sw(g, w), sw(g, w + 1u), sw(g, w + 2u), sw(g, w + 3u), sw(g, w + 4u), sw(g, w + 5u), false), xb + 2u * p, XScale(bitcast<f32>(s.x), s.y));
+        acc += block_dot(q50_block(sw(g, w + 5u), sw(g, w + 6u), sw(g, w + 7u), sw(g, w + 8u), sw(g, w + 9u), sw(g, w + 10u), true), xb + 2u * p + 1u, XScale(bitcast<f32>(s.z), s.w));
+    }
+//#end
     return acc;
 }
 //#endif
 //#if FMT_Q5_1
-// Eight Q5_1 blocks (block j in words 6j .. 6j + 6) against the token's x blocks xb .. xb + 8.
+// Eight Q5_1 blocks (block j in words 6j .. 6j + 5) against the token's x blocks xb .. xb + 8,
+// a pair (one x scale load) at a time.
 fn super_dot(g: Super, xb: u32) -> f32 {
-    let s0 = xs2[xb / 2u];
-    let s1 = xs2[xb / 2u + 1u];
-    let s2 = xs2[xb / 2u + 2u];
-    let s3 = xs2[xb / 2u + 3u];
-    var acc = block_dot(q51_block(g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x, g.v1.y), xb + 0u, XScale(bitcast<f32>(s0.x), s0.y));
-    acc += block_dot(q51_block(g.v1.z, g.v1.w, g.v2.x, g.v2.y, g.v2.z, g.v2.w), xb + 1u, XScale(bitcast<f32>(s0.z), s0.w));
-    acc += block_dot(q51_block(g.v3.x, g.v3.y, g.v3.z, g.v3.w, g.v4.x, g.v4.y), xb + 2u, XScale(bitcast<f32>(s1.x), s1.y));
-    acc += block_dot(q51_block(g.v4.z, g.v4.w, g.v5.x, g.v5.y, g.v5.z, g.v5.w), xb + 3u, XScale(bitcast<f32>(s1.z), s1.w));
-    acc += block_dot(q51_block(g.v6.x, g.v6.y, g.v6.z, g.v6.w, g.v7.x, g.v7.y), xb + 4u, XScale(bitcast<f32>(s2.x), s2.y));
-    acc += block_dot(q51_block(g.v7.z, g.v7.w, g.v8.x, g.v8.y, g.v8.z, g.v8.w), xb + 5u, XScale(bitcast<f32>(s2.z), s2.w));
-    acc += block_dot(q51_block(g.v9.x, g.v9.y, g.v9.z, g.v9.w, g.v10.x, g.v10.y), xb + 6u, XScale(bitcast<f32>(s3.x), s3.y));
-    acc += block_dot(q51_block(g.v10.z, g.v10.w, g.v11.x, g.v11.y, g.v11.z, g.v11.w), xb + 7u, XScale(bitcast<f32>(s3.z), s3.w));
+    var acc = 0.0;
+//#unroll p 4
+    {
+        let s = xs2[xb / 2u + p];
+        let w = 12u * p;
+        acc += block_dot(q51_block(sw(g, w), sw(g, w + 1u), sw(g, w + 2u), sw(g, w + 3u), sw(g, w + 4u), sw(g, w + 5u)), xb + 2u * p, XScale(bitcast<f32>(s.x), s.y));
+        acc += block_dot(q51_block(sw(g, w + 6u), sw(g, w + 7u), sw(g, w + 8u), sw(g, w + 9u), sw(g, w + 10u), sw(g, w + 11u)), xb + 2u * p + 1u, XScale(bitcast<f32>(s.z), s.w));
+    }
+//#end
     return acc;
 }
 //#endif
@@ -433,15 +415,16 @@ fn byte_of(v: u32, j: u32) -> u32 {
 // dx, packed half sums s); `w = (d·sc)·q − (dmin·m)`.
 fn ksub(g: Super, j: u32, dsc: f32, dm: f32, xb: u32, dx: f32, s: u32) -> f32 {
     let shift = 4u * (j & 1u);
+    // Chunk j / 2's 32 bytes: words 1 + 2(j / 2) and the next (Q5_K: after its two qh words).
 //#if FMT_Q5_K
-    let qa = select(select(g.v3, g.v5, j >= 2u), select(g.v7, g.v9, j >= 6u), j >= 4u);
-    let qb = select(select(g.v4, g.v6, j >= 2u), select(g.v8, g.v10, j >= 6u), j >= 4u);
+    let qa = g.v[3u + 2u * (j >> 1u)];
+    let qb = g.v[4u + 2u * (j >> 1u)];
     let hbit = vec4<u32>(0x01010101u);
-    let la = nibbles(qa, shift) | (((g.v1 >> vec4<u32>(j)) & hbit) << vec4<u32>(4u));
-    let lb = nibbles(qb, shift) | (((g.v2 >> vec4<u32>(j)) & hbit) << vec4<u32>(4u));
+    let la = nibbles(qa, shift) | (((g.v[1] >> vec4<u32>(j)) & hbit) << vec4<u32>(4u));
+    let lb = nibbles(qb, shift) | (((g.v[2] >> vec4<u32>(j)) & hbit) << vec4<u32>(4u));
 //#else
-    let qa = select(select(g.v1, g.v3, j >= 2u), select(g.v5, g.v7, j >= 6u), j >= 4u);
-    let qb = select(select(g.v2, g.v4, j >= 2u), select(g.v6, g.v8, j >= 6u), j >= 4u);
+    let qa = g.v[1u + 2u * (j >> 1u)];
+    let qb = g.v[2u + 2u * (j >> 1u)];
     let la = nibbles(qa, shift);
     let lb = nibbles(qb, shift);
 //#endif
@@ -455,13 +438,13 @@ fn ksub(g: Super, j: u32, dsc: f32, dm: f32, xb: u32, dx: f32, s: u32) -> f32 {
 // nibbles, chunk c's 32 bytes holding sub-block 2c low and 2c + 1 high) or a Q5_K one (the
 // same with 32 qh bytes before the nibbles) against the token's x blocks xb .. xb + 8.
 fn super_dot(g: Super, xb: u32) -> f32 {
-    let d = f16_bits(g.v0.x & 0xffffu);
-    let dmin = f16_bits(g.v0.x >> 16u);
+    let d = f16_bits(g.v[0].x & 0xffffu);
+    let dmin = f16_bits(g.v[0].x >> 16u);
     // Scales and minimums 0..3 are the low 6 bits of bytes 0..3 and 4..7; 4..7 take their low
     // nibbles from bytes 8..11 and their top 2 bits from the spare top bits of bytes 0..7.
-    let s0 = g.v0.y;
-    let s1 = g.v0.z;
-    let s2 = g.v0.w;
+    let s0 = g.v[0].y;
+    let s1 = g.v[0].z;
+    let s2 = g.v[0].w;
     let sc_lo = s0 & 0x3f3f3f3fu;
     let sc_hi = (s2 & 0x0f0f0f0fu) | (((s0 >> 6u) & 0x03030303u) << 4u);
     let m_lo = s1 & 0x3f3f3f3fu;
@@ -496,21 +479,11 @@ const UNIT_BLOCKS: u32 = 8u;
 // Unit c of the row at byte base (a multiple of 16·SW: in vec4 words, base / 16).
 fn load_unit(base: u32, c: u32) -> Unit {
     let a = base / 16u + SW * c;
-    return Super(wv[a], wv[a + 1u], wv[a + 2u], wv[a + 3u], wv[a + 4u],
-                 wv[a + 5u], wv[a + 6u], wv[a + 7u], wv[a + 8u],
-//#if V10
-                 wv[a + 9u],
-//#endif
-//#if V11
-                 wv[a + 10u],
-//#endif
-//#if V12
-                 wv[a + 11u],
-//#endif
-//#if V17
-                 wv[a + 12u], wv[a + 13u], wv[a + 14u], wv[a + 15u], wv[a + 16u],
-//#endif
-                 );
+    var u: Super;
+//#unroll i SW
+    u.v[i] = wv[a + i];
+//#end
+    return u;
 }
 
 fn unit_dot(u: Unit, xb: u32) -> f32 {

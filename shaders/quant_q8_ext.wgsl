@@ -133,32 +133,28 @@ fn mx_blk(ew: u32, w0: u32, w1: u32, w2: u32, w3: u32, w4: u32, r: u32, xb: u32,
     return (e8m0_half(ew & 0xffu) * dx) * f32(i);
 }
 
-// Block j at byte 17j: exponent in word 17j / 4 at byte j % 4, codes from byte 17j + 1 on.
+// Block j at byte 17j: exponent in word 17j / 4 at byte j % 4, codes from byte 17j + 1 on
+// (their fifth word needed only when they do not start a word: the last block's stays in the
+// unit).
+fn mx_at(g: Super, j: u32, xb: u32, dx: f32, xsum: i32) -> f32 {
+    let e = 17u * j;
+    let w = (e + 1u) >> 2u;
+    let w4 = sw(g, min(w + 4u, 4u * SW - 1u));
+    let ew = sw(g, e >> 2u) >> (8u * (e & 3u));
+    return mx_blk(ew, sw(g, w), sw(g, w + 1u), sw(g, w + 2u), sw(g, w + 3u), w4, (e + 1u) & 3u, xb + j, dx, xsum);
+}
+
+// Sixteen blocks against the token's x blocks xb .. xb + 16, a pair (one x scale load) at a
+// time.
 fn super_dot(g: Super, xb: u32) -> f32 {
-    let s0 = xs2[xb / 2u];
-    let s1 = xs2[xb / 2u + 1u];
-    let s2 = xs2[xb / 2u + 2u];
-    let s3 = xs2[xb / 2u + 3u];
-    let s4 = xs2[xb / 2u + 4u];
-    let s5 = xs2[xb / 2u + 5u];
-    let s6 = xs2[xb / 2u + 6u];
-    let s7 = xs2[xb / 2u + 7u];
-    var acc = mx_blk(g.v0.x >> 0u, g.v0.x, g.v0.y, g.v0.z, g.v0.w, g.v1.x, 1u, xb, bitcast<f32>(s0.x), s_all(s0.y));
-    acc += mx_blk(g.v1.x >> 8u, g.v1.x, g.v1.y, g.v1.z, g.v1.w, g.v2.x, 2u, xb + 1u, bitcast<f32>(s0.z), s_all(s0.w));
-    acc += mx_blk(g.v2.x >> 16u, g.v2.x, g.v2.y, g.v2.z, g.v2.w, g.v3.x, 3u, xb + 2u, bitcast<f32>(s1.x), s_all(s1.y));
-    acc += mx_blk(g.v3.x >> 24u, g.v3.y, g.v3.z, g.v3.w, g.v4.x, g.v4.y, 0u, xb + 3u, bitcast<f32>(s1.z), s_all(s1.w));
-    acc += mx_blk(g.v4.y >> 0u, g.v4.y, g.v4.z, g.v4.w, g.v5.x, g.v5.y, 1u, xb + 4u, bitcast<f32>(s2.x), s_all(s2.y));
-    acc += mx_blk(g.v5.y >> 8u, g.v5.y, g.v5.z, g.v5.w, g.v6.x, g.v6.y, 2u, xb + 5u, bitcast<f32>(s2.z), s_all(s2.w));
-    acc += mx_blk(g.v6.y >> 16u, g.v6.y, g.v6.z, g.v6.w, g.v7.x, g.v7.y, 3u, xb + 6u, bitcast<f32>(s3.x), s_all(s3.y));
-    acc += mx_blk(g.v7.y >> 24u, g.v7.z, g.v7.w, g.v8.x, g.v8.y, g.v8.z, 0u, xb + 7u, bitcast<f32>(s3.z), s_all(s3.w));
-    acc += mx_blk(g.v8.z >> 0u, g.v8.z, g.v8.w, g.v9.x, g.v9.y, g.v9.z, 1u, xb + 8u, bitcast<f32>(s4.x), s_all(s4.y));
-    acc += mx_blk(g.v9.z >> 8u, g.v9.z, g.v9.w, g.v10.x, g.v10.y, g.v10.z, 2u, xb + 9u, bitcast<f32>(s4.z), s_all(s4.w));
-    acc += mx_blk(g.v10.z >> 16u, g.v10.z, g.v10.w, g.v11.x, g.v11.y, g.v11.z, 3u, xb + 10u, bitcast<f32>(s5.x), s_all(s5.y));
-    acc += mx_blk(g.v11.z >> 24u, g.v11.w, g.v12.x, g.v12.y, g.v12.z, g.v12.w, 0u, xb + 11u, bitcast<f32>(s5.z), s_all(s5.w));
-    acc += mx_blk(g.v12.w >> 0u, g.v12.w, g.v13.x, g.v13.y, g.v13.z, g.v13.w, 1u, xb + 12u, bitcast<f32>(s6.x), s_all(s6.y));
-    acc += mx_blk(g.v13.w >> 8u, g.v13.w, g.v14.x, g.v14.y, g.v14.z, g.v14.w, 2u, xb + 13u, bitcast<f32>(s6.z), s_all(s6.w));
-    acc += mx_blk(g.v14.w >> 16u, g.v14.w, g.v15.x, g.v15.y, g.v15.z, g.v15.w, 3u, xb + 14u, bitcast<f32>(s7.x), s_all(s7.y));
-    acc += mx_blk(g.v15.w >> 24u, g.v16.x, g.v16.y, g.v16.z, g.v16.w, 0u, 0u, xb + 15u, bitcast<f32>(s7.z), s_all(s7.w));
+    var acc = 0.0;
+//#unroll p 8
+    {
+        let s = xs2[xb / 2u + p];
+        acc += mx_at(g, 2u * p, xb, bitcast<f32>(s.x), s_all(s.y));
+        acc += mx_at(g, 2u * p + 1u, xb, bitcast<f32>(s.z), s_all(s.w));
+    }
+//#end
     return acc;
 }
 //#else
@@ -720,14 +716,24 @@ fn f8_block(scale: u32, q0: vec4<u32>, q1: vec4<u32>, xb: u32, dx: f32) -> f32 {
 
 //#if WIDE
 // Four blocks (144 bytes, rows a multiple of it: K % 128 == 0) as the nine vec4 words of
-// quant_q8.wgsl's Super: block j in words 9j .. 9j + 9.
+// quant_q8.wgsl's Super: block j in words 9j .. 9j + 8 (scale, then 32 codes).
+fn f8_at(g: Super, j: u32, xb: u32, dx: f32) -> f32 {
+    let w = 9u * j;
+    let q0 = vec4<u32>(sw(g, w + 1u), sw(g, w + 2u), sw(g, w + 3u), sw(g, w + 4u));
+    let q1 = vec4<u32>(sw(g, w + 5u), sw(g, w + 6u), sw(g, w + 7u), sw(g, w + 8u));
+    return f8_block(sw(g, w), q0, q1, xb + j, dx);
+}
+
 fn super_dot(g: Super, xb: u32) -> f32 {
-    let s0 = xs2[xb / 2u];
-    let s1 = xs2[xb / 2u + 1u];
-    return f8_block(g.v0.x, vec4<u32>(g.v0.yzw, g.v1.x), vec4<u32>(g.v1.yzw, g.v2.x), xb, bitcast<f32>(s0.x))
-         + f8_block(g.v2.y, vec4<u32>(g.v2.zw, g.v3.xy), vec4<u32>(g.v3.zw, g.v4.xy), xb + 1u, bitcast<f32>(s0.z))
-         + f8_block(g.v4.z, vec4<u32>(g.v4.w, g.v5.xyz), vec4<u32>(g.v5.w, g.v6.xyz), xb + 2u, bitcast<f32>(s1.x))
-         + f8_block(g.v6.w, g.v7, g.v8, xb + 3u, bitcast<f32>(s1.z));
+    var acc = 0.0;
+//#unroll p 2
+    {
+        let s = xs2[xb / 2u + p];
+        acc += f8_at(g, 2u * p, xb, bitcast<f32>(s.x));
+        acc += f8_at(g, 2u * p + 1u, xb, bitcast<f32>(s.z));
+    }
+//#end
+    return acc;
 }
 //#else
 fn unit_dot(u: F8, xb: u32) -> f32 {

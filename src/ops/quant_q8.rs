@@ -161,7 +161,6 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
             sw = unit_elems
                 .and_then(|unit| ty.row_bytes(unit).ok())
                 .map(|b| b / 16);
-            let sw_at_least = |v: usize| sw.is_some_and(|sw| sw >= v);
             defines.insert(fmt.as_str());
             for (on, d) in [
                 (one, "MT1"),
@@ -169,10 +168,6 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
                 (dot_native, "DOT_NATIVE"),
                 (wide && !window || k_quant, "WIDE"),
                 (wide && window, "WINDOW"),
-                (sw_at_least(10), "V10"),
-                (sw_at_least(11), "V11"),
-                (sw_at_least(12), "V12"),
-                (sw_at_least(17), "V17"),
                 (
                     matches!(
                         ty,
@@ -212,11 +207,13 @@ pub(crate) fn variant(kernel: Q8Kernel) -> ShaderVariant {
     }
     let q8 = preprocess(QUANT_Q8, &defines);
     // Our own text: a malformed directive is a bug the catalog test meets first.
-    let q8 =
-        unroll(&q8, &[("LANE_ROWS", LANE_ROWS)]).unwrap_or_else(|e| panic!("shader {name}: {e}"));
+    // SW: the `Super` unit's words, where the kernel has one (0 leaves no block to unroll).
+    let sw_words = sw.map_or(0, |sw| sw as u32);
+    let q8 = unroll(&q8, &[("LANE_ROWS", LANE_ROWS), ("SW", sw_words)])
+        .unwrap_or_else(|e| panic!("shader {name}: {e}"));
     source.push_str(&format!("const LANE_ROWS: u32 = {LANE_ROWS}u;\n"));
     source.push_str(&q8);
-    let ext = unroll(&preprocess(QUANT_Q8_EXT, &defines), &[])
+    let ext = unroll(&preprocess(QUANT_Q8_EXT, &defines), &[("SW", sw_words)])
         .unwrap_or_else(|e| panic!("shader {name}: {e}"));
     source.push_str(&ext);
     if let Q8Kernel::Gemv { ty, .. } = kernel {
