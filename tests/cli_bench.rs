@@ -156,7 +156,7 @@ fn bad_flags_say_why() {
         ),
         (
             vec!["--op", "bessel", "--suite", "decode"],
-            "does not take --suite",
+            "--op bessel does not take --suite",
         ),
     ] {
         let mut all = vec!["bench", "--adapter", "cpu", "--seconds", "0.01"];

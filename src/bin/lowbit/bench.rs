@@ -185,9 +185,9 @@ fn check_op_flags(args: &Args) -> Result<(), String> {
     let op = args.op.as_str();
     let quant = op == "matmul" && args.w_format.is_some();
     let what = match (&args.suite, quant) {
-        (Some(_), _) => "--suite".to_string(),
-        (None, true) => "--op matmul with --w-format".to_string(),
-        (None, false) => format!("--op {op}"),
+        (Some(_), _) if op != "bessel" => "--suite".to_string(),
+        (_, true) => "--op matmul with --w-format".to_string(),
+        _ => format!("--op {op}"),
     };
     let suite = args.suite.is_some();
     let given = [
