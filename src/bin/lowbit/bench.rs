@@ -94,7 +94,15 @@ fn run_bessel(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         ("cpu", None) => None,
         ("gpu" | "both", Some(sel)) => Some(Context::with_adapter(sel)?),
         ("gpu", None) => Some(Context::new()?),
-        ("both", None) => Context::new().ok(),
+        // Both where there is a GPU; said, not silently dropped, where there is none.
+        ("both", None) => match Context::new() {
+            Ok(ctx) if ctx.is_gpu() => Some(ctx),
+            other => {
+                let why = other.err().map_or("no GPU adapter".to_string(), |e| e.to_string());
+                eprintln!("lowbit: --device both: {why}; timing the CPU's f64 kernels only");
+                None
+            }
+        },
         (other, _) => {
             return Err(format!("--device must be cpu, gpu or both, not '{other}'").into())
         }
