@@ -98,7 +98,9 @@ fn run_bessel(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         ("both", None) => match Context::new() {
             Ok(ctx) if ctx.is_gpu() => Some(ctx),
             other => {
-                let why = other.err().map_or("no GPU adapter".to_string(), |e| e.to_string());
+                let why = other
+                    .err()
+                    .map_or("no GPU adapter".to_string(), |e| e.to_string());
                 eprintln!("lowbit: --device both: {why}; timing the CPU's f64 kernels only");
                 None
             }
