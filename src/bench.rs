@@ -216,7 +216,13 @@ fn seeded(len: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
-fn tensor_of(ctx: &Context, dtype: DType, data: &[f32], shape: &[usize]) -> Result<Tensor> {
+/// `data` uploaded as `dtype`: f16 or bf16 rounded to nearest, f32 (any other dtype) as is.
+pub(crate) fn tensor_of(
+    ctx: &Context,
+    dtype: DType,
+    data: &[f32],
+    shape: &[usize],
+) -> Result<Tensor> {
     match dtype {
         DType::F16 => {
             let h: Vec<half::f16> = data.iter().map(|&v| half::f16::from_f32(v)).collect();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use lowbit_kernels::formats::QuantType;
 
-use crate::bench::{matmul_op, side_by_side, BenchResult, Run};
+use crate::bench::{matmul_op, side_by_side, tensor_of, BenchResult, Run};
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::measure::TimedOp;
@@ -96,7 +96,7 @@ pub fn bench_quant_matmul(
         .iter()
         .map(|&b| f32::from(b) / 255.0 - 0.5)
         .collect();
-    let x = float_tensor(ctx, &xs, x_dtype, &[m, k])?;
+    let x = tensor_of(ctx, x_dtype, &xs, &[m, k])?;
     // Dequantised on the host: a GPU dequantise of large W would need one binding past the
     // device's limit (the baseline only needs the values).
     let mut deq = vec![0f32; n * k];
@@ -141,26 +141,6 @@ pub fn bench_quant_matmul(
     BenchResult::measured(ctx, run, budget, baselines)
 }
 
-/// `values` as a tensor of `dtype` (f32, or f16 rounded to nearest).
-pub(crate) fn float_tensor(
-    ctx: &Context,
-    values: &[f32],
-    dtype: DType,
-    shape: &[usize],
-) -> Result<Tensor> {
-    match dtype {
-        DType::F16 => {
-            let h: Vec<half::f16> = values.iter().map(|&v| half::f16::from_f32(v)).collect();
-            Tensor::from_slice(ctx, &h, shape)
-        }
-        DType::F32 => Tensor::from_slice(ctx, values, shape),
-        other => Err(Error::InvalidArgument(format!(
-            "float x is f32 or f16, not {}",
-            other.name()
-        ))),
-    }
-}
-
 /// `quant_matmul` of `x` by `w` along `path` as an op to time: on a GPU the kernel alone (into
 /// a y allocated once) where `w` is a block format, else the whole call.
 pub(crate) fn quant_op<'a>(
@@ -185,8 +165,7 @@ pub(crate) fn quant_op<'a>(
 /// The weights of the baseline "dequantise to f16, then the dense kernel": `deq` (`[n, k]`,
 /// dequantised once, not timed) as an f16 tensor.
 pub(crate) fn f16_weights(ctx: &Context, deq: &[f32], (n, k): (usize, usize)) -> Result<Tensor> {
-    let wh: Vec<half::f16> = deq.iter().map(|&v| half::f16::from_f32(v)).collect();
-    Tensor::from_slice(ctx, &wh, &[n, k])
+    tensor_of(ctx, DType::F16, deq, &[n, k])
 }
 
 /// That baseline as a named op to time: the dense kernel on `x` and the f16 weights `wd`.

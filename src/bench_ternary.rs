@@ -10,8 +10,8 @@ use lowbit_kernels::formats::{quantize_row, QuantType};
 use lowbit_kernels::ternary::{absmax_int8, TernaryWeights};
 use lowbit_kernels::DType;
 
-use crate::bench::{seeded_signed, side_by_side, BenchResult, Run};
-use crate::bench_quant::{dequant_f16_dense, f16_weights, float_tensor};
+use crate::bench::{seeded_signed, side_by_side, tensor_of, BenchResult, Run};
+use crate::bench_quant::{dequant_f16_dense, f16_weights};
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
 use crate::measure::TimedOp;
@@ -72,7 +72,7 @@ pub fn bench_ternary(
         let xs = Tensor::from_slice(ctx, &scales, &[m])?;
         (x, Some(xs), Some(Tensor::from_slice(ctx, &xd, &[m, k])?))
     } else {
-        (float_tensor(ctx, &xf, x_dtype, &[m, k])?, None, None)
+        (tensor_of(ctx, x_dtype, &xf, &[m, k])?, None, None)
     };
     let choices = if ctx.is_gpu() {
         crate::ops::ternary::variants(&w, x_dtype, m)

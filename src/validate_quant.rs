@@ -10,7 +10,6 @@ use crate::error::{Error, Result};
 use crate::gguf::GgufFile;
 use crate::ops::{dequantize, quant_matmul_with, QuantPath};
 use crate::quant::QuantMatrix;
-use crate::tensor::Tensor;
 use crate::validate::CaseResult;
 use lowbit_kernels::formats::{dequantize_block, QuantType};
 use lowbit_kernels::quant_matmul::{int8_error_bound, offset_parts};
@@ -104,13 +103,7 @@ fn check_case(
     dq.pass = exact;
 
     let mut out = vec![dq];
-    let xt = match x_dtype {
-        DType::F16 => {
-            let h: Vec<half::f16> = x.iter().map(|&v| half::f16::from_f32(v)).collect();
-            Tensor::from_slice(ctx, &h, &[m, k])?
-        }
-        _ => Tensor::from_slice(ctx, x, &[m, k])?,
-    };
+    let xt = crate::bench::tensor_of(ctx, x_dtype, x, &[m, k])?;
     // Both paths everywhere: the int8 one is an integer kernel on the CPU (every format but
     // FP8) and on GPUs (every block format at M ≤ 4), the exact decoders elsewhere.
     let paths = [

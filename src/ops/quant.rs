@@ -597,12 +597,8 @@ mod tests {
                             }
                         })
                         .collect();
-                    let xt = if x_f16 {
-                        let h: Vec<half::f16> = x.iter().map(|&v| half::f16::from_f32(v)).collect();
-                        Tensor::from_slice(ctx, &h, &[m, k]).unwrap()
-                    } else {
-                        Tensor::from_slice(ctx, &x, &[m, k]).unwrap()
-                    };
+                    let dtype = if x_f16 { DType::F16 } else { DType::F32 };
+                    let xt = crate::bench::tensor_of(ctx, dtype, &x, &[m, k]).unwrap();
                     for lane in [true, false] {
                         let y = g.alloc((m * n * 4) as u64, "y").unwrap();
                         gemv_exact(g, &xt.view(), &w, wbuf, &y, lane, None, None).unwrap();
