@@ -181,24 +181,17 @@ fn masked_total(lanes: u32, negs: u32) -> i32 {
 }
 //#endif
 //#else
-// Float x's element i (clamped to the buffer).
+//#if !XV4
+// Float x's element i (clamped to the buffer), for x read a value at a time.
 fn x_at(i: u32) -> f32 {
 //#if F16X
-//#if XV4
-    let v = x[min(i >> 3u, arrayLength(&x) - 1u)];
-    return unpack2x16float(v[(i >> 1u) & 3u])[i & 1u];
-//#else
     let w = x[min(i >> 1u, arrayLength(&x) - 1u)];
     return unpack2x16float(w)[i & 1u];
-//#endif
-//#else
-//#if XV4
-    return x[min(i >> 2u, arrayLength(&x) - 1u)][i & 3u];
 //#else
     return x[min(i, arrayLength(&x) - 1u)];
 //#endif
-//#endif
 }
+//#endif
 
 // Token t's float x at positions c .. c + 3 (c a multiple of 4), zeros past K. XV4: one load
 // of four f32, or half of one of eight f16 (K a multiple of the load, so a load is all in K
