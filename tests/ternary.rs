@@ -6,7 +6,9 @@
 mod common;
 
 use common::{all_contexts, Rng};
-use lowbit::kernels::ternary::{f32_error_bound, ternary_matmul_i8, TernaryWeights, TritPacking};
+use lowbit::kernels::ternary::{
+    exact_matmul_f64, f32_error_bound, ternary_matmul_i8, TernaryWeights, TritPacking,
+};
 use lowbit::ops::ternary::{variants, TernaryVariant};
 use lowbit::ops::{ternary_matmul, ternary_matmul_with};
 use lowbit::{Context, Tensor, TernaryMatrix};
@@ -178,20 +180,7 @@ fn float_x_within_the_bound_on_every_backend() {
                 } else {
                     x.clone()
                 };
-                // The exact product (f64: trits and f32 scales and x, K ≤ 2048 terms).
-                let mut exact = vec![0f64; m * n];
-                for t in 0..m {
-                    for r in 0..n {
-                        let mut s = f64::from(bias[r]);
-                        for p in 0..w.planes() {
-                            for c in 0..k {
-                                let sc = f64::from(w.scale(p, r, c / w.group()));
-                                s += sc * f64::from(w.trit(p, r, c)) * f64::from(xr[t * k + c]);
-                            }
-                        }
-                        exact[t * n + r] = s;
-                    }
-                }
+                let exact = exact_matmul_f64(&w, &xr, m, Some(&bias));
                 let bound = f32_error_bound(&w, &xr, m, Some(&bias));
                 for ctx in all_contexts() {
                     let wm = TernaryMatrix::new(&ctx, &w).unwrap();

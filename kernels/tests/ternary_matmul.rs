@@ -9,8 +9,8 @@ use common::Lcg;
 use lowbit_kernels::formats::{dequantize_row, quantize_row, QuantType};
 use lowbit_kernels::simd::machine_levels;
 use lowbit_kernels::ternary::{
-    absmax_int8, f32_error_bound, kernel_level, ternary_matmul_f32, ternary_matmul_i8_at,
-    TernaryWeights, TritPacking, PARTIALS, UNIT,
+    absmax_int8, exact_matmul_f64, f32_error_bound, kernel_level, ternary_matmul_f32,
+    ternary_matmul_i8_at, TernaryWeights, TritPacking, PARTIALS, UNIT,
 };
 
 /// Trits and int8 values for these tests.
@@ -81,40 +81,6 @@ fn documented(w: &TernaryWeights, x: &[i8], xs: &[f32], bias: Option<&[f32]>) ->
     y
 }
 
-fn exact(w: &TernaryWeights, x: &[f32], m: usize, bias: Option<&[f32]>) -> Vec<f64> {
-    let (n, k) = (w.n(), w.k());
-    let d = w.dequantize_f64();
-    let mut y = vec![0f64; m * n];
-    for t in 0..m {
-        for r in 0..n {
-            y[t * n + r] = (0..k)
-                .map(|c| d[r * k + c] * f64::from(x[t * k + c]))
-                .sum::<f64>()
-                + bias.map_or(0.0, |b| f64::from(b[r]));
-        }
-    }
-    y
-}
-
-trait DequantF64 {
-    fn dequantize_f64(&self) -> Vec<f64>;
-}
-impl DequantF64 for TernaryWeights {
-    fn dequantize_f64(&self) -> Vec<f64> {
-        let (n, k) = (self.n(), self.k());
-        let mut out = vec![0f64; n * k];
-        for p in 0..self.planes() {
-            for r in 0..n {
-                for c in 0..k {
-                    out[r * k + c] += f64::from(self.scale(p, r, c / self.group()))
-                        * f64::from(self.trit(p, r, c));
-                }
-            }
-        }
-        out
-    }
-}
-
 /// (planes, n, k, group) over awkward shapes and every grouping.
 fn shapes() -> Vec<(usize, usize, usize, usize)> {
     let mut v = Vec::new();
@@ -175,7 +141,7 @@ fn int8_every_level_matches_the_documented_order() {
                     }
                     // And the documented order is close to the exact product.
                     let xf: Vec<f32> = (0..m * k).map(|i| f32::from(x[i]) * xs[i / k]).collect();
-                    let ex = exact(&w, &xf, m, b);
+                    let ex = exact_matmul_f64(&w, &xf, m, b);
                     let bound = f32_error_bound(&w, &xf, m, b);
                     for i in 0..m * n {
                         assert!(
@@ -203,7 +169,7 @@ fn f32_activations_within_the_bound() {
             let bias: Vec<f32> = (0..n).map(|_| rng.unit()).collect();
             let mut y = vec![f32::NAN; m * n];
             ternary_matmul_f32(2, &w, &x, m, Some(&bias), &mut y).unwrap();
-            let ex = exact(&w, &x, m, Some(&bias));
+            let ex = exact_matmul_f64(&w, &x, m, Some(&bias));
             let bound = f32_error_bound(&w, &x, m, Some(&bias));
             for i in 0..m * n {
                 assert!(
@@ -316,7 +282,7 @@ fn bitnet_a8_end_to_end() {
     )
     .unwrap();
     let xd: Vec<f32> = q.iter().map(|&v| f32::from(v) / s).collect();
-    let ex = exact(&w, &xd, 1, None);
+    let ex = exact_matmul_f64(&w, &xd, 1, None);
     let bound = f32_error_bound(&w, &xd, 1, None);
     for i in 0..n {
         assert!((f64::from(y[i]) - ex[i]).abs() <= f64::from(bound[i]));

@@ -208,6 +208,34 @@ pub fn ternary_matmul_f32(
     Ok(())
 }
 
+/// `x·Wᵀ (+ bias)` in f64 for f32 x `[m, K]`: the reference [`f32_error_bound`] bounds the
+/// kernels' distance to (every plane's `s·t` is exact in f64, the sums round at f64's 2⁻⁵³).
+///
+/// For the operands of a matmul that accepted them: `x` must hold `m·K` values and `bias` `N`
+/// (it panics otherwise, as slice indexing does).
+pub fn exact_matmul_f64(w: &TernaryWeights, x: &[f32], m: usize, bias: Option<&[f32]>) -> Vec<f64> {
+    let (n, k) = (w.n(), w.k());
+    let mut d = vec![0f64; n * k];
+    for p in 0..w.planes() {
+        for r in 0..n {
+            for c in 0..k {
+                d[r * k + c] +=
+                    f64::from(w.scale(p, r, c / w.group())) * f64::from(w.trit(p, r, c));
+            }
+        }
+    }
+    let mut y = vec![0f64; m * n];
+    for t in 0..m {
+        for r in 0..n {
+            y[t * n + r] = (0..k)
+                .map(|c| d[r * k + c] * f64::from(x[t * k + c]))
+                .sum::<f64>()
+                + bias.map_or(0.0, |b| f64::from(b[r]));
+        }
+    }
+    y
+}
+
 /// A bound on `|y − x·Wᵀ|` for f32 x, any summation order: every term `s·x·t` passes through at
 /// most `K + 16` roundings (the unit's sums, the run, the partial's sum and the tree), each within
 /// `2^−24` relative, so `|err| ≤ (padded_k + 16)·2^−24·Σ_p Σ_k |s|·|x|·|t|` plus the bias add.
