@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn tmp(name: &str) -> PathBuf {
@@ -17,21 +17,34 @@ fn lowbit(args: &[&str]) -> std::process::Output {
         .expect("run lowbit")
 }
 
+/// `lowbit bessel --input input --output output` with `flags`.
+fn bessel(input: &Path, output: &Path, flags: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "bessel",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    args.extend(flags);
+    lowbit(&args)
+}
+
+/// A run that failed saying `message` and wrote no output.
+fn assert_refused(out: &std::process::Output, output: &Path, message: &str, what: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{what} should fail");
+    assert!(stderr.contains(message), "{what}: {stderr}");
+    assert!(!output.exists(), "{what} wrote {output:?}");
+}
+
 #[test]
 fn computes_every_row_and_prints_round_trip_floats() {
     let input = tmp("in.csv");
     std::fs::write(&input, "x,label,v\n1e-8,a,0\n2.5,b,1.5\n1e5,c,98162.25\n").unwrap();
     for device in ["cpu", "gpu"] {
         let output = tmp(&format!("out-{device}.csv"));
-        let out = lowbit(&[
-            "bessel",
-            "--input",
-            input.to_str().unwrap(),
-            "--output",
-            output.to_str().unwrap(),
-            "--device",
-            device,
-        ]);
+        let out = bessel(&input, &output, &["--device", device]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{device}: {stderr}");
         assert!(stderr.contains("evaluations/s"), "{stderr}");
@@ -63,19 +76,8 @@ fn bad_rows_are_errors_naming_the_line_and_nothing_is_written() {
         let input = tmp(&format!("bad{i}.csv"));
         let output = tmp(&format!("bad{i}-out.csv"));
         std::fs::write(&input, text).unwrap();
-        let out = lowbit(&[
-            "bessel",
-            "--input",
-            input.to_str().unwrap(),
-            "--output",
-            output.to_str().unwrap(),
-            "--device",
-            "cpu",
-        ]);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "case {i} should fail");
-        assert!(stderr.contains(message), "case {i}: {stderr}");
-        assert!(!output.exists(), "case {i} wrote {output:?}");
+        let out = bessel(&input, &output, &["--device", "cpu"]);
+        assert_refused(&out, &output, message, &format!("case {i}"));
     }
 }
 
@@ -96,31 +98,11 @@ fn flags_that_do_not_go_together_are_errors() {
         ),
         (&["--device", "tpu"][..], "must be cpu or gpu"),
     ] {
-        let mut args = vec![
-            "bessel",
-            "--input",
-            input.to_str().unwrap(),
-            "--output",
-            output.to_str().unwrap(),
-        ];
-        args.extend(flags);
-        let out = lowbit(&args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{flags:?} should fail");
-        assert!(stderr.contains(message), "{flags:?}: {stderr}");
-        assert!(!output.exists(), "{flags:?} wrote {output:?}");
+        let out = bessel(&input, &output, flags);
+        assert_refused(&out, &output, message, &format!("{flags:?}"));
     }
     // `--adapter cpu` alone names the CPU's f64 kernels.
-    let args = [
-        "bessel",
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-        "--adapter",
-        "cpu",
-    ];
-    let out = lowbit(&args);
+    let out = bessel(&input, &output, &["--adapter", "cpu"]);
     assert!(
         out.status.success(),
         "{}",

@@ -6,8 +6,9 @@
 
 mod common;
 
+use common::quant_bounds::{check, check_int8};
 use lowbit::kernels::formats::{dequantize_row, quantize_row, QuantType};
-use lowbit::kernels::quant_matmul::{int8_error_bound, offset_parts};
+use lowbit::kernels::quant_matmul::offset_parts;
 use lowbit::kernels::reference;
 use lowbit::kernels::ternary::{absmax_int8, ternary_matmul_i8, TernaryWeights, TritPacking};
 use lowbit::kernels::MatRef;
@@ -50,23 +51,6 @@ fn values(len: usize, seed: usize) -> Vec<f32> {
         .collect()
 }
 
-/// |got − exact| within `R + c·u·(Σ|x·w| + R) + u·|y|`: the f32 bound with `c` roundings (K + 1;
-/// K + 2 for the int8 route, whose scale product adds one), `R` (`extra`, per output) the int8
-/// route's quantisation of x (0 otherwise).
-fn assert_close(got: &[f32], exact: &[f64], mag: &[f64], c: usize, extra: &[f64], what: &str) {
-    let u = f64::from(f32::EPSILON) / 2.0;
-    for i in 0..got.len() {
-        let bound = extra[i] + c as f64 * u * (mag[i] + extra[i]) + u * exact[i].abs();
-        let err = (f64::from(got[i]) - exact[i]).abs();
-        assert!(
-            err <= bound,
-            "{what} output {i}: {} vs {} (bound {bound:e})",
-            got[i],
-            exact[i]
-        );
-    }
-}
-
 #[test]
 fn dense_matmul_on_a_folded_grid() {
     for ctx in capped_contexts() {
@@ -79,7 +63,7 @@ fn dense_matmul_on_a_folded_grid() {
             let exact = reference::matmul(MatRef::F32(&xv), MatRef::F32(&wv), m, n, k).unwrap();
             let mag = reference::matmul_abs(MatRef::F32(&xv), MatRef::F32(&wv), m, n, k).unwrap();
             let what = format!("{} dense {m}x{n}x{k}", ctx.info().name);
-            assert_close(&y, &exact, &mag, k + 1, &vec![0.0; m * n], &what);
+            common::check_within_bound(&what, &y, &exact, &mag, k);
         }
         // 8 × 8 workgroups at most: a GEMV of 70 000 rows does not fit, and says so.
         let (n, k) = (70_000, 4);
@@ -108,38 +92,22 @@ fn quantized_and_integer_ops_on_a_folded_grid() {
         for m in [1, 4, 70] {
             let xv = values(m * k, 4);
             let x = Tensor::from_slice(&ctx, &xv, &[m, k]).unwrap();
-            let exact = reference::matmul(MatRef::F32(&xv), MatRef::F32(&deq), m, n, k).unwrap();
-            let mag = reference::matmul_abs(MatRef::F32(&xv), MatRef::F32(&deq), m, n, k).unwrap();
-            // The int8 route (tests/quant_matmul.rs's bound): x's quantisation `R` per
-            // output, and |w| widened to |w| + 2|o| by Q4_0's offset o = −8·d, summed apart.
-            let (mut r8, mut mag8) = (vec![0f64; m * n], vec![0f64; m * n]);
-            for t in 0..m {
-                let xr = &xv[t * k..][..k];
-                for r in 0..n {
-                    let wr = &deq[r * k..][..k];
-                    r8[t * n + r] = int8_error_bound(wr, xr);
-                    mag8[t * n + r] = (0..k)
-                        .map(|i| {
-                            let parts = f64::from(wr[i].abs() + 2.0 * offs[r * k + i].abs());
-                            (f64::from(wr[i]) * f64::from(xr[i]))
-                                .abs()
-                                .max(parts * f64::from(xr[i].abs()))
-                        })
-                        .sum();
-                }
-            }
             for path in [QuantPath::Exact, QuantPath::Int8] {
                 let y = quant_matmul_with(&ctx, &x, &q, path)
                     .unwrap()
                     .to_vec::<f32>()
                     .unwrap();
-                let what = format!("{} Q4_0 {path:?} M={m}", ctx.info().name);
-                match path {
-                    QuantPath::Exact => {
-                        assert_close(&y, &exact, &mag, k + 1, &vec![0.0; m * n], &what)
-                    }
-                    QuantPath::Int8 => assert_close(&y, &exact, &mag8, k + 2, &r8, &what),
-                }
+                // tests/quant_matmul.rs's bounds (the int8 route's with x's quantisation and
+                // Q4_0's offset −8·d summed apart).
+                let e = match path {
+                    QuantPath::Exact => check(&y, &deq, &xv, m, n, k),
+                    QuantPath::Int8 => check_int8(&y, &deq, &offs, &xv, (m, n, k)),
+                };
+                assert!(
+                    e <= 1.0,
+                    "{} Q4_0 {path:?} M={m}: {e} of the bound",
+                    ctx.info().name
+                );
             }
         }
         // int8 × int8: exact.

@@ -1,6 +1,8 @@
 //! Shared test helpers: every backend on this machine, seeded data, error bounds.
 #![allow(dead_code)]
 
+pub mod quant_bounds;
+
 use half::{bf16, f16};
 use lowbit::{Context, CpuConfig, DType, Tensor};
 
