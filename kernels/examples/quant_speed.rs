@@ -1,6 +1,6 @@
 //! Throughput of the CPU quantized GEMV paths on random blocks:
-//! `cargo run --release -p lowbit-kernels --example quant_speed [n] [k] [format…]` (default
-//! formats Q4_0, Q8_0, Q4_K).
+//! `cargo run --release -p lowbit-kernels --example quant_speed [n] [k] [m=M] [format…]`
+//! (default M = 1, formats Q4_0, Q8_0, Q4_K).
 use lowbit_kernels::formats::QuantType;
 use lowbit_kernels::quant_matmul::{quant_matmul, QuantPath};
 use lowbit_kernels::simd::detected;
@@ -10,9 +10,15 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().map_or(4096, |s| s.parse().unwrap());
     let k: usize = args.next().map_or(4096, |s| s.parse().unwrap());
-    let mut formats: Vec<QuantType> = args
-        .map(|a| QuantType::from_name(&a).unwrap_or_else(|| panic!("unknown format {a}")))
-        .collect();
+    let mut m = 1;
+    let mut formats = Vec::new();
+    for a in args {
+        if let Some(v) = a.strip_prefix("m=") {
+            m = v.parse().unwrap();
+        } else {
+            formats.push(QuantType::from_name(&a).unwrap_or_else(|| panic!("unknown format {a}")));
+        }
+    }
     if formats.is_empty() {
         formats = vec![QuantType::Q4_0, QuantType::Q8_0, QuantType::Q4_K];
     }
@@ -41,26 +47,26 @@ fn main() {
                 b[0] = 120 + b[0] % 16;
             }
         }
-        let x: Vec<f32> = (0..k)
+        let x: Vec<f32> = (0..m * k)
             .map(|i| ((i * 37) % 17) as f32 / 17.0 - 0.5)
             .collect();
-        let mut y = vec![0.0; n];
+        let mut y = vec![0.0; m * n];
         for path in [QuantPath::Exact, QuantPath::Int8] {
             for threads in [1, 2] {
-                quant_matmul(path, detected(), threads, ty, &w, &x, 1, n, k, &mut y).unwrap();
+                quant_matmul(path, detected(), threads, ty, &w, &x, m, n, k, &mut y).unwrap();
                 // The best of five rounds: these machines are shared and noisy.
                 let reps = 10;
                 let mut secs = f64::INFINITY;
                 for _ in 0..5 {
                     let t = Instant::now();
                     for _ in 0..reps {
-                        quant_matmul(path, detected(), threads, ty, &w, &x, 1, n, k, &mut y)
+                        quant_matmul(path, detected(), threads, ty, &w, &x, m, n, k, &mut y)
                             .unwrap();
                     }
                     secs = secs.min(t.elapsed().as_secs_f64() / reps as f64);
                 }
                 println!(
-                    "{:5} {path:?} threads {threads}: {:.3} ms, {:.1} GB/s, {:.2} ns/block",
+                    "{:5} M={m} {path:?} threads {threads}: {:.3} ms, {:.1} GB/s, {:.2} ns/block",
                     ty.name(),
                     secs * 1e3,
                     bytes as f64 / secs / 1e9,

@@ -335,6 +335,7 @@ unsafe fn pair_spread(lo: __m256, hi: __m256) -> [__m256; 8] {
 pub(crate) struct Q2K;
 impl Units for Q2K {
     const ELEMS: usize = 256;
+    const PAIRS: bool = true;
     const BYTES: usize = 84;
     const UNSIGNED: bool = true;
     const OFFSET: bool = true;
@@ -388,6 +389,7 @@ impl Units for Q2K {
 pub(crate) struct Q3K;
 impl Units for Q3K {
     const ELEMS: usize = 256;
+    const PAIRS: bool = true;
     const BYTES: usize = 110;
     type Head = [__m256; 8];
     #[inline(always)]
@@ -431,6 +433,7 @@ impl Units for Q3K {
 pub(crate) struct Q5K;
 impl Units for Q5K {
     const ELEMS: usize = 256;
+    const PAIRS: bool = true;
     const BYTES: usize = 176;
     const UNSIGNED: bool = true;
     const OFFSET: bool = true;
@@ -472,6 +475,7 @@ impl Units for Q5K {
 pub(crate) struct Q6K;
 impl Units for Q6K {
     const ELEMS: usize = 256;
+    const PAIRS: bool = true;
     const BYTES: usize = 210;
     type Head = [__m256; 8];
     #[inline(always)]
@@ -510,6 +514,7 @@ impl Units for Q6K {
 pub(crate) struct Tq2;
 impl Units for Tq2 {
     const ELEMS: usize = 256;
+    const PAIRS: bool = true;
     const BYTES: usize = 66;
     type Head = f32;
     #[inline(always)]
@@ -552,6 +557,7 @@ unsafe fn trits(v: __m256i, mult: __m256i) -> __m256i {
 pub(crate) struct Tq1;
 impl Units for Tq1 {
     const ELEMS: usize = 256;
+    const PAIRS: bool = true;
     const BYTES: usize = 54;
     type Head = f32;
     #[inline(always)]

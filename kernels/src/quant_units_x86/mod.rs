@@ -42,6 +42,10 @@ pub(crate) trait Units {
     const OFFSET: bool = false;
     /// Whether units carry a zero point `z` (the token then needs `Σq` per 32).
     const ZERO: bool = false;
+    /// Whether several tokens meet the units in pairs on 512-bit vectors ([`units_row_zmm`]):
+    /// only where that measured faster (the 256-element formats with cheap scale heads; the
+    /// table look-ups of IQ4_XS, I4G's zero points and NVFP4's two-unit blocks did not gain).
+    const PAIRS: bool = false;
     /// What a block decodes once for all its units (scales).
     type Head: Copy;
     /// The block's shared fields.
@@ -125,11 +129,57 @@ unsafe fn step<F: Units, D: Dot, const T: usize>(
     }
 }
 
+/// Units at `(pa, ua)` and `(pb, ub)` (the `g`-th and `g + 1`-th of the row) against `T`
+/// tokens as one 512-bit vector: half the dot-product, conversion, scale and FMA instructions
+/// of two [`step`]s, and one 64-byte load of each token's bytes.
+/// AVX-512 BW has no byte `sign`: `|q|` by `abs`, x negated under the mask of negative `q`
+/// (x's bytes are within ±127, so the negation is exact). No zero point (`Units::ZERO`).
+#[inline(always)]
+unsafe fn step2<F: Units, const T: usize>(
+    acc: &mut ([__m512; T], [__m128; T]),
+    x: &Tokens<T>,
+    (pa, ha, ua): (*const u8, &F::Head, usize),
+    (pb, hb, ub): (*const u8, &F::Head, usize),
+    g: usize,
+    spread: __m512i,
+) {
+    // SAFETY: the contract of `units_row`: units `g` and `g + 1` exist in the row and in
+    // every token; AVX-512 F, BW, DQ and VNNI are enabled by the caller.
+    unsafe {
+        let (a, b) = (F::unit(pa, ha, ua), F::unit(pb, hb, ub));
+        let q = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(a.q), b.q);
+        let s = _mm512_insertf32x8::<1>(_mm512_castps256_ps512(a.s), b.s);
+        let o = _mm_movelh_ps(a.o, b.o);
+        let (uq, neg) = if F::UNSIGNED {
+            (q, 0)
+        } else {
+            (_mm512_abs_epi8(q), _mm512_movepi8_mask(q))
+        };
+        for t in 0..T {
+            let mut xq = _mm512_loadu_si512(x.q[t].add(32 * g) as *const _);
+            if !F::UNSIGNED {
+                xq = _mm512_mask_sub_epi8(xq, neg, _mm512_setzero_si512(), xq);
+            }
+            let i = _mm512_dpbusd_epi32(_mm512_setzero_si512(), uq, xq);
+            // dx of unit g in the low eight lanes, of unit g + 1 in the high eight.
+            let dx = _mm_castpd_ps(_mm_load_sd(x.dx[t].add(g) as *const f64));
+            let dx = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(dx));
+            let scale = _mm512_mul_ps(s, dx);
+            acc.0[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), scale, acc.0[t]);
+            if F::OFFSET {
+                let hs = _mm_loadu_ps(x.half_sum[t].add(2 * g));
+                acc.1[t] = _mm_fmadd_ps(o, hs, acc.1[t]);
+            }
+        }
+    }
+}
+
 /// One row of `nb` blocks of format `F` against `T` tokens: per unit, the byte dot products
 /// in i32 lanes (minus `z·Σq` in lane 0), converted once and scaled per lane by `s·dx`;
 /// offsets meet `dx·Σq` per 16 in two more lanes. Units alternate between two sets of
 /// accumulators (pairs of units within a block, or pairs of blocks of one unit), so two
-/// chains of FMAs are in flight.
+/// chains of FMAs are in flight. Three or four tokens of a [`Units::PAIRS`] format take the
+/// 512-bit form, [`units_row_zmm`].
 #[inline(always)]
 pub(crate) unsafe fn units_row<F: Units, D: Dot, const T: usize>(
     row: *const u8,
@@ -148,6 +198,9 @@ pub(crate) unsafe fn units_row<F: Units, D: Dot, const T: usize>(
         let per = F::ELEMS / 32;
         let zero = ([_mm256_setzero_ps(); T], [_mm_setzero_ps(); T]);
         let (mut a, mut b) = (zero, zero);
+        if D::ZMM && T >= 3 && F::PAIRS && !F::ZERO {
+            return units_row_zmm::<F, T>(row, nb, x);
+        }
         if per == 1 {
             let mut blk = 0;
             while blk + 2 <= nb {
@@ -176,6 +229,45 @@ pub(crate) unsafe fn units_row<F: Units, D: Dot, const T: usize>(
             let o = _mm_add_ps(a.1[t], b.1[t]);
             let o = _mm_cvtss_f32(_mm_add_ss(o, _mm_movehdup_ps(o)));
             *r = hsum(_mm256_add_ps(a.0[t], b.0[t])) + o;
+        }
+        out
+    }
+}
+
+/// [`units_row`] on 512-bit vectors for three or four tokens and the formats with
+/// [`Units::PAIRS`] (AVX-512 F, BW, DQ and VNNI enabled by the caller): a block's head decoded
+/// once, its units in pairs through [`step2`], the pairs alternating between two accumulator
+/// sets. With one or two tokens, and for the one-unit blocks (their decode is most of their
+/// cost), it measured slower or no faster (`quant_speed 4096 4096 m=M FORMAT`).
+#[inline(always)]
+unsafe fn units_row_zmm<F: Units, const T: usize>(
+    row: *const u8,
+    nb: usize,
+    x: &Tokens<T>,
+) -> [f32; T] {
+    // SAFETY: the contract of `units_row`.
+    unsafe {
+        let spread = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+        let zero = ([_mm512_setzero_ps(); T], [_mm_setzero_ps(); T]);
+        let (mut a, mut b) = (zero, zero);
+        let per = F::ELEMS / 32;
+        debug_assert!(per % 4 == 0, "units in two pairs");
+        for blk in 0..nb {
+            let p = row.add(F::BYTES * blk);
+            let h = F::head(p);
+            let g = blk * per;
+            for u in (0..per).step_by(4) {
+                step2::<F, T>(&mut a, x, (p, &h, u), (p, &h, u + 1), g + u, spread);
+                step2::<F, T>(&mut b, x, (p, &h, u + 2), (p, &h, u + 3), g + u + 2, spread);
+            }
+        }
+        let mut out = [0.0f32; T];
+        for (t, r) in out.iter_mut().enumerate() {
+            // The pairs' offsets fill all four lanes.
+            let o = _mm_add_ps(a.1[t], b.1[t]);
+            let o = _mm_add_ps(o, _mm_movehl_ps(o, o));
+            let o = _mm_cvtss_f32(_mm_add_ss(o, _mm_movehdup_ps(o)));
+            *r = _mm512_reduce_add_ps(_mm512_add_ps(a.0[t], b.0[t])) + o;
         }
         out
     }
