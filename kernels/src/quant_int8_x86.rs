@@ -606,6 +606,50 @@ unsafe fn q8_0_row<D: Dot, const T: usize>(
     }
 }
 
+/// Q8_0 for three or four tokens on 512-bit vectors: two blocks a vector, so each token's
+/// byte products, conversion, scale and FMA are one instruction for 64 weights; AVX-512 BW
+/// has no byte `sign`, so x is negated under the mask of the negative weights (x's bytes are
+/// within ±127: exact). A last odd block through [`q8_0_block`].
+#[inline(always)]
+unsafe fn q8_0_row_zmm<const T: usize>(row: *const u8, nb: usize, x: &[&QuantX; T]) -> [f32; T] {
+    // SAFETY: `row` holds `nb` blocks of 34 bytes; every token has `32·nb` values; AVX-512 F,
+    // BW, DQ and VNNI are enabled by the caller.
+    unsafe {
+        let spread = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+        let mut acc = [_mm512_setzero_ps(); T];
+        let mut b = 0;
+        while b + 2 <= nb {
+            let (p, q) = (row.add(34 * b), row.add(34 * b + 34));
+            let w = _mm512_inserti64x4::<1>(
+                _mm512_castsi256_si512(load(p.add(2) as *const i8)),
+                load(q.add(2) as *const i8),
+            );
+            let (u, neg) = (_mm512_abs_epi8(w), _mm512_movepi8_mask(w));
+            let dw = f16_pair(p, q);
+            for (t, a) in acc.iter_mut().enumerate() {
+                let xq = _mm512_loadu_si512(x[t].q.as_ptr().add(32 * b) as *const _);
+                let xs = _mm512_mask_sub_epi8(xq, neg, _mm512_setzero_si512(), xq);
+                let i = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, xs);
+                let dx = _mm_castpd_ps(_mm_load_sd(x[t].dx.as_ptr().add(b) as *const f64));
+                let scale =
+                    _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_mul_ps(dw, dx)));
+                *a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), scale, *a);
+            }
+            b += 2;
+        }
+        let mut lone = [_mm256_setzero_ps(); T];
+        if b < nb {
+            let dw = f16_pair(row.add(34 * b), row.add(34 * b));
+            q8_0_block::<VnniDot, T>(&mut lone, x, row, b, _mm_cvtss_f32(dw));
+        }
+        let mut out = [0.0f32; T];
+        for (t, o) in out.iter_mut().enumerate() {
+            *o = _mm512_reduce_add_ps(acc[t]) + hsum(lone[t]);
+        }
+        out
+    }
+}
+
 /// Q4_K's eight 6-bit scales and eight 6-bit minimums from its 12 scale bytes, as two `u64`
 /// of bytes (sub-block `j` in byte `j`): bytes 0..4 hold `sc0..3` and `m0..3` in their low 6
 /// bits, bytes 8..12 the low nibbles of `sc4..7` / `m4..7`, whose top 2 bits are the spare
@@ -753,6 +797,7 @@ unsafe fn row_t<D: Dot, const T: usize>(
         match ty {
             QuantType::Q4_0 if D::ZMM => q4_0_row_zmm::<T>(row.as_ptr(), k / 32, x),
             QuantType::Q4_0 => q4_0_row::<D, T>(row.as_ptr(), k / 32, x),
+            QuantType::Q8_0 if D::ZMM && T >= 3 => q8_0_row_zmm::<T>(row.as_ptr(), k / 32, x),
             QuantType::Q8_0 => q8_0_row::<D, T>(row.as_ptr(), k / 32, x),
             QuantType::Q4_K if D::ZMM => q4_k_row_zmm::<T>(row.as_ptr(), k / 256, x),
             QuantType::Q4_K => q4_k_row::<D, T>(row.as_ptr(), k / 256, x),
