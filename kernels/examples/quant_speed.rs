@@ -1,7 +1,7 @@
 //! Throughput of the CPU quantized GEMV paths on random blocks:
 //! `cargo run --release -p lowbit-kernels --example quant_speed [n] [k] [m=M] [format…]`
 //! (default M = 1, formats Q4_0, Q8_0, Q4_K).
-use lowbit_kernels::formats::QuantType;
+use lowbit_kernels::formats::{quantize_row, QuantType};
 use lowbit_kernels::quant_matmul::{quant_matmul, QuantPath};
 use lowbit_kernels::simd::detected;
 use std::time::Instant;
@@ -38,6 +38,19 @@ fn main() {
             // Plain row scales (random f32 bits make subnormal products).
             for b in w.chunks_mut(ty.block_bytes()) {
                 b[..4].copy_from_slice(&0.01f32.to_le_bytes());
+            }
+        }
+        if ty.has_quantizer() {
+            // Where the format has a quantiser, rows of values quantised by it (repeated), so
+            // the scales are what real weights have: random f16 scale bytes are 6% subnormal,
+            // infinite or NaN, slow paths real weights never take.
+            let row = ty.row_bytes(k).unwrap();
+            let vals: Vec<f32> = (0..k)
+                .map(|i| ((i * 7919) % 255) as f32 / 127.5 - 1.0)
+                .collect();
+            for (r, out) in w.chunks_mut(row).enumerate() {
+                let shifted: Vec<f32> = vals.iter().map(|v| v * (1.0 + (r % 7) as f32)).collect();
+                quantize_row(ty, &shifted, out).unwrap();
             }
         }
         if ty == QuantType::MXFP4 {
