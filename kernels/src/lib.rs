@@ -33,6 +33,8 @@ pub mod quant_matmul;
 #[cfg(target_arch = "x86_64")]
 mod quant_matmul_x86;
 #[cfg(target_arch = "x86_64")]
+mod quant_nib4_x86;
+#[cfg(target_arch = "x86_64")]
 mod quant_units_x86;
 pub mod reference;
 pub mod shift;

@@ -2,8 +2,9 @@
 //! other integer-valued format goes through the generic kernel of `quant_units_x86`, which
 //! shares [`quantize_x`]): x is quantised to int8 per 32-element block
 //! ([`quantize_x`]), each weight block's integers are dotted with it exactly in i32 lanes —
-//! `vpdpbusd` on 512-bit vectors where AVX-512 VNNI is present (Q4_0, Q4_K; 256-bit for
-//! Q8_0), `vpmaddubsw` + `vpmaddwd` on 256-bit vectors otherwise — and the block scales are
+//! `vpdpbusd` on 512-bit vectors where AVX-512 VNNI is present (Q4_0 and the formats shaped
+//! like it, `quant_nib4_x86`; Q4_K; Q8_0 for three or four tokens; 256-bit otherwise),
+//! `vpmaddubsw` + `vpmaddwd` on 256-bit vectors without VNNI — and the block scales are
 //! applied per lane in f32, so no horizontal sum happens before the end of a row. The x
 //! quantisation is the only approximation; its bound is `quant_matmul::int8_error_bound`.
 //!
@@ -21,6 +22,7 @@
 use std::arch::x86_64::*;
 
 use crate::formats::QuantType;
+use crate::quant_nib4_x86::{self as nib4, scales4};
 use crate::quant_units_x86 as units;
 use crate::simd::{clamp, SimdLevel};
 
@@ -87,7 +89,8 @@ impl<T: Copy + Default> Aligned<T> {
 /// One token's activations as int8 blocks of 32, `x ≈ dx[b]·q` in block `b`, laid out for
 /// the kernel of one weight format.
 pub(crate) struct QuantX {
-    /// The int8 values. Q4_0 takes blocks in groups of four, then a pair, then one (as many
+    /// The int8 values. Q4_0 (and Q5_0 and IQ4_NL where `quant_nib4_x86::groups_of` says so)
+    /// takes blocks in groups of four, then a pair, then one (as many
     /// as remain), each group as the first 16 values of its blocks followed by the last 16 —
     /// the low and the high nibbles of the blocks' bytes. Q4_K for the 512-bit kernel swaps
     /// blocks 1 and 2 of every four (`[0, 2, 1, 3]`: one 64-byte load of weights unpacks to
@@ -96,12 +99,13 @@ pub(crate) struct QuantX {
     pub(crate) q: Aligned<i8>,
     /// Scale of each block of 32.
     pub(crate) dx: Aligned<f32>,
-    /// Q4_0: `−8·Σq` over each i32 lane's values (the weights' `−8`, the starting value of
-    /// the lane's sum), 4 lanes per block of a group, 8 for a lone block. Stored as i32, the
+    /// The Q4_0-shaped formats: each i32 lane's starting value, `−c·Σq` over the lane's x
+    /// values, `c` the weights' offset (Q4_0 8, Q5_0 16, IQ4_NL's table lifted by 128), 4 lanes
+    /// per block of a group, 8 for a lone block. Stored as i32, the
     /// dot products' starting accumulator read straight from memory (i16 needed a widening
     /// shuffle per group on the port the nibble unpack also uses); the token, 1.6 bytes per
     /// value, still stays in L1 beside the streaming weights.
-    neg_corr: Aligned<i32>,
+    pub(crate) neg_corr: Aligned<i32>,
     /// Q4_K: `dx·Σq` per block (meets the block minimum).
     dx_sum: Aligned<f32>,
     /// Formats of the generic kernel with offsets: `dx·Σq` per 16 values.
@@ -138,21 +142,20 @@ pub(crate) unsafe fn quantize_x(ty: QuantType, dot: IntDot, x: &[f32]) -> QuantX
             q_sum = q.chunks_exact(32).map(sum).collect();
         }
     }
-    match ty {
-        QuantType::Q4_0 => neg_corr = arrange_q4_0(&mut q, dx.len()),
-        QuantType::Q4_K => {
-            dx_sum = (q.chunks_exact(32).zip(&dx))
-                .map(|(qb, &d)| d * sum(qb) as f32)
-                .collect();
-            if dot == IntDot::Vnni {
-                // Blocks 1 and 2 of every four swap places (see QuantX::q).
-                for quad in q.chunks_exact_mut(128) {
-                    let (a, b) = quad[32..96].split_at_mut(32);
-                    a.swap_with_slice(b);
-                }
+    if let Some(corr) = nib4::groups_of(ty, dot == IntDot::Vnni, x.len()) {
+        neg_corr = arrange_q4_0(&mut q, dx.len(), corr);
+    }
+    if ty == QuantType::Q4_K {
+        dx_sum = (q.chunks_exact(32).zip(&dx))
+            .map(|(qb, &d)| d * sum(qb) as f32)
+            .collect();
+        if dot == IntDot::Vnni {
+            // Blocks 1 and 2 of every four swap places (see QuantX::q).
+            for quad in q.chunks_exact_mut(128) {
+                let (a, b) = quad[32..96].split_at_mut(32);
+                a.swap_with_slice(b);
             }
         }
-        _ => {}
     }
     QuantX {
         q: Aligned::from_vec(q),
@@ -207,7 +210,7 @@ unsafe fn quantize_block(x: *const f32, q: *mut i8) -> f32 {
 }
 
 /// Q4_0's group order of `q` (see [`QuantX::q`]) and its lane corrections.
-fn arrange_q4_0(q: &mut [i8], blocks: usize) -> Vec<i32> {
+fn arrange_q4_0(q: &mut [i8], blocks: usize, corr: i32) -> Vec<i32> {
     let natural = q.to_vec();
     let sum4 = |q: &[i8], at: usize| -> i32 { q[at..at + 4].iter().map(|&v| i32::from(v)).sum() };
     let mut neg_corr = Vec::with_capacity(blocks * 4 + 4);
@@ -226,11 +229,12 @@ fn arrange_q4_0(q: &mut [i8], blocks: usize) -> Vec<i32> {
         }
         if c == 1 {
             // One block, one product: lane l meets 4 consecutive values.
-            neg_corr.extend((0..8).map(|l| -8 * sum4(q, base + 4 * l)));
+            neg_corr.extend((0..8).map(|l| -corr * sum4(q, base + 4 * l)));
         } else {
             // Lane l meets 4 low-nibble values and the 4 high-nibble ones 16·c bytes on.
             neg_corr.extend(
-                (0..4 * c).map(|l| -8 * (sum4(q, base + 4 * l) + sum4(q, base + 16 * c + 4 * l))),
+                (0..4 * c)
+                    .map(|l| -corr * (sum4(q, base + 4 * l) + sum4(q, base + 16 * c + 4 * l))),
             );
         }
         first += c;
@@ -248,7 +252,7 @@ pub(crate) trait Dot {
 }
 
 struct Avx2Dot;
-struct VnniDot;
+pub(crate) struct VnniDot;
 
 impl Dot for Avx2Dot {
     const ZMM: bool = false;
@@ -284,7 +288,7 @@ pub(crate) fn hsum(v: __m256) -> f32 {
 /// `a + b` with its two 256-bit halves added: the 512-bit kernels' two accumulators, ready for
 /// [`hsum`].
 #[inline(always)]
-fn fold512(a: __m512, b: __m512) -> __m256 {
+pub(crate) fn fold512(a: __m512, b: __m512) -> __m256 {
     // SAFETY: only inlined into functions compiled with AVX-512 F and DQ.
     unsafe {
         let s = _mm512_add_ps(a, b);
@@ -352,21 +356,10 @@ unsafe fn q4_0_nibbles2(b0: *const u8) -> (__m256i, __m256i) {
     }
 }
 
-/// The four f16 scales of the blocks at `b`, `b + 18`, … (stride 18), as f32 in lanes 0..4.
-#[inline(always)]
-unsafe fn q4_0_scales4(b: *const u8) -> __m128 {
-    // SAFETY: four blocks lie at `b` (the caller's contract); F16C is enabled by the caller.
-    unsafe {
-        let h = |i: usize| u64::from(std::ptr::read_unaligned(b.add(18 * i) as *const u16));
-        let d4 = h(0) | h(1) << 16 | h(2) << 32 | h(3) << 48;
-        _mm_cvtph_ps(_mm_cvtsi64_si128(d4 as i64))
-    }
-}
-
 /// `dw·dx` for four blocks from block `first`, per token (lanes 0..4; x's scales past its
 /// end, for a group of fewer than four, are never read: `count` blocks are).
 #[inline(always)]
-unsafe fn q4_0_scales<const T: usize>(
+pub(crate) unsafe fn q4_0_scales<const T: usize>(
     dw: __m128,
     x: &[&QuantX; T],
     first: usize,
@@ -416,7 +409,7 @@ unsafe fn spread2(v: __m128, a: i32, b: i32) -> __m256 {
 /// Q4_0's blocks after the whole groups of four: a pair (if two or three remain), then a
 /// single block (if the count is odd), into `acc`.
 #[inline(always)]
-unsafe fn q4_0_tail<D: Dot, const T: usize>(
+pub(crate) unsafe fn q4_0_tail<D: Dot, const T: usize>(
     acc: &mut [__m256; T],
     x: &[&QuantX; T],
     row: *const u8,
@@ -467,7 +460,7 @@ unsafe fn q4_0_row<D: Dot, const T: usize>(
         let mut acc = [[_mm256_setzero_ps(); T]; 2];
         for g in 0..nb / 4 {
             let b = row.add(72 * g);
-            let s4 = q4_0_scales(q4_0_scales4(b), x, 4 * g, 4);
+            let s4 = q4_0_scales(scales4(b, 18), x, 4 * g, 4);
             let (lo, hi) = q4_0_nibbles2(b);
             let s = spread2_all(&s4, 0, 1);
             let (lo_at, hi_at) = (128 * g, 128 * g + 64);
@@ -481,68 +474,6 @@ unsafe fn q4_0_row<D: Dot, const T: usize>(
         let mut out = [0.0f32; T];
         for (t, o) in out.iter_mut().enumerate() {
             *o = hsum(_mm256_add_ps(acc[0][t], acc[1][t]));
-        }
-        out
-    }
-}
-
-/// Q4_0 group `g` (blocks `4g..4g + 4`) as one 512-bit vector against `T` tokens.
-#[inline(always)]
-unsafe fn q4_0_group_zmm<const T: usize>(
-    acc: &mut [__m512; T],
-    x: &[&QuantX; T],
-    row: *const u8,
-    g: usize,
-) {
-    // SAFETY: group g lies inside the row and the tokens (the caller's contract); AVX-512 F,
-    // BW and VNNI are enabled by the caller.
-    unsafe {
-        let b = row.add(72 * g);
-        let load4 = |i: usize| _mm_loadu_si128(b.add(18 * i + 2) as *const __m128i);
-        let v = _mm512_castsi128_si512(load4(0));
-        let v = _mm512_inserti32x4::<1>(v, load4(1));
-        let v = _mm512_inserti32x4::<2>(v, load4(2));
-        let v = _mm512_inserti32x4::<3>(v, load4(3));
-        let m4 = _mm512_set1_epi8(0x0f);
-        let lo = _mm512_and_si512(v, m4);
-        let hi = _mm512_and_si512(_mm512_srli_epi16::<4>(v), m4);
-        let spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
-        let s4 = q4_0_scales(q4_0_scales4(b), x, 4 * g, 4);
-        for t in 0..T {
-            let xq = x[t].q.as_ptr().add(128 * g);
-            let i = _mm512_loadu_si512(x[t].neg_corr.as_ptr().add(16 * g) as *const _);
-            let i = _mm512_dpbusd_epi32(i, lo, _mm512_loadu_si512(xq as *const _));
-            let i = _mm512_dpbusd_epi32(i, hi, _mm512_loadu_si512(xq.add(64) as *const _));
-            let s = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(s4[t]));
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), s, acc[t]);
-        }
-    }
-}
-
-/// [`q4_0_row`] with AVX-512 VNNI: each group of four blocks as one 512-bit vector (half the
-/// instructions of two 256-bit pairs), two groups a round into two accumulators per token.
-/// (Helpers are `#[inline(always)]` functions, not closures: a closure is compiled without
-/// its caller's target features, and its intrinsics then become calls.)
-#[inline(always)]
-unsafe fn q4_0_row_zmm<const T: usize>(row: *const u8, nb: usize, x: &[&QuantX; T]) -> [f32; T] {
-    // SAFETY: as in q4_0_row; AVX-512 F, BW and VNNI are enabled by the caller.
-    unsafe {
-        let mut acc = [[_mm512_setzero_ps(); T]; 2];
-        let groups = nb / 4;
-        let mut g = 0;
-        while g + 2 <= groups {
-            q4_0_group_zmm::<T>(&mut acc[0], x, row, g);
-            q4_0_group_zmm::<T>(&mut acc[1], x, row, g + 1);
-            g += 2;
-        }
-        if g < groups {
-            q4_0_group_zmm::<T>(&mut acc[0], x, row, g);
-        }
-        let mut tail = [_mm256_setzero_ps(); T];
-        q4_0_tail::<VnniDot, T>(&mut tail, x, row, nb);
-        let mut out = [0.0f32; T];
-        for (t, o) in out.iter_mut().enumerate() {
-            *o = hsum(_mm256_add_ps(fold512(acc[0][t], acc[1][t]), tail[t]));
         }
         out
     }
@@ -795,7 +726,13 @@ unsafe fn row_t<D: Dot, const T: usize>(
     // SAFETY: the contract of `row_int8`.
     unsafe {
         match ty {
-            QuantType::Q4_0 if D::ZMM => q4_0_row_zmm::<T>(row.as_ptr(), k / 32, x),
+            QuantType::Q4_0 if D::ZMM => nib4::row_zmm::<nib4::Q4_0, T>(row.as_ptr(), k / 32, x),
+            QuantType::Q5_0 if nib4::groups_of(ty, D::ZMM, k).is_some() => {
+                nib4::row_zmm::<nib4::Q5_0, T>(row.as_ptr(), k / 32, x)
+            }
+            QuantType::IQ4_NL if nib4::groups_of(ty, D::ZMM, k).is_some() => {
+                nib4::row_zmm::<nib4::Iq4Nl, T>(row.as_ptr(), k / 32, x)
+            }
             QuantType::Q4_0 => q4_0_row::<D, T>(row.as_ptr(), k / 32, x),
             QuantType::Q8_0 if D::ZMM && T >= 3 => q8_0_row_zmm::<T>(row.as_ptr(), k / 32, x),
             QuantType::Q8_0 => q8_0_row::<D, T>(row.as_ptr(), k / 32, x),

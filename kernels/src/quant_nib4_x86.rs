@@ -1,0 +1,203 @@
+//! The formats shaped like Q4_0 — an f16 scale and 16 bytes of nibbles a block of 32,
+//! element `j` low and `j + 16` high — on 512-bit vectors with AVX-512 VNNI: four blocks a
+//! vector, x arranged in Q4_0's groups (see `QuantX::q`), each lane's sum started at
+//! `−c·Σx` (`neg_corr`) so the weights enter the byte products unsigned:
+//! - Q4_0: the nibble, `c = 8`;
+//! - Q5_0 (22-byte blocks): the nibble with its fifth bit from `qh` added by a byte mask
+//!   (one masked add for 64 values), `c = 16`;
+//! - IQ4_NL: the table entry plus 128 (one `vpshufb` for 64 values), `c = 128`.
+//!
+//! The generic unit kernel (`quant_units_x86`) took Q5_0 and IQ4_NL a block at a time on
+//! 256-bit vectors; there they stayed at 0.96–1.07× dense f16 on the dequantised weights at
+//! 4096² (a 2-vCPU Xeon). Q5_0 and IQ4_NL take this kernel where whole groups fill the row
+//! (K % 128 == 0, [`groups_of`]); Q4_0's last blocks go through its 256-bit tail.
+
+use std::arch::x86_64::*;
+
+use crate::formats::iq4::KVALUES;
+use crate::formats::QuantType;
+use crate::quant_int8_x86::{fold512, hsum, q4_0_scales, q4_0_tail, QuantX, VnniDot};
+
+/// A Q4_0-shaped format: where its fields sit and how its nibbles become unsigned bytes.
+pub(crate) trait Nib4 {
+    /// Bytes a block.
+    const STRIDE: usize;
+    /// Offset of the 16 nibble bytes in a block (the f16 scale is at 0).
+    const QS: usize;
+    /// What each lane's sum starts at, per unit of `−Σx`: the weights' offset.
+    const CORR: i32;
+    /// Whether rows with a partial last group are taken (their blocks through Q4_0's 256-bit
+    /// tail); the other formats take this kernel for whole groups only.
+    const TAIL: bool = false;
+    /// The four blocks' low and high nibbles (`lo`, `hi`: block `i` in 128-bit lane `i`) as
+    /// the unsigned bytes the products take.
+    unsafe fn values(group: *const u8, lo: __m512i, hi: __m512i) -> (__m512i, __m512i);
+}
+
+pub(crate) struct Q4_0;
+impl Nib4 for Q4_0 {
+    const STRIDE: usize = 18;
+    const QS: usize = 2;
+    const CORR: i32 = 8;
+    const TAIL: bool = true;
+    #[inline(always)]
+    unsafe fn values(_: *const u8, lo: __m512i, hi: __m512i) -> (__m512i, __m512i) {
+        (lo, hi)
+    }
+}
+
+pub(crate) struct Q5_0;
+impl Nib4 for Q5_0 {
+    const STRIDE: usize = 22;
+    const QS: usize = 6;
+    const CORR: i32 = 16;
+    #[inline(always)]
+    unsafe fn values(group: *const u8, lo: __m512i, hi: __m512i) -> (__m512i, __m512i) {
+        // SAFETY: four blocks at `group`; AVX-512 BW is enabled by the caller.
+        unsafe {
+            // Bit j of block i's qh is the fifth bit of element j: elements 0..16 are the low
+            // nibbles (bits 16i..16i + 16 of the low mask), 16..32 the high ones.
+            let qh = |i: usize| u64::from((group.add(22 * i + 2) as *const u32).read_unaligned());
+            let (h0, h1, h2, h3) = (qh(0), qh(1), qh(2), qh(3));
+            let low = |h: u64| h & 0xffff;
+            let lo_bits = low(h0) | low(h1) << 16 | low(h2) << 32 | low(h3) << 48;
+            let hi_bits = h0 >> 16 | (h1 >> 16) << 16 | (h2 >> 16) << 32 | (h3 >> 16) << 48;
+            let sixteen = _mm512_set1_epi8(16);
+            (
+                _mm512_mask_add_epi8(lo, lo_bits, lo, sixteen),
+                _mm512_mask_add_epi8(hi, hi_bits, hi, sixteen),
+            )
+        }
+    }
+}
+
+pub(crate) struct Iq4Nl;
+impl Nib4 for Iq4Nl {
+    const STRIDE: usize = 18;
+    const QS: usize = 2;
+    const CORR: i32 = 128;
+    #[inline(always)]
+    unsafe fn values(_: *const u8, lo: __m512i, hi: __m512i) -> (__m512i, __m512i) {
+        // SAFETY: AVX-512 F and BW are enabled by the caller.
+        unsafe {
+            let t = _mm_loadu_si128(LIFTED.0.as_ptr() as *const __m128i);
+            let t = _mm512_broadcast_i32x4(t);
+            (_mm512_shuffle_epi8(t, lo), _mm512_shuffle_epi8(t, hi))
+        }
+    }
+}
+
+/// IQ4_NL's values plus 128 (1..=241: unsigned bytes), 16-byte aligned for the table load.
+#[repr(align(16))]
+struct Lifted([u8; 16]);
+static LIFTED: Lifted = Lifted({
+    let mut t = [0u8; 16];
+    let mut i = 0;
+    while i < 16 {
+        t[i] = (KVALUES[i] as i16 + 128) as u8;
+        i += 1;
+    }
+    t
+});
+
+/// The `−Σx` multiple each lane starts at when `ty`'s int8 row takes this kernel with `dot`
+/// on rows of `k` values (see the module text); `None` where it does not.
+pub(crate) fn groups_of(ty: QuantType, vnni: bool, k: usize) -> Option<i32> {
+    match ty {
+        QuantType::Q4_0 => Some(Q4_0::CORR),
+        QuantType::Q5_0 if vnni && k.is_multiple_of(128) => Some(Q5_0::CORR),
+        QuantType::IQ4_NL if vnni && k.is_multiple_of(128) => Some(Iq4Nl::CORR),
+        _ => None,
+    }
+}
+
+/// The four f16 scales of the blocks at `b`, `b + stride`, … as f32 in lanes 0..4.
+#[inline(always)]
+pub(crate) unsafe fn scales4(b: *const u8, stride: usize) -> __m128 {
+    // SAFETY: four blocks lie at `b` (the caller's contract); F16C is enabled by the caller.
+    unsafe {
+        let h = |i: usize| u64::from(std::ptr::read_unaligned(b.add(stride * i) as *const u16));
+        let d4 = h(0) | h(1) << 16 | h(2) << 32 | h(3) << 48;
+        _mm_cvtph_ps(_mm_cvtsi64_si128(d4 as i64))
+    }
+}
+
+/// Group `g` (blocks `4g..4g + 4`) of format `F` as one 512-bit vector against `T` tokens.
+#[inline(always)]
+unsafe fn group_zmm<F: Nib4, const T: usize>(
+    acc: &mut [__m512; T],
+    x: &[&QuantX; T],
+    row: *const u8,
+    g: usize,
+) {
+    // SAFETY: group g lies inside the row and the tokens (the caller's contract); AVX-512 F,
+    // BW and VNNI are enabled by the caller.
+    unsafe {
+        let b = row.add(4 * F::STRIDE * g);
+        let load4 = |i: usize| _mm_loadu_si128(b.add(F::STRIDE * i + F::QS) as *const __m128i);
+        let v = _mm512_castsi128_si512(load4(0));
+        let v = _mm512_inserti32x4::<1>(v, load4(1));
+        let v = _mm512_inserti32x4::<2>(v, load4(2));
+        let v = _mm512_inserti32x4::<3>(v, load4(3));
+        let m4 = _mm512_set1_epi8(0x0f);
+        let (lo, hi) = F::values(
+            b,
+            _mm512_and_si512(v, m4),
+            _mm512_and_si512(_mm512_srli_epi16::<4>(v), m4),
+        );
+        let spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+        let s4 = q4_0_scales(scales4(b, F::STRIDE), x, 4 * g, 4);
+        for t in 0..T {
+            let xq = x[t].q.as_ptr().add(128 * g);
+            let i = _mm512_loadu_si512(x[t].neg_corr.as_ptr().add(16 * g) as *const _);
+            let i = _mm512_dpbusd_epi32(i, lo, _mm512_loadu_si512(xq as *const _));
+            let i = _mm512_dpbusd_epi32(i, hi, _mm512_loadu_si512(xq.add(64) as *const _));
+            let s = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(s4[t]));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), s, acc[t]);
+        }
+    }
+}
+
+/// One row of `nb` blocks of format `F` against `T` tokens: each group of four blocks as one
+/// 512-bit vector (half the instructions of two 256-bit pairs), two groups a round into two
+/// accumulators per token; Q4_0's last `nb % 4` blocks through its 256-bit tail (the other
+/// formats take this kernel only for whole groups). (Helpers are `#[inline(always)]`
+/// functions, not closures: a closure is compiled without its caller's target features, and
+/// its intrinsics then become calls.)
+///
+/// # Safety
+/// AVX-512 F, BW and VNNI are enabled by the caller; `row` holds `nb` blocks of `F`; every
+/// token was quantised for this kernel ([`groups_of`] gave `F::CORR`) from `32·nb` values;
+/// `nb % 4 == 0` unless `F::TAIL`.
+#[inline(always)]
+pub(crate) unsafe fn row_zmm<F: Nib4, const T: usize>(
+    row: *const u8,
+    nb: usize,
+    x: &[&QuantX; T],
+) -> [f32; T] {
+    // SAFETY: this function's contract.
+    unsafe {
+        let mut acc = [[_mm512_setzero_ps(); T]; 2];
+        let groups = nb / 4;
+        let mut g = 0;
+        while g + 2 <= groups {
+            group_zmm::<F, T>(&mut acc[0], x, row, g);
+            group_zmm::<F, T>(&mut acc[1], x, row, g + 1);
+            g += 2;
+        }
+        if g < groups {
+            group_zmm::<F, T>(&mut acc[0], x, row, g);
+        }
+        let mut tail = [_mm256_setzero_ps(); T];
+        if F::TAIL {
+            q4_0_tail::<VnniDot, T>(&mut tail, x, row, nb);
+        } else {
+            debug_assert!(nb.is_multiple_of(4), "whole groups only");
+        }
+        let mut out = [0.0f32; T];
+        for (t, o) in out.iter_mut().enumerate() {
+            *o = hsum(_mm256_add_ps(fold512(acc[0][t], acc[1][t]), tail[t]));
+        }
+        out
+    }
+}
