@@ -89,19 +89,19 @@ impl<T: Copy + Default> Aligned<T> {
 /// One token's activations as int8 blocks of 32, `x ≈ dx[b]·q` in block `b`, laid out for
 /// the kernel of one weight format.
 pub(crate) struct QuantX {
-    /// The int8 values. Q4_0 (and Q5_0 and IQ4_NL where `quant_nib4_x86::groups_of` says so)
-    /// takes blocks in groups of four, then a pair, then one (as many
-    /// as remain), each group as the first 16 values of its blocks followed by the last 16 —
-    /// the low and the high nibbles of the blocks' bytes. Q4_K for the 512-bit kernel swaps
-    /// blocks 1 and 2 of every four (`[0, 2, 1, 3]`: one 64-byte load of weights unpacks to
-    /// sub-blocks 0 and 2 in its low nibbles and 1 and 3 in its high ones). Q8_0, the
-    /// 256-bit Q4_K kernel and the generic kernel keep the natural order.
+    /// The int8 values. Q4_0 (and Q5_0, IQ4_NL and MXFP4 where `quant_nib4_x86::groups_of`
+    /// says so) takes blocks in groups of four, then a pair, then one (as many as remain),
+    /// each group as the first 16 values of its blocks followed by the last 16 — the low and
+    /// the high nibbles of the blocks' bytes. Q4_K for the 512-bit kernel swaps blocks 1 and 2
+    /// of every four (`[0, 2, 1, 3]`: one 64-byte load of weights unpacks to sub-blocks 0 and
+    /// 2 in its low nibbles and 1 and 3 in its high ones). Q8_0, the 256-bit Q4_K kernel and
+    /// the generic kernel keep the natural order.
     pub(crate) q: Aligned<i8>,
     /// Scale of each block of 32.
     pub(crate) dx: Aligned<f32>,
     /// The Q4_0-shaped formats: each i32 lane's starting value, `−c·Σq` over the lane's x
-    /// values, `c` the weights' offset (Q4_0 8, Q5_0 16, IQ4_NL's table lifted by 128), 4 lanes
-    /// per block of a group, 8 for a lone block. Stored as i32, the
+    /// values, `c` the weights' offset (Q4_0 8, Q5_0 16, IQ4_NL's table lifted by 128,
+    /// MXFP4's by 16), 4 lanes per block of a group, 8 for a lone block. Stored as i32, the
     /// dot products' starting accumulator read straight from memory (i16 needed a widening
     /// shuffle per group on the port the nibble unpack also uses); the token, 1.6 bytes per
     /// value, still stays in L1 beside the streaming weights.
@@ -732,6 +732,9 @@ unsafe fn row_t<D: Dot, const T: usize>(
             }
             QuantType::IQ4_NL if nib4::groups_of(ty, D::ZMM, k).is_some() => {
                 nib4::row_zmm::<nib4::Iq4Nl, T>(row.as_ptr(), k / 32, x)
+            }
+            QuantType::MXFP4 if nib4::groups_of(ty, D::ZMM, k).is_some() => {
+                nib4::row_zmm::<nib4::Mxfp4, T>(row.as_ptr(), k / 32, x)
             }
             QuantType::Q4_0 => q4_0_row::<D, T>(row.as_ptr(), k / 32, x),
             QuantType::Q8_0 if D::ZMM && T >= 3 => q8_0_row_zmm::<T>(row.as_ptr(), k / 32, x),

@@ -5,15 +5,18 @@
 //! - Q4_0: the nibble, `c = 8`;
 //! - Q5_0 (22-byte blocks): the nibble with its fifth bit from `qh` added by a byte mask
 //!   (one masked add for 64 values), `c = 16`;
-//! - IQ4_NL: the table entry plus 128 (one `vpshufb` for 64 values), `c = 128`.
+//! - IQ4_NL: the table entry plus 128 (one `vpshufb` for 64 values), `c = 128`;
+//! - MXFP4 (17-byte blocks, an E8M0 scale byte): the doubled E2M1 value plus 16 (the same
+//!   `vpshufb`), `c = 16`.
 //!
-//! The generic unit kernel (`quant_units_x86`) took Q5_0 and IQ4_NL a block at a time on
-//! 256-bit vectors; there they stayed at 0.96–1.07× dense f16 on the dequantised weights at
-//! 4096² (a 2-vCPU Xeon). Q5_0 and IQ4_NL take this kernel where whole groups fill the row
+//! The generic unit kernel (`quant_units_x86`) took Q5_0, IQ4_NL and MXFP4 a block at a time
+//! on 256-bit vectors; there Q5_0 and IQ4_NL stayed at 0.96–1.12× dense f16 on the dequantised
+//! weights at 4096² (a 2-vCPU Xeon). They take this kernel where whole groups fill the row
 //! (K % 128 == 0, [`groups_of`]); Q4_0's last blocks go through its 256-bit tail.
 
 use std::arch::x86_64::*;
 
+use crate::formats::fp4::{e8m0_half, KV as FP4_VALUES};
 use crate::formats::iq4::KVALUES;
 use crate::formats::QuantType;
 use crate::quant_int8_x86::{fold512, hsum, q4_0_scales, q4_0_tail, QuantX, VnniDot};
@@ -32,6 +35,12 @@ pub(crate) trait Nib4 {
     /// The four blocks' low and high nibbles (`lo`, `hi`: block `i` in 128-bit lane `i`) as
     /// the unsigned bytes the products take.
     unsafe fn values(group: *const u8, lo: __m512i, hi: __m512i) -> (__m512i, __m512i);
+    /// The four blocks' scales as f32 in lanes 0..4 (an f16 at the start of each block).
+    #[inline(always)]
+    unsafe fn scales(group: *const u8) -> __m128 {
+        // SAFETY: four blocks at `group`; F16C is enabled by the caller.
+        unsafe { scales4(group, Self::STRIDE) }
+    }
 }
 
 pub(crate) struct Q4_0;
@@ -87,14 +96,51 @@ impl Nib4 for Iq4Nl {
     }
 }
 
-/// IQ4_NL's values plus 128 (1..=241: unsigned bytes), 16-byte aligned for the table load.
-#[repr(align(16))]
-struct Lifted([u8; 16]);
-static LIFTED: Lifted = Lifted({
+/// IQ4_NL's values plus 128 (1..=241: unsigned bytes).
+static LIFTED: Table = Table({
     let mut t = [0u8; 16];
     let mut i = 0;
     while i < 16 {
         t[i] = (KVALUES[i] as i16 + 128) as u8;
+        i += 1;
+    }
+    t
+});
+
+pub(crate) struct Mxfp4;
+impl Nib4 for Mxfp4 {
+    const STRIDE: usize = 17;
+    const QS: usize = 1;
+    const CORR: i32 = 16;
+    #[inline(always)]
+    unsafe fn values(_: *const u8, lo: __m512i, hi: __m512i) -> (__m512i, __m512i) {
+        // SAFETY: AVX-512 F and BW are enabled by the caller.
+        unsafe {
+            let t = _mm_loadu_si128(E2M1_LIFTED.0.as_ptr() as *const __m128i);
+            let t = _mm512_broadcast_i32x4(t);
+            (_mm512_shuffle_epi8(t, lo), _mm512_shuffle_epi8(t, hi))
+        }
+    }
+    #[inline(always)]
+    unsafe fn scales(group: *const u8) -> __m128 {
+        // SAFETY: four blocks at `group`, each starting with its E8M0 byte.
+        unsafe {
+            let e = |i: usize| e8m0_half(*group.add(17 * i));
+            _mm_setr_ps(e(0), e(1), e(2), e(3))
+        }
+    }
+}
+
+/// A table of 16 bytes, aligned for its load.
+#[repr(align(16))]
+struct Table([u8; 16]);
+
+/// MXFP4's doubled E2M1 values (−12..=12, the scale halved) plus 16: unsigned bytes.
+static E2M1_LIFTED: Table = Table({
+    let mut t = [0u8; 16];
+    let mut i = 0;
+    while i < 16 {
+        t[i] = (FP4_VALUES[i] + 16) as u8;
         i += 1;
     }
     t
@@ -107,6 +153,7 @@ pub(crate) fn groups_of(ty: QuantType, vnni: bool, k: usize) -> Option<i32> {
         QuantType::Q4_0 => Some(Q4_0::CORR),
         QuantType::Q5_0 if vnni && k.is_multiple_of(128) => Some(Q5_0::CORR),
         QuantType::IQ4_NL if vnni && k.is_multiple_of(128) => Some(Iq4Nl::CORR),
+        QuantType::MXFP4 if vnni && k.is_multiple_of(128) => Some(Mxfp4::CORR),
         _ => None,
     }
 }
@@ -146,7 +193,7 @@ unsafe fn group_zmm<F: Nib4, const T: usize>(
             _mm512_and_si512(_mm512_srli_epi16::<4>(v), m4),
         );
         let spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
-        let s4 = q4_0_scales(scales4(b, F::STRIDE), x, 4 * g, 4);
+        let s4 = q4_0_scales(F::scales(b), x, 4 * g, 4);
         for t in 0..T {
             let xq = x[t].q.as_ptr().add(128 * g);
             let i = _mm512_loadu_si512(x[t].neg_corr.as_ptr().add(16 * g) as *const _);

@@ -197,12 +197,17 @@ fn every_generic_format_every_unit() {
     }
 }
 
-/// Q5_0 and IQ4_NL take Q4_0's four-block groups on 512-bit vectors where K is a multiple of
-/// 128 (AVX-512 VNNI machines); the unit test above never has such a K.
+/// Q5_0, IQ4_NL and MXFP4 take Q4_0's four-block groups on 512-bit vectors where K is a
+/// multiple of 128 (AVX-512 VNNI machines); the unit test above never has such a K.
 #[test]
 fn nibble_formats_in_groups_of_four() {
     let mut rng = Lcg(17);
-    for ty in [QuantType::Q4_0, QuantType::Q5_0, QuantType::IQ4_NL] {
+    for ty in [
+        QuantType::Q4_0,
+        QuantType::Q5_0,
+        QuantType::IQ4_NL,
+        QuantType::MXFP4,
+    ] {
         for blocks in [4, 8, 12] {
             for m in [1, 2, 3, 4, 5, 9] {
                 check(ty, 3, 32 * blocks, m, &mut rng);
