@@ -106,8 +106,8 @@ pub(crate) struct QuantX {
     /// shuffle per group on the port the nibble unpack also uses); the token, 1.6 bytes per
     /// value, still stays in L1 beside the streaming weights.
     pub(crate) neg_corr: Aligned<i32>,
-    /// Q4_K: `dx·Σq` per block (meets the block minimum).
-    dx_sum: Aligned<f32>,
+    /// Q4_K, Q4_1, Q5_1: `dx·Σq` per block (meets the block minimum).
+    pub(crate) dx_sum: Aligned<f32>,
     /// Formats of the generic kernel with offsets: `dx·Σq` per 16 values.
     pub(crate) dx_half_sum: Aligned<f32>,
     /// Formats of the generic kernel with an integer zero point: `Σq` per block of 32.
@@ -142,13 +142,16 @@ pub(crate) unsafe fn quantize_x(ty: QuantType, dot: IntDot, x: &[f32]) -> QuantX
             q_sum = q.chunks_exact(32).map(sum).collect();
         }
     }
+    if matches!(ty, QuantType::Q4_K | QuantType::Q4_1 | QuantType::Q5_1) {
+        // Per block of 32 in the natural order (before any arrangement below).
+        dx_sum = (q.chunks_exact(32).zip(&dx))
+            .map(|(qb, &d)| d * sum(qb) as f32)
+            .collect();
+    }
     if let Some(corr) = nib4::groups_of(ty, dot == IntDot::Vnni, x.len()) {
         neg_corr = arrange_q4_0(&mut q, dx.len(), corr);
     }
     if ty == QuantType::Q4_K {
-        dx_sum = (q.chunks_exact(32).zip(&dx))
-            .map(|(qb, &d)| d * sum(qb) as f32)
-            .collect();
         if dot == IntDot::Vnni {
             // Blocks 1 and 2 of every four swap places (see QuantX::q).
             for quad in q.chunks_exact_mut(128) {
@@ -735,6 +738,12 @@ unsafe fn row_t<D: Dot, const T: usize>(
             }
             QuantType::MXFP4 if nib4::groups_of(ty, D::ZMM, k).is_some() => {
                 nib4::row_zmm::<nib4::Mxfp4, T>(row.as_ptr(), k / 32, x)
+            }
+            QuantType::Q4_1 if nib4::groups_of(ty, D::ZMM, k).is_some() => {
+                nib4::row_zmm::<nib4::Q4_1, T>(row.as_ptr(), k / 32, x)
+            }
+            QuantType::Q5_1 if nib4::groups_of(ty, D::ZMM, k).is_some() => {
+                nib4::row_zmm::<nib4::Q5_1, T>(row.as_ptr(), k / 32, x)
             }
             QuantType::Q4_0 => q4_0_row::<D, T>(row.as_ptr(), k / 32, x),
             QuantType::Q8_0 if D::ZMM && T >= 3 => q8_0_row_zmm::<T>(row.as_ptr(), k / 32, x),

@@ -5,6 +5,8 @@
 //! - Q4_0: the nibble, `c = 8`;
 //! - Q5_0 (22-byte blocks): the nibble with its fifth bit from `qh` added by a byte mask
 //!   (one masked add for 64 values), `c = 16`;
+//! - Q4_1 and Q5_1 (`w = d·q + m`): the nibble (with Q5_1's fifth bit), `c = 0`, the
+//!   minimums met by the token's `dx·Σq` per block in four more lanes;
 //! - IQ4_NL: the table entry plus 128 (one `vpshufb` for 64 values), `c = 128`;
 //! - MXFP4 (17-byte blocks, an E8M0 scale byte): the doubled E2M1 value plus 16 (the same
 //!   `vpshufb`), `c = 16`.
@@ -41,6 +43,14 @@ pub(crate) trait Nib4 {
         // SAFETY: four blocks at `group`; F16C is enabled by the caller.
         unsafe { scales4(group, Self::STRIDE) }
     }
+    /// Whether blocks carry a minimum `m` (`w = d·q + m`), met by the token's `dx·Σq` per block.
+    const OFFSET: bool = false;
+    /// The four blocks' minimums as f32 in lanes 0..4 (an f16 after the scale), where `OFFSET`.
+    #[inline(always)]
+    unsafe fn mins(group: *const u8) -> __m128 {
+        // SAFETY: four blocks at `group`; F16C is enabled by the caller.
+        unsafe { scales4(group.add(2), Self::STRIDE) }
+    }
 }
 
 pub(crate) struct Q4_0;
@@ -63,20 +73,52 @@ impl Nib4 for Q5_0 {
     #[inline(always)]
     unsafe fn values(group: *const u8, lo: __m512i, hi: __m512i) -> (__m512i, __m512i) {
         // SAFETY: four blocks at `group`; AVX-512 BW is enabled by the caller.
-        unsafe {
-            // Bit j of block i's qh is the fifth bit of element j: elements 0..16 are the low
-            // nibbles (bits 16i..16i + 16 of the low mask), 16..32 the high ones.
-            let qh = |i: usize| u64::from((group.add(22 * i + 2) as *const u32).read_unaligned());
-            let (h0, h1, h2, h3) = (qh(0), qh(1), qh(2), qh(3));
-            let low = |h: u64| h & 0xffff;
-            let lo_bits = low(h0) | low(h1) << 16 | low(h2) << 32 | low(h3) << 48;
-            let hi_bits = h0 >> 16 | (h1 >> 16) << 16 | (h2 >> 16) << 32 | (h3 >> 16) << 48;
-            let sixteen = _mm512_set1_epi8(16);
-            (
-                _mm512_mask_add_epi8(lo, lo_bits, lo, sixteen),
-                _mm512_mask_add_epi8(hi, hi_bits, hi, sixteen),
-            )
-        }
+        unsafe { fifth_bits(group.add(2), Self::STRIDE, lo, hi) }
+    }
+}
+
+pub(crate) struct Q4_1;
+impl Nib4 for Q4_1 {
+    const STRIDE: usize = 20;
+    const QS: usize = 4;
+    const CORR: i32 = 0;
+    const OFFSET: bool = true;
+    #[inline(always)]
+    unsafe fn values(_: *const u8, lo: __m512i, hi: __m512i) -> (__m512i, __m512i) {
+        (lo, hi)
+    }
+}
+
+pub(crate) struct Q5_1;
+impl Nib4 for Q5_1 {
+    const STRIDE: usize = 24;
+    const QS: usize = 8;
+    const CORR: i32 = 0;
+    const OFFSET: bool = true;
+    #[inline(always)]
+    unsafe fn values(group: *const u8, lo: __m512i, hi: __m512i) -> (__m512i, __m512i) {
+        // SAFETY: four blocks at `group`; AVX-512 BW is enabled by the caller.
+        unsafe { fifth_bits(group.add(4), Self::STRIDE, lo, hi) }
+    }
+}
+
+/// Q5's nibbles of four blocks with their fifth bits added: bit j of block i's `qh` (the u32
+/// at `qh + stride·i`) is the fifth bit of element j, so elements 0..16 (the low nibbles) take
+/// bits 16i..16i + 16 of the low mask and 16..32 the high one — one masked add for 64 values.
+#[inline(always)]
+unsafe fn fifth_bits(qh: *const u8, stride: usize, lo: __m512i, hi: __m512i) -> (__m512i, __m512i) {
+    // SAFETY: four u32 at `qh`, `stride` apart (the caller's blocks); AVX-512 BW is enabled.
+    unsafe {
+        let h = |i: usize| u64::from((qh.add(stride * i) as *const u32).read_unaligned());
+        let (h0, h1, h2, h3) = (h(0), h(1), h(2), h(3));
+        let low = |h: u64| h & 0xffff;
+        let lo_bits = low(h0) | low(h1) << 16 | low(h2) << 32 | low(h3) << 48;
+        let hi_bits = h0 >> 16 | (h1 >> 16) << 16 | (h2 >> 16) << 32 | (h3 >> 16) << 48;
+        let sixteen = _mm512_set1_epi8(16);
+        (
+            _mm512_mask_add_epi8(lo, lo_bits, lo, sixteen),
+            _mm512_mask_add_epi8(hi, hi_bits, hi, sixteen),
+        )
     }
 }
 
@@ -152,6 +194,8 @@ pub(crate) fn groups_of(ty: QuantType, vnni: bool, k: usize) -> Option<i32> {
     match ty {
         QuantType::Q4_0 => Some(Q4_0::CORR),
         QuantType::Q5_0 if vnni && k.is_multiple_of(128) => Some(Q5_0::CORR),
+        QuantType::Q4_1 if vnni && k.is_multiple_of(128) => Some(Q4_1::CORR),
+        QuantType::Q5_1 if vnni && k.is_multiple_of(128) => Some(Q5_1::CORR),
         QuantType::IQ4_NL if vnni && k.is_multiple_of(128) => Some(Iq4Nl::CORR),
         QuantType::MXFP4 if vnni && k.is_multiple_of(128) => Some(Mxfp4::CORR),
         _ => None,
@@ -173,6 +217,7 @@ pub(crate) unsafe fn scales4(b: *const u8, stride: usize) -> __m128 {
 #[inline(always)]
 unsafe fn group_zmm<F: Nib4, const T: usize>(
     acc: &mut [__m512; T],
+    off: &mut [__m128; T],
     x: &[&QuantX; T],
     row: *const u8,
     g: usize,
@@ -194,13 +239,26 @@ unsafe fn group_zmm<F: Nib4, const T: usize>(
         );
         let spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
         let s4 = q4_0_scales(F::scales(b), x, 4 * g, 4);
+        let m4 = if F::OFFSET {
+            F::mins(b)
+        } else {
+            _mm_setzero_ps()
+        };
         for t in 0..T {
             let xq = x[t].q.as_ptr().add(128 * g);
-            let i = _mm512_loadu_si512(x[t].neg_corr.as_ptr().add(16 * g) as *const _);
+            let i = if F::CORR == 0 {
+                _mm512_setzero_si512()
+            } else {
+                _mm512_loadu_si512(x[t].neg_corr.as_ptr().add(16 * g) as *const _)
+            };
             let i = _mm512_dpbusd_epi32(i, lo, _mm512_loadu_si512(xq as *const _));
             let i = _mm512_dpbusd_epi32(i, hi, _mm512_loadu_si512(xq.add(64) as *const _));
             let s = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(s4[t]));
             acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), s, acc[t]);
+            if F::OFFSET {
+                let dx_sum = _mm_loadu_ps(x[t].dx_sum.as_ptr().add(4 * g));
+                off[t] = _mm_fmadd_ps(m4, dx_sum, off[t]);
+            }
         }
     }
 }
@@ -225,15 +283,16 @@ pub(crate) unsafe fn row_zmm<F: Nib4, const T: usize>(
     // SAFETY: this function's contract.
     unsafe {
         let mut acc = [[_mm512_setzero_ps(); T]; 2];
+        let mut off = [_mm_setzero_ps(); T];
         let groups = nb / 4;
         let mut g = 0;
         while g + 2 <= groups {
-            group_zmm::<F, T>(&mut acc[0], x, row, g);
-            group_zmm::<F, T>(&mut acc[1], x, row, g + 1);
+            group_zmm::<F, T>(&mut acc[0], &mut off, x, row, g);
+            group_zmm::<F, T>(&mut acc[1], &mut off, x, row, g + 1);
             g += 2;
         }
         if g < groups {
-            group_zmm::<F, T>(&mut acc[0], x, row, g);
+            group_zmm::<F, T>(&mut acc[0], &mut off, x, row, g);
         }
         let mut tail = [_mm256_setzero_ps(); T];
         if F::TAIL {
@@ -243,7 +302,9 @@ pub(crate) unsafe fn row_zmm<F: Nib4, const T: usize>(
         }
         let mut out = [0.0f32; T];
         for (t, o) in out.iter_mut().enumerate() {
-            *o = hsum(_mm256_add_ps(fold512(acc[0][t], acc[1][t]), tail[t]));
+            let mins = _mm_add_ps(off[t], _mm_movehl_ps(off[t], off[t]));
+            let mins = _mm_cvtss_f32(_mm_add_ss(mins, _mm_movehdup_ps(mins)));
+            *o = hsum(_mm256_add_ps(fold512(acc[0][t], acc[1][t]), tail[t])) + mins;
         }
         out
     }
