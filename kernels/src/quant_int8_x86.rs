@@ -151,13 +151,11 @@ pub(crate) unsafe fn quantize_x(ty: QuantType, dot: IntDot, x: &[f32]) -> QuantX
     if let Some(corr) = nib4::groups_of(ty, dot == IntDot::Vnni, x.len()) {
         neg_corr = arrange_q4_0(&mut q, dx.len(), corr);
     }
-    if ty == QuantType::Q4_K {
-        if dot == IntDot::Vnni {
-            // Blocks 1 and 2 of every four swap places (see QuantX::q).
-            for quad in q.chunks_exact_mut(128) {
-                let (a, b) = quad[32..96].split_at_mut(32);
-                a.swap_with_slice(b);
-            }
+    if ty == QuantType::Q4_K && dot == IntDot::Vnni {
+        // Blocks 1 and 2 of every four swap places (see QuantX::q).
+        for quad in q.chunks_exact_mut(128) {
+            let (a, b) = quad[32..96].split_at_mut(32);
+            a.swap_with_slice(b);
         }
     }
     QuantX {
