@@ -1,5 +1,5 @@
 //! `y = x · Wᵀ` with W in a GGUF block format, on the CPU, threaded over W's rows: the int8
-//! row kernels (`quant_int8_x86`, `quant_units_x86`) or the exact SIMD rows
+//! row kernels (`quant_int8_x86`, `quant_nib4_x86`, `quant_units_x86`) or the exact SIMD rows
 //! (`quant_matmul_x86`, `quant_units_x86::exact`) decode each block in registers; without
 //! AVX2, each block is decoded into a small buffer by the reference decoder and dotted with
 //! every token's slice of x. Never a dequantised copy of W.
