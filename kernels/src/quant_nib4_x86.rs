@@ -1,4 +1,4 @@
-//! The formats shaped like Q4_0 — an f16 scale and 16 bytes of nibbles a block of 32,
+//! The formats shaped like Q4_0 — a scale and 16 bytes of nibbles a block of 32,
 //! element `j` low and `j + 16` high — on 512-bit vectors with AVX-512 VNNI: four blocks a
 //! vector, x arranged in Q4_0's groups (see `QuantX::q`), each lane's sum started at
 //! `−c·Σx` (`neg_corr`) so the weights enter the byte products unsigned:
@@ -11,7 +11,7 @@
 //! - MXFP4 (17-byte blocks, an E8M0 scale byte): the doubled E2M1 value plus 16 (the same
 //!   `vpshufb`), `c = 16`.
 //!
-//! The generic unit kernel (`quant_units_x86`) took Q5_0, IQ4_NL and MXFP4 a block at a time
+//! The generic unit kernel (`quant_units_x86`) took the others a block at a time
 //! on 256-bit vectors; there Q5_0 and IQ4_NL stayed at 0.96–1.12× dense f16 on the dequantised
 //! weights at 4096² (a 2-vCPU Xeon). They take this kernel where whole groups fill the row
 //! (K % 128 == 0, [`groups_of`]); Q4_0's last blocks go through its 256-bit tail.
@@ -27,7 +27,7 @@ use crate::quant_int8_x86::{fold512, hsum, q4_0_scales, q4_0_tail, QuantX, VnniD
 pub(crate) trait Nib4 {
     /// Bytes a block.
     const STRIDE: usize;
-    /// Offset of the 16 nibble bytes in a block (the f16 scale is at 0).
+    /// Offset of the 16 nibble bytes in a block (the scale is at 0).
     const QS: usize;
     /// What each lane's sum starts at, per unit of `−Σx`: the weights' offset.
     const CORR: i32;
@@ -53,6 +53,7 @@ pub(crate) trait Nib4 {
     }
 }
 
+/// Q4_0: `d: f16`, 16 bytes of nibbles; `w = d·(q − 8)`.
 pub(crate) struct Q4_0;
 impl Nib4 for Q4_0 {
     const STRIDE: usize = 18;
@@ -65,6 +66,7 @@ impl Nib4 for Q4_0 {
     }
 }
 
+/// Q5_0: `d: f16`, `qh: u32`, 16 bytes of nibbles; `w = d·(q − 16)`.
 pub(crate) struct Q5_0;
 impl Nib4 for Q5_0 {
     const STRIDE: usize = 22;
@@ -77,6 +79,7 @@ impl Nib4 for Q5_0 {
     }
 }
 
+/// Q4_1: `d, m: f16`, 16 bytes of nibbles; `w = d·q + m`.
 pub(crate) struct Q4_1;
 impl Nib4 for Q4_1 {
     const STRIDE: usize = 20;
@@ -89,6 +92,7 @@ impl Nib4 for Q4_1 {
     }
 }
 
+/// Q5_1: `d, m: f16`, `qh: u32`, 16 bytes of nibbles; `w = d·q + m`.
 pub(crate) struct Q5_1;
 impl Nib4 for Q5_1 {
     const STRIDE: usize = 24;
@@ -122,6 +126,7 @@ unsafe fn fifth_bits(qh: *const u8, stride: usize, lo: __m512i, hi: __m512i) -> 
     }
 }
 
+/// IQ4_NL: `d: f16`, 16 bytes of indices into the non-linear table.
 pub(crate) struct Iq4Nl;
 impl Nib4 for Iq4Nl {
     const STRIDE: usize = 18;
@@ -149,6 +154,7 @@ static LIFTED: Table = Table({
     t
 });
 
+/// MXFP4: an E8M0 exponent, 16 bytes of E2M1 codes (as doubled integers, the scale halved).
 pub(crate) struct Mxfp4;
 impl Nib4 for Mxfp4 {
     const STRIDE: usize = 17;
@@ -188,8 +194,8 @@ static E2M1_LIFTED: Table = Table({
     t
 });
 
-/// The `−Σx` multiple each lane starts at when `ty`'s int8 row takes this kernel with `dot`
-/// on rows of `k` values (see the module text); `None` where it does not.
+/// The `−Σx` multiple each lane starts at when `ty`'s int8 row takes this kernel (`vnni`: the
+/// CPU's dot-product form is AVX-512 VNNI) on rows of `k` values; `None` where it does not.
 pub(crate) fn groups_of(ty: QuantType, vnni: bool, k: usize) -> Option<i32> {
     match ty {
         QuantType::Q4_0 => Some(Q4_0::CORR),
