@@ -8,6 +8,9 @@ use lowbit_kernels::formats::QuantType;
 use lowbit_kernels::quant_matmul::{quant_matmul, QuantPath};
 use lowbit_kernels::simd::machine_levels;
 
+mod common;
+use common::Lcg;
+
 #[test]
 fn every_fp8_code_at_every_level() {
     let k = 32;
@@ -47,6 +50,71 @@ fn every_fp8_code_at_every_level() {
                             );
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Rows whose block scales change and repeat (the one-token kernel adds `Σ v·x` over each run
+/// of equal scales and scales it once): every level and path within the f32 bound of the
+/// reference weights `scale·value` times x.
+#[test]
+fn runs_of_block_scales_within_the_f32_bound() {
+    let u = 1.0 / (1u64 << 24) as f64;
+    let pattern = [0.5f32, 0.5, 1.75, 1.75, 1.75, 0.5, 3.0e-3, 3.0e-3, 0.25];
+    let k = 32 * pattern.len();
+    let mut rng = Lcg(29);
+    for (ty, value) in [
+        (QuantType::F8E4M3, e4m3_to_f32 as fn(u8) -> f32),
+        (QuantType::F8E5M2, e5m2_to_f32),
+    ] {
+        let n = 3;
+        let mut w = Vec::new();
+        let mut deq = Vec::new();
+        for row in 0..n {
+            for b in 0..pattern.len() {
+                // Each row its own rotation of the pattern (the runs start and end anywhere),
+                // the last one negated.
+                let sign = if row == n - 1 { -1.0 } else { 1.0 };
+                let scale = sign * pattern[(b + row) % pattern.len()];
+                w.extend_from_slice(&scale.to_le_bytes());
+                for _ in 0..32 {
+                    // Finite codes only: E4M3's NaN and E5M2's top exponent moved down.
+                    let mut c = rng.next() as u8;
+                    if (ty == QuantType::F8E4M3 && c & 0x7f == 0x7f)
+                        || (ty == QuantType::F8E5M2 && c & 0x7c == 0x7c)
+                    {
+                        c ^= 0x04;
+                    }
+                    w.push(c);
+                    deq.push(scale * value(c));
+                }
+            }
+        }
+        let x: Vec<f32> = (0..k).map(|_| rng.unit()).collect();
+        for level in machine_levels() {
+            for path in [QuantPath::Exact, QuantPath::Int8] {
+                let mut y = vec![0.0f32; n];
+                quant_matmul(path, level, 1, ty, &w, &x, 1, n, k, &mut y).unwrap();
+                for (j, &got) in y.iter().enumerate() {
+                    let wr = &deq[j * k..(j + 1) * k];
+                    let exact: f64 = wr
+                        .iter()
+                        .zip(&x)
+                        .map(|(&a, &b)| f64::from(a) * f64::from(b))
+                        .sum();
+                    let mag: f64 = wr
+                        .iter()
+                        .zip(&x)
+                        .map(|(&a, &b)| (f64::from(a) * f64::from(b)).abs())
+                        .sum();
+                    let bound = (k as f64 + 2.0) * u * mag + u * exact.abs();
+                    assert!(
+                        (f64::from(got) - exact).abs() <= bound,
+                        "{} {level:?} {path:?} row {j}: {got} vs {exact} ± {bound}",
+                        ty.name()
+                    );
                 }
             }
         }
