@@ -89,8 +89,8 @@ impl<T: Copy + Default> Aligned<T> {
 /// One token's activations as int8 blocks of 32, `x ≈ dx[b]·q` in block `b`, laid out for
 /// the kernel of one weight format.
 pub(crate) struct QuantX {
-    /// The int8 values. Q4_0 (and Q5_0, IQ4_NL and MXFP4 where `quant_nib4_x86::groups_of`
-    /// says so) takes blocks in groups of four, then a pair, then one (as many as remain),
+    /// The int8 values. Q4_0 (and the other formats `quant_nib4_x86::groups_of` names, where
+    /// it says so) takes blocks in groups of four, then a pair, then one (as many as remain),
     /// each group as the first 16 values of its blocks followed by the last 16 — the low and
     /// the high nibbles of the blocks' bytes. Q4_K for the 512-bit kernel swaps blocks 1 and 2
     /// of every four (`[0, 2, 1, 3]`: one 64-byte load of weights unpacks to sub-blocks 0 and
@@ -106,7 +106,7 @@ pub(crate) struct QuantX {
     /// shuffle per group on the port the nibble unpack also uses); the token, 1.6 bytes per
     /// value, still stays in L1 beside the streaming weights.
     pub(crate) neg_corr: Aligned<i32>,
-    /// Q4_K, Q4_1, Q5_1: `dx·Σq` per block (meets the block minimum).
+    /// Q4_K, Q4_1, Q5_1, I4G32: `dx·Σq` per block (meets the block minimum).
     pub(crate) dx_sum: Aligned<f32>,
     /// Formats of the generic kernel with offsets: `dx·Σq` per 16 values.
     pub(crate) dx_half_sum: Aligned<f32>,
@@ -142,7 +142,10 @@ pub(crate) unsafe fn quantize_x(ty: QuantType, dot: IntDot, x: &[f32]) -> QuantX
             q_sum = q.chunks_exact(32).map(sum).collect();
         }
     }
-    if matches!(ty, QuantType::Q4_K | QuantType::Q4_1 | QuantType::Q5_1) {
+    if matches!(
+        ty,
+        QuantType::Q4_K | QuantType::Q4_1 | QuantType::Q5_1 | QuantType::I4G32
+    ) {
         // Per block of 32 in the natural order (before any arrangement below).
         dx_sum = (q.chunks_exact(32).zip(&dx))
             .map(|(qb, &d)| d * sum(qb) as f32)
@@ -742,6 +745,9 @@ unsafe fn row_t<D: Dot, const T: usize>(
             }
             QuantType::Q5_1 if nib4::groups_of(ty, D::ZMM, k).is_some() => {
                 nib4::row_zmm::<nib4::Q5_1, T>(row.as_ptr(), k / 32, x)
+            }
+            QuantType::I4G32 if nib4::groups_of(ty, D::ZMM, k).is_some() => {
+                nib4::row_zmm::<nib4::I4g32, T>(row.as_ptr(), k / 32, x)
             }
             QuantType::Q4_0 => q4_0_row::<D, T>(row.as_ptr(), k / 32, x),
             QuantType::Q8_0 if D::ZMM && T >= 3 => q8_0_row_zmm::<T>(row.as_ptr(), k / 32, x),

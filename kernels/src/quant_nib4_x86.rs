@@ -6,7 +6,8 @@
 //! - Q5_0 (22-byte blocks): the nibble with its fifth bit from `qh` added by a byte mask
 //!   (one masked add for 64 values), `c = 16`;
 //! - Q4_1 and Q5_1 (`w = d·q + m`): the nibble (with Q5_1's fifth bit), `c = 0`, the
-//!   minimums met by the token's `dx·Σq` per block in four more lanes;
+//!   minimums met by the token's `dx·Σq` per block in four more lanes; I4G32 (19-byte
+//!   blocks, `w = d·(q − z)`) the same way with `m = −d·z`;
 //! - IQ4_NL: the table entry plus 128 (one `vpshufb` for 64 values), `c = 128`;
 //! - MXFP4 (17-byte blocks, an E8M0 scale byte): the doubled E2M1 value plus 16 (the same
 //!   `vpshufb`), `c = 16`.
@@ -126,6 +127,31 @@ unsafe fn fifth_bits(qh: *const u8, stride: usize, lo: __m512i, hi: __m512i) -> 
     }
 }
 
+/// I4G32 (AWQ/GPTQ int4, groups of 32): `d: f16`, `z: u8`, 16 bytes of nibbles in Q4_0's
+/// order; `w = d·(q − z)`, met as Q4_1's `d·q + m` with `m = −d·z` (the reference decoder's
+/// rounding of the zero point's part).
+pub(crate) struct I4g32;
+impl Nib4 for I4g32 {
+    const STRIDE: usize = 19;
+    const QS: usize = 3;
+    const CORR: i32 = 0;
+    const OFFSET: bool = true;
+    #[inline(always)]
+    unsafe fn values(_: *const u8, lo: __m512i, hi: __m512i) -> (__m512i, __m512i) {
+        (lo, hi)
+    }
+    #[inline(always)]
+    unsafe fn mins(group: *const u8) -> __m128 {
+        // SAFETY: four blocks at `group`; F16C is enabled by the caller.
+        unsafe {
+            let z = |i: usize| i32::from(*group.add(19 * i + 2));
+            let z = _mm_cvtepi32_ps(_mm_setr_epi32(z(0), z(1), z(2), z(3)));
+            let dz = _mm_mul_ps(scales4(group, Self::STRIDE), z);
+            _mm_xor_ps(dz, _mm_set1_ps(-0.0))
+        }
+    }
+}
+
 /// IQ4_NL: `d: f16`, 16 bytes of indices into the non-linear table.
 pub(crate) struct Iq4Nl;
 impl Nib4 for Iq4Nl {
@@ -202,6 +228,7 @@ pub(crate) fn groups_of(ty: QuantType, vnni: bool, k: usize) -> Option<i32> {
         QuantType::Q5_0 if vnni && k.is_multiple_of(128) => Some(Q5_0::CORR),
         QuantType::Q4_1 if vnni && k.is_multiple_of(128) => Some(Q4_1::CORR),
         QuantType::Q5_1 if vnni && k.is_multiple_of(128) => Some(Q5_1::CORR),
+        QuantType::I4G32 if vnni && k.is_multiple_of(128) => Some(I4g32::CORR),
         QuantType::IQ4_NL if vnni && k.is_multiple_of(128) => Some(Iq4Nl::CORR),
         QuantType::MXFP4 if vnni && k.is_multiple_of(128) => Some(Mxfp4::CORR),
         _ => None,

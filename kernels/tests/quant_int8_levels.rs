@@ -206,13 +206,22 @@ fn every_generic_format_every_unit() {
     }
 }
 
-/// Q4_1, Q5_0, Q5_1, IQ4_NL and MXFP4 take Q4_0's four-block groups on 512-bit vectors where
-/// K is a multiple of 128 (AVX-512 VNNI machines); the unit test above never has such a K.
+/// Q4_1, Q5_0, Q5_1, IQ4_NL, MXFP4 and I4G32 take Q4_0's four-block groups on 512-bit vectors
+/// where K is a multiple of 128 (AVX-512 VNNI machines); the unit test above never has such a
+/// K.
 #[test]
 fn nibble_formats_in_groups_of_four() {
     let mut rng = Lcg(17);
     use QuantType as Q;
-    for ty in [Q::Q4_0, Q::Q4_1, Q::Q5_0, Q::Q5_1, Q::IQ4_NL, Q::MXFP4] {
+    for ty in [
+        Q::Q4_0,
+        Q::Q4_1,
+        Q::Q5_0,
+        Q::Q5_1,
+        Q::IQ4_NL,
+        Q::MXFP4,
+        Q::I4G32,
+    ] {
         for blocks in [4, 8, 12] {
             for m in [1, 2, 3, 4, 5, 9] {
                 check(ty, 3, 32 * blocks, m, &mut rng);
