@@ -106,7 +106,7 @@ pub(crate) struct QuantX {
     /// shuffle per group on the port the nibble unpack also uses); the token, 1.6 bytes per
     /// value, still stays in L1 beside the streaming weights.
     pub(crate) neg_corr: Aligned<i32>,
-    /// Q4_K, Q4_1, Q5_1, I4G32: `dx·Σq` per block (meets the block minimum).
+    /// Q4_K, Q4_1, Q5_1, I4G: `dx·Σq` per block of 32 (meets the block minimum).
     pub(crate) dx_sum: Aligned<f32>,
     /// Formats of the generic kernel with offsets: `dx·Σq` per 16 values.
     pub(crate) dx_half_sum: Aligned<f32>,
@@ -144,7 +144,12 @@ pub(crate) unsafe fn quantize_x(ty: QuantType, dot: IntDot, x: &[f32]) -> QuantX
     }
     if matches!(
         ty,
-        QuantType::Q4_K | QuantType::Q4_1 | QuantType::Q5_1 | QuantType::I4G32
+        QuantType::Q4_K
+            | QuantType::Q4_1
+            | QuantType::Q5_1
+            | QuantType::I4G32
+            | QuantType::I4G64
+            | QuantType::I4G128
     ) {
         // Per block of 32 in the natural order (before any arrangement below).
         dx_sum = (q.chunks_exact(32).zip(&dx))
@@ -748,6 +753,12 @@ unsafe fn row_t<D: Dot, const T: usize>(
             }
             QuantType::I4G32 if nib4::groups_of(ty, D::ZMM, k).is_some() => {
                 nib4::row_zmm::<nib4::I4g32, T>(row.as_ptr(), k / 32, x)
+            }
+            QuantType::I4G64 if nib4::groups_of(ty, D::ZMM, k).is_some() => {
+                nib4::row_zmm::<nib4::I4gWide<64>, T>(row.as_ptr(), k / 32, x)
+            }
+            QuantType::I4G128 if nib4::groups_of(ty, D::ZMM, k).is_some() => {
+                nib4::row_zmm::<nib4::I4gWide<128>, T>(row.as_ptr(), k / 32, x)
             }
             QuantType::Q4_0 => q4_0_row::<D, T>(row.as_ptr(), k / 32, x),
             QuantType::Q8_0 if D::ZMM && T >= 3 => q8_0_row_zmm::<T>(row.as_ptr(), k / 32, x),

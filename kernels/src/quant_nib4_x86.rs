@@ -7,7 +7,8 @@
 //!   (one masked add for 64 values), `c = 16`;
 //! - Q4_1 and Q5_1 (`w = d·q + m`): the nibble (with Q5_1's fifth bit), `c = 0`, the
 //!   minimums met by the token's `dx·Σq` per block in four more lanes; I4G32 (19-byte
-//!   blocks, `w = d·(q − z)`) the same way with `m = −d·z`;
+//!   blocks, `w = d·(q − z)`) the same way with `m = −d·z`, and I4G64/I4G128 (a scale and
+//!   zero point per 64 or 128) with theirs repeated over their 32s;
 //! - IQ4_NL: the table entry plus 128 (one `vpshufb` for 64 values), `c = 128`;
 //! - MXFP4 (17-byte blocks, an E8M0 scale byte): the doubled E2M1 value plus 16 (the same
 //!   `vpshufb`), `c = 16`.
@@ -32,6 +33,13 @@ pub(crate) trait Nib4 {
     const QS: usize;
     /// What each lane's sum starts at, per unit of `−Σx`: the weights' offset.
     const CORR: i32;
+    /// Bytes of 128 weights (a group).
+    const GROUP_BYTES: usize = 4 * Self::STRIDE;
+    /// Where the 16 nibble bytes of the group's `i`-th 32 weights start.
+    #[inline(always)]
+    fn chunk(group: *const u8, i: usize) -> *const u8 {
+        group.wrapping_add(Self::STRIDE * i + Self::QS)
+    }
     /// Whether rows with a partial last group are taken (their blocks through Q4_0's 256-bit
     /// tail); the other formats take this kernel for whole groups only.
     const TAIL: bool = false;
@@ -152,6 +160,66 @@ impl Nib4 for I4g32 {
     }
 }
 
+/// I4G64 and I4G128: `d: f16`, `z: u8`, then `G/32` runs of 16 nibble bytes in Q4_0's order;
+/// `w = d·(q − z)` as I4G32's, a group of 128 weights being two blocks or one.
+pub(crate) struct I4gWide<const G: usize>;
+impl<const G: usize> Nib4 for I4gWide<G> {
+    const STRIDE: usize = 3 + G / 2;
+    const QS: usize = 3;
+    const CORR: i32 = 0;
+    const OFFSET: bool = true;
+    const GROUP_BYTES: usize = (128 / G) * Self::STRIDE;
+    #[inline(always)]
+    fn chunk(group: *const u8, i: usize) -> *const u8 {
+        let per = G / 32;
+        group.wrapping_add(Self::STRIDE * (i / per) + 3 + 16 * (i % per))
+    }
+    #[inline(always)]
+    unsafe fn values(_: *const u8, lo: __m512i, hi: __m512i) -> (__m512i, __m512i) {
+        (lo, hi)
+    }
+    #[inline(always)]
+    unsafe fn scales(group: *const u8) -> __m128 {
+        // SAFETY: the group's blocks at `group`; F16C is enabled by the caller.
+        unsafe { Self::per_unit(group).0 }
+    }
+    #[inline(always)]
+    unsafe fn mins(group: *const u8) -> __m128 {
+        // SAFETY: as `scales`.
+        unsafe {
+            let (d, z) = Self::per_unit(group);
+            _mm_xor_ps(_mm_mul_ps(d, z), _mm_set1_ps(-0.0))
+        }
+    }
+}
+
+impl<const G: usize> I4gWide<G> {
+    /// Each 32 weights' `d` and `z` (as f32) in lanes 0..4: two blocks' (G = 64) or one's.
+    #[inline(always)]
+    unsafe fn per_unit(group: *const u8) -> (__m128, __m128) {
+        // SAFETY: the group's blocks at `group`; F16C is enabled by the caller.
+        unsafe {
+            let block = |b: usize| group.add(Self::STRIDE * b);
+            let d = |b: usize| u32::from((block(b) as *const u16).read_unaligned());
+            let z = |b: usize| i32::from(*block(b).add(2));
+            let (dh, zs) = if G == 64 {
+                let (d0, d1) = (d(0), d(1));
+                ([d0, d0, d1, d1], [z(0), z(0), z(1), z(1)])
+            } else {
+                ([d(0); 4], [z(0); 4])
+            };
+            let h = _mm_setr_epi32(
+                (dh[0] | dh[1] << 16) as i32,
+                (dh[2] | dh[3] << 16) as i32,
+                0,
+                0,
+            );
+            let z = _mm_cvtepi32_ps(_mm_setr_epi32(zs[0], zs[1], zs[2], zs[3]));
+            (_mm_cvtph_ps(h), z)
+        }
+    }
+}
+
 /// IQ4_NL: `d: f16`, 16 bytes of indices into the non-linear table.
 pub(crate) struct Iq4Nl;
 impl Nib4 for Iq4Nl {
@@ -229,6 +297,7 @@ pub(crate) fn groups_of(ty: QuantType, vnni: bool, k: usize) -> Option<i32> {
         QuantType::Q4_1 if vnni && k.is_multiple_of(128) => Some(Q4_1::CORR),
         QuantType::Q5_1 if vnni && k.is_multiple_of(128) => Some(Q5_1::CORR),
         QuantType::I4G32 if vnni && k.is_multiple_of(128) => Some(I4g32::CORR),
+        QuantType::I4G64 | QuantType::I4G128 if vnni && k.is_multiple_of(128) => Some(0),
         QuantType::IQ4_NL if vnni && k.is_multiple_of(128) => Some(Iq4Nl::CORR),
         QuantType::MXFP4 if vnni && k.is_multiple_of(128) => Some(Mxfp4::CORR),
         _ => None,
@@ -258,8 +327,8 @@ unsafe fn group_zmm<F: Nib4, const T: usize>(
     // SAFETY: group g lies inside the row and the tokens (the caller's contract); AVX-512 F,
     // BW and VNNI are enabled by the caller.
     unsafe {
-        let b = row.add(4 * F::STRIDE * g);
-        let load4 = |i: usize| _mm_loadu_si128(b.add(F::STRIDE * i + F::QS) as *const __m128i);
+        let b = row.add(F::GROUP_BYTES * g);
+        let load4 = |i: usize| _mm_loadu_si128(F::chunk(b, i) as *const __m128i);
         let v = _mm512_castsi128_si512(load4(0));
         let v = _mm512_inserti32x4::<1>(v, load4(1));
         let v = _mm512_inserti32x4::<2>(v, load4(2));

@@ -206,7 +206,7 @@ fn every_generic_format_every_unit() {
     }
 }
 
-/// Q4_1, Q5_0, Q5_1, IQ4_NL, MXFP4 and I4G32 take Q4_0's four-block groups on 512-bit vectors
+/// Q4_1, Q5_0, Q5_1, IQ4_NL, MXFP4 and I4G take Q4_0's groups of four 32s on 512-bit vectors
 /// where K is a multiple of 128 (AVX-512 VNNI machines); the unit test above never has such a
 /// K.
 #[test]
@@ -221,6 +221,8 @@ fn nibble_formats_in_groups_of_four() {
         Q::IQ4_NL,
         Q::MXFP4,
         Q::I4G32,
+        Q::I4G64,
+        Q::I4G128,
     ] {
         for blocks in [4, 8, 12] {
             for m in [1, 2, 3, 4, 5, 9] {
