@@ -315,7 +315,8 @@ pub(crate) unsafe fn scales4(b: *const u8, stride: usize) -> __m128 {
     }
 }
 
-/// Group `g` (blocks `4g..4g + 4`) of format `F` as one 512-bit vector against `T` tokens.
+/// Group `g` (weights `128g..128g + 128`: four 32s) of format `F` as one 512-bit vector
+/// against `T` tokens.
 #[inline(always)]
 unsafe fn group_zmm<F: Nib4, const T: usize>(
     acc: &mut [__m512; T],
@@ -341,7 +342,7 @@ unsafe fn group_zmm<F: Nib4, const T: usize>(
         );
         let spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
         let s4 = q4_0_scales(F::scales(b), x, 4 * g, 4);
-        let m4 = if F::OFFSET {
+        let mins4 = if F::OFFSET {
             F::mins(b)
         } else {
             _mm_setzero_ps()
@@ -359,13 +360,13 @@ unsafe fn group_zmm<F: Nib4, const T: usize>(
             acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), s, acc[t]);
             if F::OFFSET {
                 let dx_sum = _mm_loadu_ps(x[t].dx_sum.as_ptr().add(4 * g));
-                off[t] = _mm_fmadd_ps(m4, dx_sum, off[t]);
+                off[t] = _mm_fmadd_ps(mins4, dx_sum, off[t]);
             }
         }
     }
 }
 
-/// One row of `nb` blocks of format `F` against `T` tokens: each group of four blocks as one
+/// One row of `32·nb` weights of format `F` against `T` tokens: each group of four 32s as one
 /// 512-bit vector (half the instructions of two 256-bit pairs), two groups a round into two
 /// accumulators per token; Q4_0's last `nb % 4` blocks through its 256-bit tail (the other
 /// formats take this kernel only for whole groups). (Helpers are `#[inline(always)]`
@@ -373,7 +374,7 @@ unsafe fn group_zmm<F: Nib4, const T: usize>(
 /// its intrinsics then become calls.)
 ///
 /// # Safety
-/// AVX-512 F, BW and VNNI are enabled by the caller; `row` holds `nb` blocks of `F`; every
+/// AVX-512 F, BW and VNNI are enabled by the caller; `row` holds `32·nb` weights of `F`; every
 /// token was quantised for this kernel ([`groups_of`] gave `F::CORR`) from `32·nb` values;
 /// `nb % 4 == 0` unless `F::TAIL`.
 #[inline(always)]
