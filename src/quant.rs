@@ -7,6 +7,7 @@ use std::sync::Arc;
 use lowbit_kernels::formats::fp8::{fp8_blocks, Fp8};
 use lowbit_kernels::formats::int4::Int4Weights;
 use lowbit_kernels::formats::{quantize_row, QuantType};
+use lowbit_kernels::quant_matmul::WeightFacts;
 
 use crate::context::{Backend, Context};
 use crate::error::{Error, Result};
@@ -27,6 +28,8 @@ pub struct QuantMatrix {
     pub(crate) data: QuantData,
     /// Act-order int4 weights: stored column `i` is input feature `perm[i]`.
     pub(crate) perm: Option<Permutation>,
+    /// What the CPU kernels may assume of the bytes (found once, here).
+    pub(crate) facts: WeightFacts,
 }
 
 /// An input-feature permutation, on the host and (GPU contexts) in a buffer.
@@ -73,9 +76,15 @@ impl QuantMatrix {
                 bytes.len()
             )));
         }
-        let data = match &*ctx.inner {
-            Backend::Cpu(_) => QuantData::Host(Arc::new(bytes.to_vec())),
-            Backend::Gpu(g) => QuantData::Gpu(g.upload(bytes, ty.name())?),
+        let (data, facts) = match &*ctx.inner {
+            Backend::Cpu(_) => (
+                QuantData::Host(Arc::new(bytes.to_vec())),
+                WeightFacts::of(ty, bytes),
+            ),
+            Backend::Gpu(g) => (
+                QuantData::Gpu(g.upload(bytes, ty.name())?),
+                WeightFacts::default(),
+            ),
         };
         Ok(QuantMatrix {
             ctx: ctx.clone(),
@@ -84,6 +93,7 @@ impl QuantMatrix {
             k,
             data,
             perm: None,
+            facts,
         })
     }
 

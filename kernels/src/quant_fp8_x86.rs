@@ -12,7 +12,7 @@
 //! overflow takes the reference weights there too, so infinities meet x as the reference's do.
 //! E4M3's NaN codes (`S.1111.111`) become f16 NaN by a masked blend (a scan of each row for
 //! them, to skip the blend, cost more than the blend: it met W's stream before the prefetch
-//! did). Where the CPU has GFNI and AVX-512 VBMI, E4M3's shifts become one affine bit
+//! did); weights known to hold none (`WeightFacts`, found once where they are kept) skip it. Where the CPU has GFNI and AVX-512 VBMI, E4M3's shifts become one affine bit
 //! transform of both bytes of each f16 and one byte permute (E5M2's widening a zero-masked
 //! permute). W is prefetched 2 KiB ahead: the strided 36-byte blocks left the stream waiting
 //! on memory (E5M2 single-threaded 2.7–3.4 → 1.8 ms at 4096²).
@@ -26,10 +26,12 @@ use crate::quant_matmul_x86::fp8_one_step_scale;
 ///
 /// # Safety
 /// The CPU has AVX2, FMA, F16C and AVX-512 F, BW and VL; `row` holds `k / 32` blocks; every
-/// `x[t]` has `k` elements; `1 ≤ x.len() ≤ 4 ≤ out.len()`.
+/// `x[t]` has `k` elements; `1 ≤ x.len() ≤ 4 ≤ out.len()`. `nan_free`: no E4M3 code of the
+/// row is NaN (from `WeightFacts`).
 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl")]
 pub(crate) unsafe fn fp8_row_avx512(
     e4m3: bool,
+    nan_free: bool,
     row: &[u8],
     x: &[&[f32]],
     k: usize,
@@ -38,7 +40,15 @@ pub(crate) unsafe fn fp8_row_avx512(
     // SAFETY (all): this function's contract, with exactly T token rows; the GFNI kernel
     // only where the CPU has GFNI and AVX-512 VBMI.
     unsafe {
-        if has_gfni_vbmi() {
+        if nan_free && e4m3 && has_gfni_vbmi() {
+            // E4M3 weights without NaN codes (`WeightFacts`): no blend.
+            match x.len() {
+                1 => fp8_row_gfni_nan_free::<1>(row, &[x[0]], k, out),
+                2 => fp8_row_gfni_nan_free::<2>(row, &[x[0], x[1]], k, out),
+                3 => fp8_row_gfni_nan_free::<3>(row, &[x[0], x[1], x[2]], k, out),
+                _ => fp8_row_gfni_nan_free::<4>(row, &[x[0], x[1], x[2], x[3]], k, out),
+            }
+        } else if has_gfni_vbmi() {
             match x.len() {
                 1 => fp8_row_gfni::<1>(e4m3, row, &[x[0]], k, out),
                 2 => fp8_row_gfni::<2>(e4m3, row, &[x[0], x[1]], k, out),
@@ -74,6 +84,8 @@ trait Decode {
 struct Shifts;
 /// An affine bit transform and a byte permute (GFNI, AVX-512 VBMI).
 struct Gfni;
+/// [`Gfni`] for E4M3 codes known to hold no NaN: the same bits without the NaN blend.
+struct GfniNanFree;
 
 impl Decode for Shifts {
     #[inline(always)]
@@ -125,15 +137,36 @@ impl Decode for Gfni {
         }
         // The low half becomes the f16s' low bytes, the high half their high bytes, and the
         // permute interleaves them.
-        let mats = _mm512_set_epi64(HIGH, HIGH, HIGH, HIGH, LOW, LOW, LOW, LOW);
-        let bytes = _mm512_gf2p8affine_epi64_epi8::<0>(both, mats);
-        let h = _mm512_permutexvar_epi8(idx, bytes);
+        let h = e4m3_gfni(both, idx);
         // NaN codes (`S.1111.111`): one mask bit per code is one per f16.
         let nan = _mm256_cmpeq_epi8_mask(
             _mm256_or_si256(_mm512_castsi512_si256(both), _mm256_set1_epi8(0x80u8 as i8)),
             _mm256_set1_epi8(-1),
         );
         _mm512_mask_blend_epi16(nan, h, _mm512_set1_epi16(0x7e00))
+    }
+}
+
+/// E4M3 codes (both halves of `both`) as f16 bits, NaN codes not mapped.
+#[inline(always)]
+unsafe fn e4m3_gfni(both: __m512i, idx: __m512i) -> __m512i {
+    // SAFETY: GFNI and AVX-512 VBMI are enabled by the caller.
+    unsafe {
+        let mats = _mm512_set_epi64(HIGH, HIGH, HIGH, HIGH, LOW, LOW, LOW, LOW);
+        let bytes = _mm512_gf2p8affine_epi64_epi8::<0>(both, mats);
+        _mm512_permutexvar_epi8(idx, bytes)
+    }
+}
+
+impl Decode for GfniNanFree {
+    #[inline(always)]
+    unsafe fn f16_bits(e4m3: bool, p: *const u8) -> __m512i {
+        debug_assert!(e4m3, "E4M3 only");
+        // SAFETY: 32 readable bytes at p (the trait's contract).
+        unsafe {
+            let both = _mm512_broadcast_i64x4(_mm256_loadu_si256(p as *const __m256i));
+            e4m3_gfni(both, _mm512_loadu_si512(INTERLEAVE.as_ptr() as *const _))
+        }
     }
 }
 
@@ -162,6 +195,17 @@ unsafe fn fp8_row_gfni<const T: usize>(
 ) {
     // SAFETY: this function's contract and target features.
     unsafe { fp8_row_t::<T, Gfni>(e4m3, row, x, k, out) }
+}
+
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vbmi,gfni")]
+unsafe fn fp8_row_gfni_nan_free<const T: usize>(
+    row: &[u8],
+    x: &[&[f32]; T],
+    k: usize,
+    out: &mut [f32],
+) {
+    // SAFETY: this function's contract and target features.
+    unsafe { fp8_row_t::<T, GfniNanFree>(true, row, x, k, out) }
 }
 
 /// The row loop, inlined into a caller with the features `D` needs.

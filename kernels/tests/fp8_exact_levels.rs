@@ -5,7 +5,7 @@
 
 use lowbit_kernels::formats::fp8::{e4m3_to_f32, e5m2_to_f32};
 use lowbit_kernels::formats::QuantType;
-use lowbit_kernels::quant_matmul::{quant_matmul, QuantPath};
+use lowbit_kernels::quant_matmul::{quant_matmul, quant_matmul_with, QuantPath, WeightFacts};
 use lowbit_kernels::simd::machine_levels;
 
 mod common;
@@ -119,4 +119,40 @@ fn runs_of_block_scales_within_the_f32_bound() {
             }
         }
     }
+}
+
+/// E4M3 weights without NaN codes: the kernels told so (`WeightFacts`, which skips the NaN
+/// blend) give the same bits as without the fact, at every level, path and token count; a
+/// single NaN code anywhere makes the fact false.
+#[test]
+fn nan_free_facts_give_the_same_bits() {
+    let (n, k) = (5, 32 * 9);
+    let mut rng = Lcg(31);
+    let mut w = Vec::new();
+    for _ in 0..n * k / 32 {
+        w.extend_from_slice(&(0.25f32 + (rng.next() % 64) as f32 / 32.0).to_le_bytes());
+        for _ in 0..32 {
+            let c = rng.next() as u8;
+            w.push(if c & 0x7f == 0x7f { c ^ 0x04 } else { c });
+        }
+    }
+    let ty = QuantType::F8E4M3;
+    let facts = WeightFacts::of(ty, &w);
+    assert!(facts.e4m3_nan_free);
+    for m in 1..=5 {
+        let x: Vec<f32> = (0..m * k).map(|_| rng.unit()).collect();
+        for level in machine_levels() {
+            for path in [QuantPath::Exact, QuantPath::Int8] {
+                let (mut plain, mut told) = (vec![0.0f32; m * n], vec![0.0f32; m * n]);
+                quant_matmul(path, level, 1, ty, &w, &x, m, n, k, &mut plain).unwrap();
+                quant_matmul_with(facts, path, level, 1, ty, &w, &x, m, n, k, &mut told).unwrap();
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&plain), bits(&told), "{level:?} {path:?} m{m}");
+            }
+        }
+    }
+    let mut with_nan = w.clone();
+    with_nan[36 * 7 + 4 + 13] = 0xff;
+    assert!(!WeightFacts::of(ty, &with_nan).e4m3_nan_free);
+    assert!(!WeightFacts::of(QuantType::F8E5M2, &w).e4m3_nan_free);
 }

@@ -236,7 +236,8 @@ pub fn quant_linear_with<'a>(
                 xf = permuted.into();
             }
             let mut y = vec![0f32; m * n];
-            lowbit_kernels::quant_matmul::quant_matmul(
+            lowbit_kernels::quant_matmul::quant_matmul_with(
+                w.facts,
                 path,
                 cfg.level,
                 cfg.threads,
