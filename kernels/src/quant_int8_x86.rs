@@ -732,34 +732,14 @@ unsafe fn row_t<D: Dot, const T: usize>(
     x: &[&QuantX; T],
     k: usize,
 ) -> [f32; T] {
-    // SAFETY: the contract of `row_int8`.
+    // SAFETY: the contract of `row_int8`; with `D::ZMM` the caller enabled AVX-512 VNNI.
     unsafe {
+        if D::ZMM {
+            if let Some(out) = nib4::row::<T>(ty, row, k, x) {
+                return out;
+            }
+        }
         match ty {
-            QuantType::Q4_0 if D::ZMM => nib4::row_zmm::<nib4::Q4_0, T>(row.as_ptr(), k / 32, x),
-            QuantType::Q5_0 if nib4::groups_of(ty, D::ZMM, k).is_some() => {
-                nib4::row_zmm::<nib4::Q5_0, T>(row.as_ptr(), k / 32, x)
-            }
-            QuantType::IQ4_NL if nib4::groups_of(ty, D::ZMM, k).is_some() => {
-                nib4::row_zmm::<nib4::Iq4Nl, T>(row.as_ptr(), k / 32, x)
-            }
-            QuantType::MXFP4 if nib4::groups_of(ty, D::ZMM, k).is_some() => {
-                nib4::row_zmm::<nib4::Mxfp4, T>(row.as_ptr(), k / 32, x)
-            }
-            QuantType::Q4_1 if nib4::groups_of(ty, D::ZMM, k).is_some() => {
-                nib4::row_zmm::<nib4::Q4_1, T>(row.as_ptr(), k / 32, x)
-            }
-            QuantType::Q5_1 if nib4::groups_of(ty, D::ZMM, k).is_some() => {
-                nib4::row_zmm::<nib4::Q5_1, T>(row.as_ptr(), k / 32, x)
-            }
-            QuantType::I4G32 if nib4::groups_of(ty, D::ZMM, k).is_some() => {
-                nib4::row_zmm::<nib4::I4g32, T>(row.as_ptr(), k / 32, x)
-            }
-            QuantType::I4G64 if nib4::groups_of(ty, D::ZMM, k).is_some() => {
-                nib4::row_zmm::<nib4::I4gWide<64>, T>(row.as_ptr(), k / 32, x)
-            }
-            QuantType::I4G128 if nib4::groups_of(ty, D::ZMM, k).is_some() => {
-                nib4::row_zmm::<nib4::I4gWide<128>, T>(row.as_ptr(), k / 32, x)
-            }
             QuantType::Q4_0 => q4_0_row::<D, T>(row.as_ptr(), k / 32, x),
             QuantType::Q8_0 if D::ZMM && T >= 3 => q8_0_row_zmm::<T>(row.as_ptr(), k / 32, x),
             QuantType::Q8_0 => q8_0_row::<D, T>(row.as_ptr(), k / 32, x),

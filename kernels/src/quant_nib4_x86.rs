@@ -26,7 +26,7 @@ use crate::formats::QuantType;
 use crate::quant_int8_x86::{fold512, hsum, q4_0_scales, q4_0_tail, QuantX, VnniDot};
 
 /// A Q4_0-shaped format: where its fields sit and how its nibbles become unsigned bytes.
-pub(crate) trait Nib4 {
+trait Nib4 {
     /// Bytes a block.
     const STRIDE: usize;
     /// Offset of the 16 nibble bytes in a block (the scale is at 0).
@@ -63,7 +63,7 @@ pub(crate) trait Nib4 {
 }
 
 /// Q4_0: `d: f16`, 16 bytes of nibbles; `w = d·(q − 8)`.
-pub(crate) struct Q4_0;
+struct Q4_0;
 impl Nib4 for Q4_0 {
     const STRIDE: usize = 18;
     const QS: usize = 2;
@@ -76,7 +76,7 @@ impl Nib4 for Q4_0 {
 }
 
 /// Q5_0: `d: f16`, `qh: u32`, 16 bytes of nibbles; `w = d·(q − 16)`.
-pub(crate) struct Q5_0;
+struct Q5_0;
 impl Nib4 for Q5_0 {
     const STRIDE: usize = 22;
     const QS: usize = 6;
@@ -89,7 +89,7 @@ impl Nib4 for Q5_0 {
 }
 
 /// Q4_1: `d, m: f16`, 16 bytes of nibbles; `w = d·q + m`.
-pub(crate) struct Q4_1;
+struct Q4_1;
 impl Nib4 for Q4_1 {
     const STRIDE: usize = 20;
     const QS: usize = 4;
@@ -102,7 +102,7 @@ impl Nib4 for Q4_1 {
 }
 
 /// Q5_1: `d, m: f16`, `qh: u32`, 16 bytes of nibbles; `w = d·q + m`.
-pub(crate) struct Q5_1;
+struct Q5_1;
 impl Nib4 for Q5_1 {
     const STRIDE: usize = 24;
     const QS: usize = 8;
@@ -135,35 +135,12 @@ unsafe fn fifth_bits(qh: *const u8, stride: usize, lo: __m512i, hi: __m512i) -> 
     }
 }
 
-/// I4G32 (AWQ/GPTQ int4, groups of 32): `d: f16`, `z: u8`, 16 bytes of nibbles in Q4_0's
-/// order; `w = d·(q − z)`, met as Q4_1's `d·q + m` with `m = −d·z` (the reference decoder's
-/// rounding of the zero point's part).
-pub(crate) struct I4g32;
-impl Nib4 for I4g32 {
-    const STRIDE: usize = 19;
-    const QS: usize = 3;
-    const CORR: i32 = 0;
-    const OFFSET: bool = true;
-    #[inline(always)]
-    unsafe fn values(_: *const u8, lo: __m512i, hi: __m512i) -> (__m512i, __m512i) {
-        (lo, hi)
-    }
-    #[inline(always)]
-    unsafe fn mins(group: *const u8) -> __m128 {
-        // SAFETY: four blocks at `group`; F16C is enabled by the caller.
-        unsafe {
-            let z = |i: usize| i32::from(*group.add(19 * i + 2));
-            let z = _mm_cvtepi32_ps(_mm_setr_epi32(z(0), z(1), z(2), z(3)));
-            let dz = _mm_mul_ps(scales4(group, Self::STRIDE), z);
-            _mm_xor_ps(dz, _mm_set1_ps(-0.0))
-        }
-    }
-}
-
-/// I4G64 and I4G128: `d: f16`, `z: u8`, then `G/32` runs of 16 nibble bytes in Q4_0's order;
-/// `w = d·(q − z)` as I4G32's, a group of 128 weights being two blocks or one.
-pub(crate) struct I4gWide<const G: usize>;
-impl<const G: usize> Nib4 for I4gWide<G> {
+/// I4G (AWQ/GPTQ int4, groups of G = 32, 64 or 128): `d: f16`, `z: u8`, then `G/32` runs of
+/// 16 nibble bytes in Q4_0's order; `w = d·(q − z)`, met as Q4_1's `d·q + m` with `m = −d·z`
+/// (the reference decoder's rounding of the zero point's part). A group of 128 weights is four
+/// blocks, two or one.
+struct I4g<const G: usize>;
+impl<const G: usize> Nib4 for I4g<G> {
     const STRIDE: usize = 3 + G / 2;
     const QS: usize = 3;
     const CORR: i32 = 0;
@@ -193,35 +170,24 @@ impl<const G: usize> Nib4 for I4gWide<G> {
     }
 }
 
-impl<const G: usize> I4gWide<G> {
-    /// Each 32 weights' `d` and `z` (as f32) in lanes 0..4: two blocks' (G = 64) or one's.
+impl<const G: usize> I4g<G> {
+    /// Each 32 weights' `d` and `z` (as f32) in lanes 0..4, from the block holding them.
     #[inline(always)]
     unsafe fn per_unit(group: *const u8) -> (__m128, __m128) {
         // SAFETY: the group's blocks at `group`; F16C is enabled by the caller.
         unsafe {
-            let block = |b: usize| group.add(Self::STRIDE * b);
-            let d = |b: usize| u32::from((block(b) as *const u16).read_unaligned());
-            let z = |b: usize| i32::from(*block(b).add(2));
-            let (dh, zs) = if G == 64 {
-                let (d0, d1) = (d(0), d(1));
-                ([d0, d0, d1, d1], [z(0), z(0), z(1), z(1)])
-            } else {
-                ([d(0); 4], [z(0); 4])
-            };
-            let h = _mm_setr_epi32(
-                (dh[0] | dh[1] << 16) as i32,
-                (dh[2] | dh[3] << 16) as i32,
-                0,
-                0,
-            );
-            let z = _mm_cvtepi32_ps(_mm_setr_epi32(zs[0], zs[1], zs[2], zs[3]));
+            let block = |i: usize| group.add(Self::STRIDE * (i / (G / 32)));
+            let d = |i: usize| u32::from((block(i) as *const u16).read_unaligned());
+            let z = |i: usize| i32::from(*block(i).add(2));
+            let h = _mm_setr_epi32((d(0) | d(1) << 16) as i32, (d(2) | d(3) << 16) as i32, 0, 0);
+            let z = _mm_cvtepi32_ps(_mm_setr_epi32(z(0), z(1), z(2), z(3)));
             (_mm_cvtph_ps(h), z)
         }
     }
 }
 
 /// IQ4_NL: `d: f16`, 16 bytes of indices into the non-linear table.
-pub(crate) struct Iq4Nl;
+struct Iq4Nl;
 impl Nib4 for Iq4Nl {
     const STRIDE: usize = 18;
     const QS: usize = 2;
@@ -229,27 +195,12 @@ impl Nib4 for Iq4Nl {
     #[inline(always)]
     unsafe fn values(_: *const u8, lo: __m512i, hi: __m512i) -> (__m512i, __m512i) {
         // SAFETY: AVX-512 F and BW are enabled by the caller.
-        unsafe {
-            let t = _mm_loadu_si128(LIFTED.0.as_ptr() as *const __m128i);
-            let t = _mm512_broadcast_i32x4(t);
-            (_mm512_shuffle_epi8(t, lo), _mm512_shuffle_epi8(t, hi))
-        }
+        unsafe { look_up(&IQ4_LIFTED, lo, hi) }
     }
 }
 
-/// IQ4_NL's values plus 128 (1..=241: unsigned bytes).
-static LIFTED: Table = Table({
-    let mut t = [0u8; 16];
-    let mut i = 0;
-    while i < 16 {
-        t[i] = (KVALUES[i] as i16 + 128) as u8;
-        i += 1;
-    }
-    t
-});
-
 /// MXFP4: an E8M0 exponent, 16 bytes of E2M1 codes (as doubled integers, the scale halved).
-pub(crate) struct Mxfp4;
+struct Mxfp4;
 impl Nib4 for Mxfp4 {
     const STRIDE: usize = 17;
     const QS: usize = 1;
@@ -257,11 +208,7 @@ impl Nib4 for Mxfp4 {
     #[inline(always)]
     unsafe fn values(_: *const u8, lo: __m512i, hi: __m512i) -> (__m512i, __m512i) {
         // SAFETY: AVX-512 F and BW are enabled by the caller.
-        unsafe {
-            let t = _mm_loadu_si128(E2M1_LIFTED.0.as_ptr() as *const __m128i);
-            let t = _mm512_broadcast_i32x4(t);
-            (_mm512_shuffle_epi8(t, lo), _mm512_shuffle_epi8(t, hi))
-        }
+        unsafe { look_up(&E2M1_LIFTED, lo, hi) }
     }
     #[inline(always)]
     unsafe fn scales(group: *const u8) -> __m128 {
@@ -277,31 +224,124 @@ impl Nib4 for Mxfp4 {
 #[repr(align(16))]
 struct Table([u8; 16]);
 
+/// IQ4_NL's values plus 128 (1..=241: unsigned bytes).
+static IQ4_LIFTED: Table = lifted(&KVALUES, 128);
 /// MXFP4's doubled E2M1 values (−12..=12, the scale halved) plus 16: unsigned bytes.
-static E2M1_LIFTED: Table = Table({
+static E2M1_LIFTED: Table = lifted(&FP4_VALUES, 16);
+
+/// `values` plus `by`, as the unsigned bytes the products take (`by` keeps them in 0..=255).
+const fn lifted(values: &[i8; 16], by: i16) -> Table {
     let mut t = [0u8; 16];
     let mut i = 0;
     while i < 16 {
-        t[i] = (FP4_VALUES[i] + 16) as u8;
+        t[i] = (values[i] as i16 + by) as u8;
         i += 1;
     }
-    t
-});
+    Table(t)
+}
+
+/// Each nibble of `lo` and `hi` replaced by its entry of `table` (one `vpshufb` for 64).
+#[inline(always)]
+unsafe fn look_up(table: &Table, lo: __m512i, hi: __m512i) -> (__m512i, __m512i) {
+    // SAFETY: 16 readable bytes in `table`; AVX-512 F and BW are enabled by the caller.
+    unsafe {
+        let t = _mm512_broadcast_i32x4(_mm_loadu_si128(table.0.as_ptr() as *const __m128i));
+        (_mm512_shuffle_epi8(t, lo), _mm512_shuffle_epi8(t, hi))
+    }
+}
+
+/// A computation generic over this module's formats, run by [`with_format`].
+trait FormatKernel {
+    /// What it gives.
+    type Out;
+    /// The computation for format `F`.
+    ///
+    /// # Safety
+    /// The kernel's own contract, with `F` the format of its rows.
+    unsafe fn run<F: Nib4>(self) -> Self::Out;
+}
+
+/// `kernel` for `ty`'s format where its int8 rows take this module's groups, else `None`: the
+/// one list of them. Q4_0 always (its 256-bit kernel shares the arrangement and takes partial
+/// groups); the others with VNNI (`vnni`) and rows of whole groups (K % 128 == 0).
+///
+/// # Safety
+/// `kernel`'s contract, with `ty` the format of its rows.
+#[inline(always)]
+unsafe fn with_format<K: FormatKernel>(
+    ty: QuantType,
+    vnni: bool,
+    k: usize,
+    kernel: K,
+) -> Option<K::Out> {
+    use QuantType as Q;
+    let groups = vnni && k.is_multiple_of(128);
+    // SAFETY: the caller's contract.
+    unsafe {
+        match ty {
+            Q::Q4_0 => Some(kernel.run::<Q4_0>()),
+            Q::Q4_1 if groups => Some(kernel.run::<Q4_1>()),
+            Q::Q5_0 if groups => Some(kernel.run::<Q5_0>()),
+            Q::Q5_1 if groups => Some(kernel.run::<Q5_1>()),
+            Q::IQ4_NL if groups => Some(kernel.run::<Iq4Nl>()),
+            Q::MXFP4 if groups => Some(kernel.run::<Mxfp4>()),
+            Q::I4G32 if groups => Some(kernel.run::<I4g<32>>()),
+            Q::I4G64 if groups => Some(kernel.run::<I4g<64>>()),
+            Q::I4G128 if groups => Some(kernel.run::<I4g<128>>()),
+            _ => None,
+        }
+    }
+}
 
 /// The `−Σx` multiple each lane starts at when `ty`'s int8 row takes this kernel (`vnni`: the
 /// CPU's dot-product form is AVX-512 VNNI) on rows of `k` values; `None` where it does not.
 pub(crate) fn groups_of(ty: QuantType, vnni: bool, k: usize) -> Option<i32> {
-    match ty {
-        QuantType::Q4_0 => Some(Q4_0::CORR),
-        QuantType::Q5_0 if vnni && k.is_multiple_of(128) => Some(Q5_0::CORR),
-        QuantType::Q4_1 if vnni && k.is_multiple_of(128) => Some(Q4_1::CORR),
-        QuantType::Q5_1 if vnni && k.is_multiple_of(128) => Some(Q5_1::CORR),
-        QuantType::I4G32 if vnni && k.is_multiple_of(128) => Some(I4g32::CORR),
-        QuantType::I4G64 | QuantType::I4G128 if vnni && k.is_multiple_of(128) => Some(0),
-        QuantType::IQ4_NL if vnni && k.is_multiple_of(128) => Some(Iq4Nl::CORR),
-        QuantType::MXFP4 if vnni && k.is_multiple_of(128) => Some(Mxfp4::CORR),
-        _ => None,
+    /// A format's `CORR`.
+    struct Corr;
+    impl FormatKernel for Corr {
+        type Out = i32;
+        unsafe fn run<F: Nib4>(self) -> i32 {
+            F::CORR
+        }
     }
+    // SAFETY: `Corr` reads a constant and touches no memory.
+    unsafe { with_format(ty, vnni, k, Corr) }
+}
+
+/// One row of `ty` against `T` tokens through [`row_zmm`] where [`groups_of`] takes `ty` with
+/// VNNI, else `None`.
+///
+/// # Safety
+/// AVX-512 F, BW and VNNI are enabled by the caller; `row` is one row of `ty` blocks for `k`
+/// values; every token was quantised for `ty` with VNNI from `k` values.
+#[inline(always)]
+pub(crate) unsafe fn row<const T: usize>(
+    ty: QuantType,
+    row: &[u8],
+    k: usize,
+    x: &[&QuantX; T],
+) -> Option<[f32; T]> {
+    /// [`row_zmm`] over one row.
+    struct Row<'a, const T: usize> {
+        row: *const u8,
+        nb: usize,
+        x: &'a [&'a QuantX; T],
+    }
+    impl<const T: usize> FormatKernel for Row<'_, T> {
+        type Out = [f32; T];
+        #[inline(always)]
+        unsafe fn run<F: Nib4>(self) -> [f32; T] {
+            // SAFETY: the contract of `row`, with `F` the format `with_format` chose.
+            unsafe { row_zmm::<F, T>(self.row, self.nb, self.x) }
+        }
+    }
+    let kernel = Row {
+        row: row.as_ptr(),
+        nb: k / 32,
+        x,
+    };
+    // SAFETY: this function's contract.
+    unsafe { with_format(ty, true, k, kernel) }
 }
 
 /// The four f16 scales of the blocks at `b`, `b + stride`, … as f32 in lanes 0..4.
@@ -378,7 +418,7 @@ unsafe fn group_zmm<F: Nib4, const T: usize>(
 /// token was quantised for this kernel ([`groups_of`] gave `F::CORR`) from `32·nb` values;
 /// `nb % 4 == 0` unless `F::TAIL`.
 #[inline(always)]
-pub(crate) unsafe fn row_zmm<F: Nib4, const T: usize>(
+unsafe fn row_zmm<F: Nib4, const T: usize>(
     row: *const u8,
     nb: usize,
     x: &[&QuantX; T],
